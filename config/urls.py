@@ -1,0 +1,22 @@
+"""The URL root: each app owns its own `urls.py`; this file only mounts them."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("ledger.urls")),
+    path("", include("licensing.urls")),
+    path("", include("payouts.urls")),
+]
+
+handler400 = "config.api.exceptions.bad_request"
+handler403 = "config.api.exceptions.permission_denied"
+handler404 = "config.api.exceptions.not_found"
+handler500 = "config.api.exceptions.server_error"

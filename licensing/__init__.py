@@ -1,0 +1,1 @@
+"""Creators, works, offers, licensee organisations, licenses and usage."""

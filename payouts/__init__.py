@@ -1,0 +1,1 @@
+"""Royalty runs, payout batches, the Stripe gateway, webhooks and reconciliation."""

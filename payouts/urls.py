@@ -1,0 +1,3 @@
+"""Routes of the `payouts` app, mounted at the URL root by `config.urls`."""
+
+urlpatterns: list = []

@@ -1,0 +1,58 @@
+"""Suite-wide fixtures and the rules for tests that need the real services.
+
+A test marked `postgres`, `redis`, `worker` or `browser` is skipped, with its reason,
+where that service is missing; with `ACCORD_REQUIRE_SERVICES=1` (set by `.ci/run`) the
+same test fails instead, so CI can never go green by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+from django.conf import settings
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _uses_postgresql() -> bool:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def _missing_service_reason(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and not _uses_postgresql():
+        return "requires PostgreSQL: set DATABASE_URL=postgres://..."
+    needs_redis = item.get_closest_marker("redis") or item.get_closest_marker("worker")
+    if needs_redis and not settings.REDIS_URL:
+        return "requires Redis: set REDIS_URL=redis://..."
+    if item.get_closest_marker("browser") and not shutil.which(CHROMIUM_PATH):
+        return f"requires Chromium at {CHROMIUM_PATH} (Debian packages chromium, chromium-driver)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_service_reason(item)
+    if reason is None:
+        return
+    if os.environ.get("ACCORD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (ACCORD_REQUIRE_SERVICES=1 forbids skipping it)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings: object) -> None:
+    """Start every test with an empty cache, without flushing a Redis others share."""
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        # A fresh key prefix is an empty cache; FLUSHDB would hit other workers too.
+        settings.CACHES = {
+            "default": {
+                **settings.CACHES["default"],
+                "KEY_PREFIX": f"accord-test-{uuid.uuid4().hex}",
+            }
+        }
+    else:
+        cache.clear()
