@@ -56,3 +56,19 @@ def _isolated_cache(settings: object) -> None:
         }
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request: pytest.FixtureRequest) -> object:
+    """Run tasks in the test's process, except in tests that start a real worker.
+
+    With a broker configured, a task sent from a test would otherwise wait for a
+    worker that is not there; `worker` tests exercise the broker for real.
+    """
+    from config.celery import app
+
+    eager = request.node.get_closest_marker("worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous

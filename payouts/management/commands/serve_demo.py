@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from payouts.demo import demo_data_load, demo_job_run, logins_format
 
@@ -32,7 +32,7 @@ def _port_open(host: str, port: int) -> bool:
 class Command(BaseCommand):
     help = "Start the Stripe sandbox (without a real key), load demo data, run the main job, serve."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001 - Django's signature
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="Stop after the main job.")
 

@@ -1,0 +1,23 @@
+"""The OpenAPI schema and its browsable docs are served without a key, offline."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_is_served_as_openapi_json() -> None:
+    response = Client().get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Accord API"
+    assert "bearerAuth" in schema["components"]["securitySchemes"]
+
+
+def test_docs_page_loads_its_assets_locally() -> None:
+    response = Client().get("/api/v1/docs/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn.jsdelivr.net" not in html
