@@ -14,6 +14,8 @@ import uuid
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["tests.fixtures.stripe_sandbox"]
+
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 

@@ -1,0 +1,81 @@
+"""Command line: `python -m stripe_sandbox --port 12111 [--host H] [--webhook-url U
+--webhook-secret S]`.
+
+Serves until SIGINT or SIGTERM, so `make demo` can start and stop it like any process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from stripe_sandbox.sandbox import Sandbox
+from stripe_sandbox.server import SandboxServer
+from stripe_sandbox.webhooks import Endpoint, WebhookDispatcher
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m stripe_sandbox",
+        description="A local Stripe API sandbox: point the stripe SDK's api_base at it.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=12111, help="port to listen on, 0 for any (default 12111)"
+    )
+    parser.add_argument("--webhook-url", help="deliver every event to this URL")
+    parser.add_argument(
+        "--webhook-secret", help="sign deliveries with this endpoint secret (whsec_...)"
+    )
+    parser.add_argument(
+        "--webhook-retry-delay",
+        type=float,
+        default=1.0,
+        help="seconds before the first redelivery (default 1)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    arguments = parser.parse_args(argv)
+    if bool(arguments.webhook_url) != bool(arguments.webhook_secret):
+        parser.error("--webhook-url and --webhook-secret go together")
+    if arguments.webhook_retry_delay <= 0:
+        parser.error("--webhook-retry-delay must be positive")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until interrupted (SIGINT or SIGTERM)."""
+    arguments = _arguments(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if arguments.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    dispatcher = WebhookDispatcher(retry_delay_seconds=arguments.webhook_retry_delay)
+    if arguments.webhook_url:
+        dispatcher.add_endpoint(
+            Endpoint(arguments.webhook_url, arguments.webhook_secret, permanent=True)
+        )
+    server = SandboxServer((arguments.host, arguments.port), Sandbox(webhooks=dispatcher))
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    logging.getLogger("stripe_sandbox").info("Stripe sandbox listening on %s", server.url)
+    print(f"stripe sandbox listening on {server.url}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        server.sandbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

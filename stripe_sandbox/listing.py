@@ -1,0 +1,98 @@
+"""Stripe's list envelope, cursor pagination and `expand[]`.
+
+Lists are newest first. `starting_after=X` returns the page of objects older than
+X, `ending_before=X` the page of objects just newer than X (still newest first),
+and `has_more` says whether objects remain beyond the page in that direction —
+the contract `auto_paging_iter()` in the SDK relies on.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from stripe_sandbox import params as p
+from stripe_sandbox.errors import parameter_invalid, resource_missing
+from stripe_sandbox.store import Store
+
+LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before"})
+_LIMIT_DEFAULT = 10
+_LIMIT_MAX = 100
+_EXPAND_DEPTH_MAX = 4
+
+
+def _limit(params: dict[str, Any]) -> int:
+    limit = p.integer(params, "limit", minimum=1)
+    if limit is None:
+        return _LIMIT_DEFAULT
+    if limit > _LIMIT_MAX:
+        raise parameter_invalid(
+            "limit",
+            f"This value must be less than or equal to {_LIMIT_MAX} (it currently is '{limit}').",
+            code="parameter_invalid_integer",
+        )
+    return limit
+
+
+def _cursor_index(items: list[dict[str, Any]], cursor: str, name: str, kind: str) -> int:
+    for index, item in enumerate(items):
+        if item["id"] == cursor:
+            return index
+    raise resource_missing(kind, cursor, param=name)
+
+
+def paginate(
+    items: list[dict[str, Any]], params: dict[str, Any], url: str, kind: str
+) -> dict[str, Any]:
+    """Return one page of `items` (newest first) in Stripe's list envelope."""
+    limit = _limit(params)
+    starting_after = p.string(params, "starting_after")
+    ending_before = p.string(params, "ending_before")
+    if starting_after and ending_before:
+        raise parameter_invalid(
+            "ending_before",
+            "You may only specify one of these parameters: ending_before, starting_after.",
+        )
+    if ending_before:
+        end = _cursor_index(items, ending_before, "ending_before", kind)
+        start = max(0, end - limit)
+        page, has_more = items[start:end], start > 0
+    else:
+        start = 0
+        if starting_after:
+            start = _cursor_index(items, starting_after, "starting_after", kind) + 1
+        page, has_more = items[start : start + limit], start + limit < len(items)
+    return {
+        "object": "list",
+        "data": [copy.deepcopy(item) for item in page],
+        "has_more": has_more,
+        "url": url,
+    }
+
+
+def _expand_path(store: Store, node: Any, parts: list[str]) -> Any:
+    if not parts:
+        return node
+    if isinstance(node, list):
+        return [_expand_path(store, item, parts) for item in node]
+    if not isinstance(node, dict) or parts[0] not in node:
+        raise parameter_invalid("expand", f"This property cannot be expanded ({parts[0]}).")
+    head, rest = parts[0], parts[1:]
+    value = node[head]
+    if isinstance(value, str):
+        target = store.objects.get(value)
+        if target is None:
+            raise parameter_invalid("expand", f"This property cannot be expanded ({head}).")
+        value = copy.deepcopy(target)
+    node[head] = _expand_path(store, value, rest)
+    return node
+
+
+def expand(store: Store, body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Replace ids named by `expand[]` (dotted paths, `data.` for lists) with their objects."""
+    for path in p.string_list(params, "expand"):
+        parts = path.split(".")
+        if len(parts) > _EXPAND_DEPTH_MAX:
+            raise parameter_invalid("expand", "You cannot expand more than 4 levels of a property.")
+        _expand_path(store, body, parts)
+    return body

@@ -1,0 +1,365 @@
+"""The HTTP front: authentication, faults, idempotency, then the route's handler.
+
+A stdlib `ThreadingHTTPServer` (one thread per connection, HTTP/1.1 keep-alive as
+the SDK expects). The order of the steps for a /v1 request is the point:
+1. authenticate (any `sk_test_` key; anything else is Stripe's 401);
+2. decode the form parameters;
+3. apply an armed fault (`status`/`drop` answer before any work is done);
+4. claim the idempotency key (replay, mismatch or in-use answer without work);
+5. run the handler under the store lock; keep the response for the key;
+6. answer - unless the fault is `drop_after`, which loses the answer after the work.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from stripe_sandbox import control, forms, idempotency, onboarding, routes
+from stripe_sandbox.errors import StripeError, invalid_request
+from stripe_sandbox.faults import Fault
+from stripe_sandbox.listing import expand
+from stripe_sandbox.request import ApiRequest
+from stripe_sandbox.sandbox import Sandbox
+from stripe_sandbox.store import DEFAULT_API_VERSION, RequestContext, new_id
+from stripe_sandbox.webhooks import WebhookDispatcher
+
+logger = logging.getLogger("stripe_sandbox")
+
+BODY_BYTES_MAX = 1_000_000
+_API_KEY_PREFIX = "sk_test_"
+
+
+def _fault_error(fault: Fault) -> StripeError:
+    if fault.status == 429:
+        return StripeError(
+            429,
+            "invalid_request_error",
+            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+            code="rate_limit",
+        )
+    return StripeError(
+        fault.status,
+        "api_error",
+        "An unknown error occurred while processing your request (injected by the Stripe sandbox).",
+    )
+
+
+def _api_key(authorization: str | None) -> str:
+    """Return the caller's secret key, or raise Stripe's 401."""
+    if not authorization:
+        raise invalid_request(
+            "You did not provide an API key. You need to provide your API key in the "
+            "Authorization header, using Bearer auth "
+            "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+            status=401,
+        )
+    scheme, _, credential = authorization.partition(" ")
+    key = credential.strip()
+    if scheme.lower() == "basic":
+        try:
+            key = base64.b64decode(key).decode().partition(":")[0]
+        except ValueError:
+            key = ""
+    elif scheme.lower() != "bearer":
+        key = ""
+    if not key.startswith(_API_KEY_PREFIX) or len(key) <= len(_API_KEY_PREFIX):
+        shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
+        raise invalid_request(f"Invalid API Key provided: {shown}", status=401)
+    return key
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+    stored: bool
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"
+    server_version = "stripe-sandbox"
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _read_body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > BODY_BYTES_MAX:
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str], content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        body = (json.dumps(payload, indent=2) + "\n").encode()
+        self._send(status, body, headers or {}, "application/json")
+
+    def _drop(self) -> None:
+        """Close the connection without answering."""
+        self.close_connection = True
+
+    def _handle(self, method: str) -> None:
+        split = urlsplit(self.path)
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            self._send_json(413, invalid_request("Request body too large.").body())
+            return
+        if split.path.startswith(onboarding.PATH_PREFIX):
+            self._onboarding(method, split.path[len(onboarding.PATH_PREFIX) :], body)
+        elif split.path.startswith("/_sandbox/"):
+            status, payload = control.handle(self.server.sandbox, method, split.path, body)
+            self._send_json(status, payload)
+        else:
+            self._api(method, split.path, split.query, body)
+
+    def _onboarding(self, method: str, token: str, body: bytes) -> None:
+        store = self.server.sandbox.store
+        if method == "GET":
+            page = onboarding.show(store, token)
+        elif method == "POST":
+            page = onboarding.submit(store, token, body.decode(errors="replace"))
+        else:
+            page = onboarding.Page(405, "Method not allowed")
+        headers = {"Location": page.location} if page.location else {}
+        self._send(page.status, page.body.encode(), headers, "text/html; charset=utf-8")
+
+    # -- the API -----------------------------------------------------------------
+
+    def _api(self, method: str, path: str, query: str, body: bytes) -> None:
+        sandbox = self.server.sandbox
+        request_id = new_id("req")
+        version = self.headers.get("Stripe-Version") or DEFAULT_API_VERSION
+        headers = {"Request-Id": request_id, "Stripe-Version": version}
+        key = self.headers.get("Idempotency-Key") if method == "POST" else None
+        if key:
+            headers["Idempotency-Key"] = key
+        try:
+            api_key = _api_key(self.headers.get("Authorization"))
+            handler, path_params = routes.resolve(method, path)
+            try:
+                params = forms.decode(body.decode() if method == "POST" else query)
+            except (forms.FormError, UnicodeDecodeError) as problem:
+                raise invalid_request(str(problem)) from problem
+            if key is not None and len(key) > idempotency.KEY_CHARS_MAX:
+                raise invalid_request(
+                    f"Idempotency-Key must be at most {idempotency.KEY_CHARS_MAX} characters.",
+                    param="idempotency_key",
+                )
+        except StripeError as error:
+            self._send_json(error.status, error.body(), headers)
+            return
+        fault = sandbox.faults.take(method, path)
+        if fault is not None and fault.mode == "drop":
+            self._drop()
+            return
+        if fault is not None and fault.mode == "status":
+            self._send_json(fault.status, _fault_error(fault).body(), headers)
+            return
+        stripe_account = self.headers.get("Stripe-Account") or None
+        request = ApiRequest(
+            method=method,
+            path=path,
+            params=params,
+            path_params=path_params,
+            store=sandbox.store,
+            context=RequestContext(request_id, key, version),
+            stripe_account=stripe_account,
+            base_url=f"http://{self.headers.get('Host') or self.server.url.removeprefix('http://')}",
+        )
+        answer = self._run_once(request, handler, api_key, fault, headers)
+        if answer is None:
+            return
+        if fault is not None and fault.mode == "drop_after":
+            self._drop()
+            return
+        self._send(answer.status, answer.body, headers, "application/json")
+
+    def _run_once(
+        self,
+        request: ApiRequest,
+        handler: routes.Handler,
+        api_key: str,
+        fault: Fault | None,
+        headers: dict[str, str],
+    ) -> _Answer | None:
+        """Run the handler at most once per idempotency key; None when already answered."""
+        keys = self.server.sandbox.keys
+        key = request.context.idempotency_key
+        if key is None:
+            return self._run(request, handler, fault)
+        fingerprint = idempotency.fingerprint(
+            request.method, request.path, request.stripe_account, request.params
+        )
+        outcome = keys.begin(api_key, key, fingerprint)
+        extra = dict(headers)
+        if isinstance(outcome, idempotency.Replay):
+            extra |= {
+                "Idempotent-Replayed": "true",
+                "Original-Request": outcome.response.request_id,
+            }
+            self._send(outcome.response.status, outcome.response.body, extra, "application/json")
+            return None
+        if isinstance(outcome, idempotency.Mismatch):
+            error = StripeError(
+                400,
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters they were "
+                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                "different request.",
+            )
+            self._send_json(400, error.body(), extra)
+            return None
+        if isinstance(outcome, idempotency.InUse):
+            error = invalid_request(
+                "There is currently another in-progress request using this Idempotent Key (that "
+                "probably means you submitted twice, and the other request is still going "
+                f"through): {key}. Please try again later.",
+                code="idempotency_key_in_use",
+                status=409,
+            )
+            self._send_json(409, error.body(), extra)
+            return None
+        answer: _Answer | None = None
+        try:
+            answer = self._run(request, handler, fault)
+        finally:
+            stored = None
+            if answer is not None and answer.stored:
+                stored = idempotency.StoredResponse(
+                    answer.status, answer.body, request.context.request_id or ""
+                )
+            keys.finish(api_key, key, stored)
+        return answer
+
+    def _run(self, request: ApiRequest, handler: routes.Handler, fault: Fault | None) -> _Answer:
+        """Run the handler under the store lock and render its answer."""
+        if fault is not None and fault.mode == "slow":
+            time.sleep(fault.delay_ms / 1000)  # outside the lock: other requests go on
+        store = request.store
+        with store.lock:
+            try:
+                if request.stripe_account is not None:
+                    self._check_connected_account(request, handler)
+                payload = expand(store, copy.deepcopy(handler(request)), request.params)
+                status, stored = 200, True
+            except StripeError as error:
+                payload, status, stored = error.body(), error.status, error.stored
+            except Exception:
+                logger.exception("sandbox handler failed for %s %s", request.method, request.path)
+                payload = StripeError(
+                    500, "api_error", "The Stripe sandbox failed; see its log."
+                ).body()
+                status, stored = 500, False
+        return _Answer(status, (json.dumps(payload, indent=2) + "\n").encode(), stored)
+
+    @staticmethod
+    def _check_connected_account(request: ApiRequest, handler: routes.Handler) -> None:
+        account_id = request.stripe_account
+        assert account_id is not None
+        if request.store.get(account_id, "account") is None:
+            raise StripeError(
+                403,
+                "invalid_request_error",
+                f"The provided key does not have access to account '{account_id}' "
+                "(or that account does not exist).",
+                code="account_invalid",
+            )
+        if handler not in routes.CONNECTED_ACCOUNT_HANDLERS:
+            raise invalid_request(
+                "The Stripe sandbox supports the Stripe-Account header only on balance and "
+                "balance transaction reads.",
+                param="stripe_account",
+                stored=False,
+            )
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """A threaded HTTP server bound to one `Sandbox`."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+
+    @property
+    def url(self) -> str:
+        """Return the base URL to give `stripe.api_base`."""
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox serving from a background thread (tests, the demo)."""
+
+    server: SandboxServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        """Return the base URL."""
+        return self.server.url
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """Return the served sandbox."""
+        return self.server.sandbox
+
+    def stop(self) -> None:
+        """Stop serving and stop webhook delivery."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.server.sandbox.close()
+        self.thread.join(timeout=5)
+
+
+def serve_in_thread(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    webhook_retry_delay_seconds: float = 1.0,
+    webhook_attempts_max: int = 6,
+) -> RunningSandbox:
+    """Start a sandbox on `host:port` (0 = any free port) in a daemon thread."""
+    dispatcher = WebhookDispatcher(
+        retry_delay_seconds=webhook_retry_delay_seconds, attempts_max=webhook_attempts_max
+    )
+    server = SandboxServer((host, port), Sandbox(webhooks=dispatcher))
+    thread = threading.Thread(target=server.serve_forever, name="stripe-sandbox", daemon=True)
+    thread.start()
+    return RunningSandbox(server, thread)
