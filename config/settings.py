@@ -151,7 +151,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.ApiKeyRateThrottle"],
 }
+
+# Requests per API key (scope "default", or a view's `throttle_scope`) and, for the
+# public endpoints, per client address. Counted in the cache, so shared by every process.
+ACCORD_RATE_LIMITS = {
+    "default": env("RATE_LIMIT_DEFAULT", default="3000/min"),
+    "public": env("RATE_LIMIT_PUBLIC", default="120/min"),
+}
+ACCORD_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",

@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/_test/rule", views.RuleBreakingApi.as_view()),
     path("api/v1/_test/explode", views.ExplodingApi.as_view()),
     path("api/v1/_test/read-only", views.ReadOnlyApi.as_view()),
+    path("api/v1/_test/authenticated", views.AuthenticatedApi.as_view()),
+    path("api/v1/_test/public", views.PublicApi.as_view()),
     path("_test/plain-explode", views.plain_django_exploding_view),
     path("", include("config.urls")),
 ]

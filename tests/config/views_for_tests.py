@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.throttling import ClientAddressRateThrottle
 from config.errors import DomainError
 
 TEST_API_KEY = "ak_test_conventions_key"
@@ -29,12 +30,18 @@ class TestPrincipal:
     is_authenticated: bool = True
 
 
-def test_key_resolve(raw_key: str) -> tuple[TestPrincipal, None] | None:
+@dataclass(frozen=True)
+class TestKeyRow:
+    pk: int
+
+
+def test_key_resolve(raw_key: str) -> tuple[TestPrincipal, TestKeyRow] | None:
     """Stand in for the catalogue's key table: two keys, two tenants."""
-    principals = {TEST_API_KEY: "tenant-a", OTHER_TEST_API_KEY: "tenant-b"}
+    principals = {TEST_API_KEY: ("tenant-a", 1), OTHER_TEST_API_KEY: ("tenant-b", 2)}
     if raw_key not in principals:
         return None
-    return TestPrincipal(principals[raw_key]), None
+    name, key_id = principals[raw_key]
+    return TestPrincipal(name), TestKeyRow(pk=key_id)
 
 
 class EchoInput(serializers.Serializer):
@@ -99,3 +106,18 @@ class UserListApi(APIView):
 
 def plain_django_exploding_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug outside DRF")
+
+
+class AuthenticatedApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"object": "thing", "tenant": request.user.name})
+
+
+class PublicApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ClientAddressRateThrottle]
+    throttle_scope = "public"
+
+    def get(self, request: Request) -> Response:
+        return Response({"object": "thing"})
