@@ -87,5 +87,8 @@ def test_counts_live_in_redis_so_processes_share_them(settings) -> None:
 
     settings.ACCORD_RATE_LIMITS = {"default": "100/min", "public": "1/min"}
     Client(REMOTE_ADDR="192.0.2.50").get("/api/v1/_test/public")
-    keys = redis.Redis.from_url(settings.REDIS_URL).keys("*ratelimit:public:address:192.0.2.50*")
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = redis.Redis.from_url(settings.REDIS_URL).keys(
+        f"{prefix}:*ratelimit:public:address:192.0.2.50:*"
+    )
     assert len(keys) == 1
