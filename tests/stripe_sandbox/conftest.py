@@ -50,6 +50,8 @@ class WebhookReceiver:
 
 def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.condition:
@@ -71,7 +73,7 @@ def webhook_receiver(stripe_sandbox_control: SandboxControl) -> Iterator[Webhook
     """Start a receiver on a free port and register it with the sandbox."""
     receiver = WebhookReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(receiver))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/stripe/webhook"
     stripe_sandbox_control.add_webhook_endpoint(receiver.url)
