@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "config.api",
     "ledger",
     "licensing",
+    "licensing.certificates",
     "payouts",
 ]
 

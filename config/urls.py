@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("ledger.urls")),
     path("", include("licensing.urls")),
+    path("", include("licensing.certificates.urls")),
     path("", include("payouts.urls")),
 ]
 

@@ -1,0 +1,63 @@
+"""Create, rotate and publish the certificate signing keys."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from joserfc.jwk import KeySet, OKPKey
+
+from config.api.ids import public_id
+from licensing.certificates.models import SigningKey
+
+KEY_CURVE = "Ed25519"
+
+
+def _fernet() -> Fernet:
+    derived = hashlib.sha256(b"accord-certificate-keys:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+@transaction.atomic
+def signing_key_rotate() -> SigningKey:
+    """Make a new signing key and retire the current one (it stays published)."""
+    kid = public_id("key")
+    key_pair = OKPKey.generate_key(
+        KEY_CURVE, parameters={"kid": kid, "use": "sig", "alg": KEY_CURVE}
+    )
+    SigningKey.objects.select_for_update().filter(retired_at__isnull=True).update(
+        retired_at=timezone.now()
+    )
+    private_jwk = json.dumps(key_pair.as_dict(private=True)).encode()
+    return SigningKey.objects.create(
+        kid=kid,
+        public_jwk=key_pair.as_dict(private=False),
+        private_jwk_encrypted=_fernet().encrypt(private_jwk),
+    )
+
+
+def signing_key_current() -> tuple[str, OKPKey]:
+    """Return the key that signs now, making the first one on first use."""
+    row = SigningKey.objects.filter(retired_at__isnull=True).first()
+    if row is None:
+        row = signing_key_rotate()
+    private_jwk = json.loads(_fernet().decrypt(bytes(row.private_jwk_encrypted)))
+    return row.kid, OKPKey.import_key(private_jwk)
+
+
+def public_jwks() -> dict[str, Any]:
+    """Every public key, current and retired, as a JWKS document."""
+    return {
+        "keys": [dict(row.public_jwk) for row in SigningKey.objects.order_by("created_at", "id")]
+    }
+
+
+def keyset_from_jwks(document: dict[str, Any]) -> KeySet:
+    """Build a verification key set from a published JWKS (no private material)."""
+    return KeySet.import_key_set({"keys": [dict(key) for key in document.get("keys", [])]})
