@@ -29,6 +29,11 @@ def _port_open(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    """Let SIGTERM unwind like Ctrl-C, so `finally` stops the sandbox."""
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start the Stripe sandbox (without a real key), load demo data, run the main job, serve."
 
@@ -38,8 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         sandbox = self._sandbox_start() if settings.STRIPE_USES_SANDBOX else None
-        # Turn SIGTERM into the same clean exit as Ctrl-C, so the sandbox is stopped.
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
         try:
             logins = demo_data_load()
             for summary in demo_job_run():
@@ -48,7 +52,7 @@ class Command(BaseCommand):
             if not options["no_serve"]:
                 self.stdout.write(f"Serving on http://{options['addrport']}/ (Ctrl-C stops it)")
                 call_command("runserver", options["addrport"], use_reloader=False)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             self.stdout.write("demo stopped")
         finally:
             if sandbox is not None:
