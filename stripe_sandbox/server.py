@@ -53,6 +53,26 @@ def _fault_error(fault: Fault) -> StripeError:
     )
 
 
+def _key_mismatch_error(key: str) -> StripeError:
+    return StripeError(
+        400,
+        "idempotency_error",
+        "Keys for idempotent requests can only be used with the same parameters they were "
+        f"first used with. Try using a key other than '{key}' if you meant to execute a "
+        "different request.",
+    )
+
+
+def _key_in_use_error(key: str) -> StripeError:
+    return invalid_request(
+        "There is currently another in-progress request using this Idempotent Key (that "
+        "probably means you submitted twice, and the other request is still going "
+        f"through): {key}. Please try again later.",
+        code="idempotency_key_in_use",
+        status=409,
+    )
+
+
 def _api_key(authorization: str | None) -> str:
     """Return the caller's secret key, or raise Stripe's 401."""
     if not authorization:
@@ -81,7 +101,14 @@ def _api_key(authorization: str | None) -> str:
 class _Answer:
     status: int
     body: bytes
-    stored: bool
+    stored: bool  # keep it for the idempotency key
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _json_answer(error: StripeError, headers: tuple[tuple[str, str], ...] = ()) -> _Answer:
+    return _Answer(
+        error.status, (json.dumps(error.body(), indent=2) + "\n").encode(), False, headers
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -201,13 +228,11 @@ class _Handler(BaseHTTPRequestHandler):
             stripe_account=stripe_account,
             base_url=f"http://{self.headers.get('Host') or self.server.url.removeprefix('http://')}",
         )
-        answer = self._run_once(request, handler, api_key, fault, headers)
-        if answer is None:
-            return
+        answer = self._run_once(request, handler, api_key, fault)
         if fault is not None and fault.mode == "drop_after":
-            self._drop()
+            self._drop()  # the work (or the replay) is done; the answer is lost
             return
-        self._send(answer.status, answer.body, headers, "application/json")
+        self._send(answer.status, answer.body, headers | dict(answer.headers), "application/json")
 
     def _run_once(
         self,
@@ -215,9 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
         handler: routes.Handler,
         api_key: str,
         fault: Fault | None,
-        headers: dict[str, str],
-    ) -> _Answer | None:
-        """Run the handler at most once per idempotency key; None when already answered."""
+    ) -> _Answer:
+        """Run the handler at most once per idempotency key, or say why it did not run."""
         keys = self.server.sandbox.keys
         key = request.context.idempotency_key
         if key is None:
@@ -226,34 +250,16 @@ class _Handler(BaseHTTPRequestHandler):
             request.method, request.path, request.stripe_account, request.params
         )
         outcome = keys.begin(api_key, key, fingerprint)
-        extra = dict(headers)
         if isinstance(outcome, idempotency.Replay):
-            extra |= {
-                "Idempotent-Replayed": "true",
-                "Original-Request": outcome.response.request_id,
-            }
-            self._send(outcome.response.status, outcome.response.body, extra, "application/json")
-            return None
+            replayed = (
+                ("Idempotent-Replayed", "true"),
+                ("Original-Request", outcome.response.request_id),
+            )
+            return _Answer(outcome.response.status, outcome.response.body, False, replayed)
         if isinstance(outcome, idempotency.Mismatch):
-            error = StripeError(
-                400,
-                "idempotency_error",
-                "Keys for idempotent requests can only be used with the same parameters they were "
-                f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                "different request.",
-            )
-            self._send_json(400, error.body(), extra)
-            return None
+            return _json_answer(_key_mismatch_error(key))
         if isinstance(outcome, idempotency.InUse):
-            error = invalid_request(
-                "There is currently another in-progress request using this Idempotent Key (that "
-                "probably means you submitted twice, and the other request is still going "
-                f"through): {key}. Please try again later.",
-                code="idempotency_key_in_use",
-                status=409,
-            )
-            self._send_json(409, error.body(), extra)
-            return None
+            return _json_answer(_key_in_use_error(key))
         answer: _Answer | None = None
         try:
             answer = self._run(request, handler, fault)
@@ -264,6 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
                     answer.status, answer.body, request.context.request_id or ""
                 )
             keys.finish(api_key, key, stored)
+        assert answer is not None
         return answer
 
     def _run(self, request: ApiRequest, handler: routes.Handler, fault: Fault | None) -> _Answer:
