@@ -1,3 +1,9 @@
 """Routes of the `payouts` app, mounted at the URL root by `config.urls`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from payouts.views import StripeWebhookView
+
+urlpatterns = [
+    path("stripe/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),
+]
