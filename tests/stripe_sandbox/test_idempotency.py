@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 import stripe
@@ -17,7 +18,7 @@ def test_replay_with_same_key_and_params_returns_the_same_object(
 ):
     account = onboarded_account(stripe_client, stripe_sandbox_control)
     fund_platform(stripe_client, 1_000)
-    params: stripe.TransferCreateParams = {
+    params: dict[str, Any] = {
         "amount": 400,
         "currency": "eur",
         "destination": account.id,
@@ -62,7 +63,7 @@ def test_keys_are_scoped_by_api_key(stripe_sandbox: str, stripe_client: stripe.S
 
 
 def test_an_error_from_the_work_is_replayed_too(stripe_client: stripe.StripeClient):
-    params: stripe.PaymentIntentCreateParams = {
+    params: dict[str, Any] = {
         "amount": 900,
         "currency": "eur",
         "payment_method": "pm_card_chargeDeclined",
@@ -99,7 +100,7 @@ def test_concurrent_requests_with_one_key_never_both_execute(
 ):
     account = onboarded_account(stripe_client, stripe_sandbox_control)
     fund_platform(stripe_client, 1_000)
-    params: stripe.TransferCreateParams = {
+    params: dict[str, Any] = {
         "amount": 300,
         "currency": "eur",
         "destination": account.id,
