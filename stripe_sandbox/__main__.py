@@ -65,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    logging.getLogger("stripe_sandbox").info("Stripe sandbox listening on %s", server.url)
     print(f"stripe sandbox listening on {server.url}", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
