@@ -134,8 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ----------------------------------------------------------------
 
     def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > BODY_BYTES_MAX:
+        """Return the request body, or None when it is too large or its length unreadable."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if not 0 <= length <= BODY_BYTES_MAX:
             return None
         return self.rfile.read(length) if length else b""
 
@@ -164,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             self.close_connection = True
-            self._send_json(413, invalid_request("Request body too large.").body())
+            self._send_json(413, invalid_request("Request body too large or unreadable.").body())
             return
         if split.path.startswith(onboarding.PATH_PREFIX):
             self._onboarding(method, split.path[len(onboarding.PATH_PREFIX) :], body)
@@ -200,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
             handler, path_params = routes.resolve(method, path)
             try:
                 params = forms.decode(body.decode() if method == "POST" else query)
-            except (forms.FormError, UnicodeDecodeError) as problem:
+            except ValueError as problem:  # FormError, bad UTF-8, too many fields
                 raise invalid_request(str(problem)) from problem
             if key is not None and len(key) > idempotency.KEY_CHARS_MAX:
                 raise invalid_request(
