@@ -126,6 +126,7 @@ def _translate(error: stripe.StripeError) -> GatewayError:
     """Map an SDK error to the gateway's own exception."""
     code = _stripe_code(error)
     message = error.user_message or str(error)
+    param = getattr(error, "param", None)  # only InvalidRequestError and CardError have one
     if isinstance(error, stripe.CardError):
         intent = error.error.payment_intent if error.error is not None else None
         return CardDeclined(
@@ -146,10 +147,7 @@ def _translate(error: stripe.StripeError) -> GatewayError:
     if code == "insufficient_capabilities_for_transfer":
         return AccountNotReady(GatewayErrorCode.ACCOUNT_NOT_READY, message, stripe_code=code)
     if code == "resource_missing":
-        return GatewayError(
-            GatewayErrorCode.NOT_FOUND, message, stripe_code=code, param=error.param
-        )
-    param = getattr(error, "param", None)
+        return GatewayError(GatewayErrorCode.NOT_FOUND, message, stripe_code=code, param=param)
     return GatewayError(GatewayErrorCode.INVALID_REQUEST, message, stripe_code=code, param=param)
 
 
