@@ -88,11 +88,16 @@ def _expand_path(store: Store, node: Any, parts: list[str]) -> Any:
     return node
 
 
-def expand(store: Store, body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def expand_paths(params: dict[str, Any]) -> list[list[str]]:
+    """Return the `expand[]` paths split on dots; call before the work, as a validation."""
+    paths = [path.split(".") for path in p.string_list(params, "expand")]
+    if any(len(parts) > _EXPAND_DEPTH_MAX for parts in paths):
+        raise parameter_invalid("expand", "You cannot expand more than 4 levels of a property.")
+    return paths
+
+
+def expand(store: Store, body: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
     """Replace ids named by `expand[]` (dotted paths, `data.` for lists) with their objects."""
-    for path in p.string_list(params, "expand"):
-        parts = path.split(".")
-        if len(parts) > _EXPAND_DEPTH_MAX:
-            raise parameter_invalid("expand", "You cannot expand more than 4 levels of a property.")
+    for parts in paths:
         _expand_path(store, body, parts)
     return body

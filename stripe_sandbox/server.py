@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from stripe_sandbox import control, forms, idempotency, onboarding, routes
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.faults import Fault
-from stripe_sandbox.listing import expand
+from stripe_sandbox.listing import expand, expand_paths
 from stripe_sandbox.request import ApiRequest
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.store import DEFAULT_API_VERSION, RequestContext, new_id
@@ -286,7 +286,13 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 if request.stripe_account is not None:
                     self._check_connected_account(request, handler)
-                payload = expand(store, copy.deepcopy(handler(request)), request.params)
+                paths = expand_paths(request.params)
+                result = copy.deepcopy(handler(request))
+                try:
+                    payload = expand(store, result, paths)
+                except StripeError as error:
+                    error.stored = True  # the work is done: a retry must replay, not redo it
+                    raise
                 status, stored = 200, True
             except StripeError as error:
                 payload, status, stored = error.body(), error.status, error.stored

@@ -129,3 +129,15 @@ def test_concurrent_requests_with_one_key_never_both_execute(
     assert retried.id == first.id  # the SDK retried the 409 and got the replay
     assert len(stripe_client.v1.transfers.list().data) == 1
     assert available(stripe_client) == 700
+
+
+def test_an_error_after_the_work_is_stored_so_a_retry_does_not_redo_it(
+    stripe_client: stripe.StripeClient,
+):
+    params: dict[str, Any] = {"amount": 100, "currency": "eur", "expand": ["no_such_field"]}
+    for _ in range(2):
+        with pytest.raises(stripe.InvalidRequestError):
+            stripe_client.v1.topups.create(params, {"idempotency_key": "topup-expand"})
+
+    assert len(stripe_client.v1.topups.list().data) == 1
+    assert available(stripe_client) == 100
