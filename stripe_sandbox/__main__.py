@@ -14,7 +14,7 @@ from types import FrameType
 
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.server import SandboxServer
-from stripe_sandbox.webhooks import Endpoint, WebhookDispatcher
+from stripe_sandbox.webhooks import ATTEMPTS_DEFAULT, ATTEMPTS_MAX, Endpoint, WebhookDispatcher
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -38,12 +38,20 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="seconds before the first redelivery (default 1)",
     )
+    parser.add_argument(
+        "--webhook-attempts",
+        type=int,
+        default=ATTEMPTS_DEFAULT,
+        help=f"tries per event and endpoint, 1 to {ATTEMPTS_MAX} (default {ATTEMPTS_DEFAULT})",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     arguments = parser.parse_args(argv)
     if bool(arguments.webhook_url) != bool(arguments.webhook_secret):
         parser.error("--webhook-url and --webhook-secret go together")
     if arguments.webhook_retry_delay <= 0:
         parser.error("--webhook-retry-delay must be positive")
+    if not 1 <= arguments.webhook_attempts <= ATTEMPTS_MAX:
+        parser.error(f"--webhook-attempts must be from 1 to {ATTEMPTS_MAX}")
     return arguments
 
 
@@ -54,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if arguments.verbose else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    dispatcher = WebhookDispatcher(retry_delay_seconds=arguments.webhook_retry_delay)
+    dispatcher = WebhookDispatcher(
+        retry_delay_seconds=arguments.webhook_retry_delay, attempts_max=arguments.webhook_attempts
+    )
     if arguments.webhook_url:
         dispatcher.add_endpoint(
             Endpoint(arguments.webhook_url, arguments.webhook_secret, permanent=True)

@@ -30,7 +30,7 @@ from stripe_sandbox.listing import expand, expand_paths
 from stripe_sandbox.request import ApiRequest
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.store import DEFAULT_API_VERSION, RequestContext, new_id
-from stripe_sandbox.webhooks import WebhookDispatcher
+from stripe_sandbox.webhooks import ATTEMPTS_DEFAULT, WebhookDispatcher
 
 logger = logging.getLogger("stripe_sandbox")
 
@@ -373,7 +373,7 @@ def serve_in_thread(
     port: int = 0,
     *,
     webhook_retry_delay_seconds: float = 1.0,
-    webhook_attempts_max: int = 6,
+    webhook_attempts_max: int = ATTEMPTS_DEFAULT,
 ) -> RunningSandbox:
     """Start a sandbox on `host:port` (0 = any free port) in a daemon thread."""
     dispatcher = WebhookDispatcher(

@@ -35,6 +35,11 @@ logger = logging.getLogger("stripe_sandbox.webhooks")
 ENDPOINTS_MAX = 20
 QUEUE_MAX = 100_000
 DELIVERY_TIMEOUT_SECONDS = 5.0
+# Eight attempts over about two minutes: long enough for a receiver that starts after
+# the sandbox (the demo's web server) to get the events sent before it was up.
+ATTEMPTS_DEFAULT = 8
+ATTEMPTS_MAX = 20
+BACKOFF_SECONDS_MAX = 60.0
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
@@ -93,9 +98,11 @@ def _post(endpoint: Endpoint, payload: bytes) -> int:
 class WebhookDispatcher:
     """Queue of deliveries, worked by one daemon thread."""
 
-    def __init__(self, *, retry_delay_seconds: float = 1.0, attempts_max: int = 6) -> None:
+    def __init__(
+        self, *, retry_delay_seconds: float = 1.0, attempts_max: int = ATTEMPTS_DEFAULT
+    ) -> None:
         assert retry_delay_seconds > 0
-        assert 1 <= attempts_max <= 20
+        assert 1 <= attempts_max <= ATTEMPTS_MAX
         self.retry_delay_seconds = retry_delay_seconds
         self.attempts_max = attempts_max
         self._endpoints: list[Endpoint] = []
@@ -173,7 +180,9 @@ class WebhookDispatcher:
                         "giving up on %s for %s", delivery.event["id"], delivery.endpoint.url
                     )
                 continue
-            backoff = self.retry_delay_seconds * 2 ** (delivery.attempt - 1)
+            backoff = min(
+                self.retry_delay_seconds * 2 ** (delivery.attempt - 1), BACKOFF_SECONDS_MAX
+            )
             with self._condition:
                 if delivery.generation != self._generation:
                     continue  # a reset happened during the attempt
