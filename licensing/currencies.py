@@ -1,0 +1,53 @@
+"""The currencies the catalogue accepts for prices and payouts, with their minor units.
+
+Prices are stored in the currency's minor unit (cents for EUR), so the catalogue needs
+each currency's exponent to show a price in major units (RSL's `<amount>` is written
+that way). The set is deliberately small: every currency here must also be one that
+Stripe Connect can pay out, and adding one is a decision, not a typo.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# ISO 4217 code (lower case, as API.md writes it) -> number of digits after the point.
+SUPPORTED_CURRENCIES: dict[str, int] = {
+    "eur": 2,
+    "usd": 2,
+    "gbp": 2,
+    "chf": 2,
+    "cad": 2,
+    "aud": 2,
+    "sek": 2,
+    "nok": 2,
+    "dkk": 2,
+    "pln": 2,
+    "jpy": 0,
+}
+
+CURRENCY_CHOICES = [(code, code.upper()) for code in SUPPORTED_CURRENCIES]
+
+
+def currency_is_supported(code: str) -> bool:
+    return code in SUPPORTED_CURRENCIES
+
+
+def minor_to_major(amount_minor: Decimal | int, currency: str) -> Decimal:
+    """Express an amount in minor units (possibly fractional) in major units, exactly."""
+    exponent = SUPPORTED_CURRENCIES[currency]
+    return Decimal(amount_minor).scaleb(-exponent)
+
+
+def major_amount_format(amount_minor: Decimal | int, currency: str) -> str:
+    """Write a minor-unit amount as a plain major-unit decimal string ("12.50")."""
+    exponent = SUPPORTED_CURRENCIES[currency]
+    major = minor_to_major(amount_minor, currency)
+    if isinstance(amount_minor, int):
+        return f"{major:.{exponent}f}"
+    # Per-unit prices can be fractions of a cent: keep every significant digit.
+    text = format(major.normalize(), "f")
+    if "." in text:
+        whole, fraction = text.split(".")
+        fraction = fraction.ljust(exponent, "0")
+        return f"{whole}.{fraction}" if fraction else whole
+    return f"{text}.{'0' * exponent}" if exponent else text
