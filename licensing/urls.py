@@ -1,3 +1,42 @@
 """Routes of the `licensing` app, mounted at the URL root by `config.urls`."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from licensing.api import views_catalogue, views_creator, views_public
+
+urlpatterns = [
+    # Creator endpoints.
+    path("api/v1/me/works", views_creator.MyWorksApi.as_view(), name="me-works"),
+    path("api/v1/me/works/<str:work_id>", views_creator.MyWorkApi.as_view(), name="me-work"),
+    path("api/v1/me/offers", views_creator.MyOffersApi.as_view(), name="me-offers"),
+    path("api/v1/me/offers/<str:offer_id>", views_creator.MyOfferApi.as_view(), name="me-offer"),
+    path(
+        "api/v1/me/offers/<str:offer_id>/versions",
+        views_creator.MyOfferVersionsApi.as_view(),
+        name="me-offer-versions",
+    ),
+    path("api/v1/me/collections", views_creator.MyCollectionsApi.as_view(), name="me-collections"),
+    path(
+        "api/v1/me/collections/<str:collection_id>",
+        views_creator.MyCollectionApi.as_view(),
+        name="me-collection",
+    ),
+    # The catalogue, for any key.
+    path("api/v1/works", views_catalogue.WorksApi.as_view(), name="works"),
+    path("api/v1/works/<str:work_id>", views_catalogue.WorkApi.as_view(), name="work"),
+    path("api/v1/offers/<str:offer_id>", views_catalogue.OfferApi.as_view(), name="offer"),
+    path(
+        "api/v1/collections/<str:collection_id>",
+        views_catalogue.CollectionApi.as_view(),
+        name="collection",
+    ),
+    # Public, no key.
+    path("api/v1/registry", views_public.RegistryApi.as_view(), name="registry"),
+    path("works/<str:work_id>", views_public.WorkPageApi.as_view(), name="work-page"),
+    path(
+        "works/<str:work_id>/license.xml",
+        views_public.WorkLicenseXmlApi.as_view(),
+        name="work-license-xml",
+    ),
+    path(".well-known/tdmrep.json", views_public.TdmRepApi.as_view(), name="tdmrep"),
+]

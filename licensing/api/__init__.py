@@ -1,0 +1,1 @@
+"""The catalogue's HTTP API: creator endpoints (`me/…`), licensee reads, public signals."""

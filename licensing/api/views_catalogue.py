@@ -1,0 +1,83 @@
+"""The catalogue as licensees browse it: works with their active offers, offers, collections.
+
+Any valid API key may read it. A reserved work is listed (so a crawler can see it is
+reserved) but never with an offer, and never when filtering by `use`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from licensing import selectors
+from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
+from licensing.api.serializers import (
+    CollectionSerializer,
+    OfferSerializer,
+    WorkSerializer,
+    offer_render,
+)
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.models import Use, Work
+
+QUERY_LENGTH_MAX = 200
+
+
+class WorksApi(GenericAPIView):
+    cursor_ordering = ("-id",)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("use", OpenApiTypes.STR, enum=Use.values),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=Work.Kind.values),
+            OpenApiParameter("creator", OpenApiTypes.STR, description="A creator id (cre_…)."),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Words in the title."),
+        ],
+        responses=WorkSerializer(many=True),
+        operation_id="works_list",
+    )
+    def get(self, request: Request) -> Response:
+        query = request.query_params.get("q") or None
+        if query is not None and len(query) > QUERY_LENGTH_MAX:
+            raise LicensingError(
+                LicensingErrorCode.PARAMETER_INVALID,
+                f"q is at most {QUERY_LENGTH_MAX} characters.",
+                param="q",
+                http_status=400,
+            )
+        works = selectors.works_catalogue_list(
+            use=choice_parameter(request, "use", Use.values),
+            kind=choice_parameter(request, "kind", Work.Kind.values),
+            creator_public_id=request.query_params.get("creator") or None,
+            query=query,
+        )
+        page = self.paginate_queryset(works)
+        return self.get_paginated_response([WorkSerializer(work).data for work in page])
+
+
+class WorkApi(GenericAPIView):
+    @extend_schema(responses=WorkSerializer, operation_id="works_retrieve")
+    def get(self, request: Request, work_id: str) -> Response:
+        return Response(WorkSerializer(selectors.work_get(public_id=work_id)).data)
+
+
+class OfferApi(GenericAPIView):
+    @extend_schema(
+        parameters=[VERSION_PARAMETER],
+        responses=OfferSerializer,
+        operation_id="offers_retrieve",
+    )
+    def get(self, request: Request, offer_id: str) -> Response:
+        offer = selectors.offer_get(public_id=offer_id)
+        version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
+        return Response(offer_render(offer, version))
+
+
+class CollectionApi(GenericAPIView):
+    @extend_schema(responses=CollectionSerializer, operation_id="collections_retrieve")
+    def get(self, request: Request, collection_id: str) -> Response:
+        collection = selectors.collection_get(public_id=collection_id)
+        return Response(CollectionSerializer(collection).data)

@@ -1,0 +1,231 @@
+"""Creator endpoints (`/api/v1/me/…`): a creator's own works, offers and collections.
+
+Every view here needs a creator's key (`IsCreator`) and reads through the creator-
+scoped selectors, so another creator's object is a 404 exactly like a missing one.
+Views parse, call one service, render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from licensing import selectors, services
+from licensing.api.params import VERSION_PARAMETER, version_parameter
+from licensing.api.permissions import IsCreator
+from licensing.api.serializers import (
+    CollectionCreateInput,
+    CollectionSerializer,
+    CollectionUpdateInput,
+    MyWorkSerializer,
+    OfferCreateInput,
+    OfferSerializer,
+    OfferUpdateInput,
+    WorkCreateInput,
+    WorkUpdateInput,
+    offer_render,
+)
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.models import Creator
+
+
+def _creator(request: Request) -> Creator:
+    return request.user.creator
+
+
+def _shares(creator_inputs: list[dict[str, Any]]) -> list[services.ShareSpec]:
+    """Turn `[{"creator": "cre_…", "basis_points": n}]` into share specs."""
+    creators = selectors.creators_by_public_ids(
+        public_ids=[share["creator"] for share in creator_inputs]
+    )
+    specs = []
+    for index, share in enumerate(creator_inputs):
+        creator = creators.get(share["creator"])
+        if creator is None:
+            raise LicensingError(
+                LicensingErrorCode.CREATOR_NOT_FOUND,
+                f"No creator {share['creator']!r}.",
+                param=f"shares[{index}].creator",
+                http_status=422,
+            )
+        specs.append(services.ShareSpec(creator=creator, basis_points=share["basis_points"]))
+    return specs
+
+
+class _CreatorApi(GenericAPIView):
+    permission_classes = [IsCreator]
+    cursor_ordering = ("-id",)
+
+
+class MyWorksApi(_CreatorApi):
+    @extend_schema(responses=MyWorkSerializer(many=True), operation_id="me_works_list")
+    def get(self, request: Request) -> Response:
+        works = self.paginate_queryset(selectors.creator_works_list(creator=_creator(request)))
+        return self.get_paginated_response([MyWorkSerializer(work).data for work in works])
+
+    @extend_schema(request=WorkCreateInput, responses={201: MyWorkSerializer})
+    def post(self, request: Request) -> Response:
+        payload = WorkCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        work = services.work_create(
+            creator=_creator(request),
+            title=data["title"],
+            kind=data["kind"],
+            identifiers=data.get("identifiers"),
+            reserved=data["reserved"],
+            shares=_shares(data["shares"]) if "shares" in data else None,
+        )
+        work = selectors.creator_work_get(creator=_creator(request), public_id=work.public_id)
+        return Response(MyWorkSerializer(work).data, status=status.HTTP_201_CREATED)
+
+
+class MyWorkApi(_CreatorApi):
+    @extend_schema(responses=MyWorkSerializer, operation_id="me_works_retrieve")
+    def get(self, request: Request, work_id: str) -> Response:
+        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        return Response(MyWorkSerializer(work).data)
+
+    @extend_schema(request=WorkUpdateInput, responses=MyWorkSerializer)
+    def patch(self, request: Request, work_id: str) -> Response:
+        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        payload = WorkUpdateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        changes: dict[str, Any] = {
+            name: data[name]
+            for name in ("title", "kind", "identifiers", "reserved")
+            if name in data
+        }
+        if "shares" in data:
+            changes["shares"] = _shares(data["shares"])
+        services.work_update(work=work, **changes)
+        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        return Response(MyWorkSerializer(work).data)
+
+
+class MyOffersApi(_CreatorApi):
+    @extend_schema(responses=OfferSerializer(many=True), operation_id="me_offers_list")
+    def get(self, request: Request) -> Response:
+        offers = self.paginate_queryset(selectors.creator_offers_list(creator=_creator(request)))
+        return self.get_paginated_response([offer_render(offer) for offer in offers])
+
+    @extend_schema(request=OfferCreateInput, responses={201: OfferSerializer})
+    def post(self, request: Request) -> Response:
+        creator = _creator(request)
+        payload = OfferCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        work = collection = None
+        if data.get("work"):
+            work = selectors.creator_work_get(creator=creator, public_id=data["work"])
+        if data.get("collection"):
+            collection = selectors.creator_collection_get(
+                creator=creator, public_id=data["collection"]
+            )
+        offer = services.offer_create(
+            creator=creator,
+            work=work,
+            collection=collection,
+            use=data["use"],
+            status=data["status"],
+            terms=services.OfferTerms(
+                **{
+                    name: data[name]
+                    for name in services.OFFER_TERM_FIELDS
+                    if data.get(name) is not None
+                }
+            ),
+        )
+        offer = selectors.creator_offer_get(creator=creator, public_id=offer.public_id)
+        return Response(offer_render(offer), status=status.HTTP_201_CREATED)
+
+
+class MyOfferApi(_CreatorApi):
+    @extend_schema(
+        parameters=[VERSION_PARAMETER], responses=OfferSerializer, operation_id="me_offers_retrieve"
+    )
+    def get(self, request: Request, offer_id: str) -> Response:
+        offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
+        version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
+        return Response(offer_render(offer, version))
+
+    @extend_schema(request=OfferUpdateInput, responses=OfferSerializer)
+    def patch(self, request: Request, offer_id: str) -> Response:
+        creator = _creator(request)
+        offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
+        payload = OfferUpdateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        new_status = data.pop("status", None)
+        services.offer_update(offer=offer, terms=data, status=new_status)
+        offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
+        return Response(offer_render(offer))
+
+
+class MyOfferVersionsApi(_CreatorApi):
+    """Every version of one of the creator's offers, newest first."""
+
+    @extend_schema(responses=OfferSerializer(many=True))
+    def get(self, request: Request, offer_id: str) -> Response:
+        offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
+        versions = self.paginate_queryset(selectors.offer_versions_list(offer=offer))
+        return self.get_paginated_response([offer_render(offer, version) for version in versions])
+
+
+class MyCollectionsApi(_CreatorApi):
+    @extend_schema(responses=CollectionSerializer(many=True), operation_id="me_collections_list")
+    def get(self, request: Request) -> Response:
+        collections = self.paginate_queryset(
+            selectors.creator_collections_list(creator=_creator(request))
+        )
+        return self.get_paginated_response(
+            [CollectionSerializer(collection).data for collection in collections]
+        )
+
+    @extend_schema(request=CollectionCreateInput, responses={201: CollectionSerializer})
+    def post(self, request: Request) -> Response:
+        creator = _creator(request)
+        payload = CollectionCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        works = selectors.creator_works_by_public_ids(
+            creator=creator, public_ids=data.get("works", [])
+        )
+        collection = services.collection_create(creator=creator, title=data["title"], works=works)
+        collection = selectors.creator_collection_get(
+            creator=creator, public_id=collection.public_id
+        )
+        return Response(CollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
+
+
+class MyCollectionApi(_CreatorApi):
+    @extend_schema(responses=CollectionSerializer, operation_id="me_collections_retrieve")
+    def get(self, request: Request, collection_id: str) -> Response:
+        collection = selectors.creator_collection_get(
+            creator=_creator(request), public_id=collection_id
+        )
+        return Response(CollectionSerializer(collection).data)
+
+    @extend_schema(request=CollectionUpdateInput, responses=CollectionSerializer)
+    def patch(self, request: Request, collection_id: str) -> Response:
+        creator = _creator(request)
+        collection = selectors.creator_collection_get(creator=creator, public_id=collection_id)
+        payload = CollectionUpdateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        changes: dict[str, Any] = {}
+        if "title" in data:
+            changes["title"] = data["title"]
+        if "works" in data:
+            changes["works"] = selectors.creator_works_by_public_ids(
+                creator=creator, public_ids=data["works"]
+            )
+        services.collection_update(collection=collection, **changes)
+        collection = selectors.creator_collection_get(creator=creator, public_id=collection_id)
+        return Response(CollectionSerializer(collection).data)
