@@ -9,9 +9,12 @@ of another creator is simply not found, which the API turns into a 404.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from licensing.currencies import SUPPORTED_CURRENCIES
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Creator, Offer, OfferVersion, RightsShare, Work
 
@@ -219,3 +222,51 @@ def creator_collection_get(*, creator: Creator, public_id: str) -> Collection:
             LicensingErrorCode.COLLECTION_NOT_FOUND, "No such collection.", param="collection"
         )
     return collection
+
+
+# --- A creator's ledger accounts ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerAccountRow:
+    code: str
+    kind: str
+    currency: str
+    balance_micros: int
+    balance_label: str
+
+
+_CREDIT_NORMAL_KINDS = frozenset({"liability", "equity", "revenue"})
+
+
+def _micros_label(micros: int, currency: str) -> str:
+    """Write micros in major units, keeping sub-cent digits only when there are any."""
+    exponent = SUPPORTED_CURRENCIES.get(currency, 2)
+    major = Decimal(micros).scaleb(-6)
+    text = format(major.quantize(Decimal(1).scaleb(-6)), "f").rstrip("0")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(exponent, '0')}" if exponent or fraction else whole
+
+
+def creator_ledger_accounts(*, creator: Creator) -> list[LedgerAccountRow]:
+    """The creator's ledger accounts with their balances, as the creator reads them.
+
+    Balances are kept debit-positive in the books; an account Accord owes the creator
+    (a liability) is shown credit-positive, so money owed to them reads as positive.
+    """
+    from ledger.selectors import account_balance, accounts_of_owner
+
+    rows = []
+    for account in accounts_of_owner(owner_type="creator", owner_id=creator.public_id):
+        micros = account_balance(account)
+        shown = -micros if account.kind in _CREDIT_NORMAL_KINDS else micros
+        rows.append(
+            LedgerAccountRow(
+                code=account.code,
+                kind=account.kind,
+                currency=account.currency,
+                balance_micros=micros,
+                balance_label=_micros_label(shown, account.currency),
+            )
+        )
+    return rows

@@ -51,7 +51,7 @@ class OfferSerializer(serializers.Serializer):
     """An offer at one version: the current one, or `offer.shown_version` when set."""
 
     id = serializers.CharField(read_only=True)
-    object = serializers.ChoiceField(choices=["offer"], read_only=True)
+    object = serializers.CharField(read_only=True, help_text='Always "offer".')
     version = serializers.IntegerField(read_only=True)
     work = serializers.CharField(allow_null=True, read_only=True)
     collection = serializers.CharField(allow_null=True, read_only=True)
@@ -112,7 +112,7 @@ def offer_render(offer: Offer, version: OfferVersion | None = None) -> dict[str,
 
 class WorkSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
-    object = serializers.ChoiceField(choices=["work"], read_only=True)
+    object = serializers.CharField(read_only=True, help_text='Always "work".')
     title = serializers.CharField(read_only=True)
     kind = serializers.ChoiceField(choices=Work.Kind.choices, read_only=True)
     creator = CreatorRefSerializer(read_only=True)
@@ -161,7 +161,7 @@ class MyWorkSerializer(WorkSerializer):
 
 class CollectionSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
-    object = serializers.ChoiceField(choices=["collection"], read_only=True)
+    object = serializers.CharField(read_only=True, help_text='Always "collection".')
     title = serializers.CharField(read_only=True)
     works = serializers.ListField(child=serializers.CharField(), read_only=True)
     offers = OfferSerializer(many=True, read_only=True, help_text="Active offers only.")
@@ -179,8 +179,8 @@ class CollectionSerializer(serializers.Serializer):
 
 
 class RegistryEntrySerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["registry_entry"], read_only=True)
-    status = serializers.ChoiceField(choices=["licensable", "reserved", "unknown"], read_only=True)
+    object = serializers.CharField(read_only=True, help_text='Always "registry_entry".')
+    status = serializers.CharField(read_only=True, help_text="licensable, reserved or unknown.")
     work = WorkSerializer(allow_null=True, read_only=True)
     offers = OfferSerializer(many=True, read_only=True)
     license_url = serializers.CharField(allow_null=True, read_only=True)
@@ -294,8 +294,15 @@ class OfferCreateInput(_OfferTermsInput):
     collection = serializers.CharField(required=False, allow_null=True, max_length=32)
     use = serializers.ChoiceField(choices=Use.choices)
     status = serializers.ChoiceField(
-        choices=[Offer.Status.DRAFT, Offer.Status.ACTIVE], default=Offer.Status.DRAFT
+        choices=Offer.Status.choices,
+        default=Offer.Status.DRAFT,
+        help_text="draft (the default) or active.",
     )
+
+    def validate_status(self, value: str) -> str:
+        if value == Offer.Status.WITHDRAWN:
+            raise serializers.ValidationError("A new offer is either draft or active.")
+        return value
 
 
 class OfferUpdateInput(_OfferTermsInput):

@@ -31,7 +31,7 @@ from licensing.api.serializers import (
     offer_render,
 )
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import Creator
+from licensing.models import Collection, Creator, Offer, OfferVersion, Work
 
 
 def _creator(request: Request) -> Creator:
@@ -63,6 +63,8 @@ class _CreatorApi(GenericAPIView):
 
 
 class MyWorksApi(_CreatorApi):
+    queryset = Work.objects.none()  # for the schema; the rows come from the selectors
+
     @extend_schema(responses=MyWorkSerializer(many=True), operation_id="me_works_list")
     def get(self, request: Request) -> Response:
         works = self.paginate_queryset(selectors.creator_works_list(creator=_creator(request)))
@@ -110,6 +112,8 @@ class MyWorkApi(_CreatorApi):
 
 
 class MyOffersApi(_CreatorApi):
+    queryset = Offer.objects.none()
+
     @extend_schema(responses=OfferSerializer(many=True), operation_id="me_offers_list")
     def get(self, request: Request) -> Response:
         offers = self.paginate_queryset(selectors.creator_offers_list(creator=_creator(request)))
@@ -171,6 +175,8 @@ class MyOfferApi(_CreatorApi):
 class MyOfferVersionsApi(_CreatorApi):
     """Every version of one of the creator's offers, newest first."""
 
+    queryset = OfferVersion.objects.none()
+
     @extend_schema(responses=OfferSerializer(many=True))
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
@@ -179,6 +185,8 @@ class MyOfferVersionsApi(_CreatorApi):
 
 
 class MyCollectionsApi(_CreatorApi):
+    queryset = Collection.objects.none()
+
     @extend_schema(responses=CollectionSerializer(many=True), operation_id="me_collections_list")
     def get(self, request: Request) -> Response:
         collections = self.paginate_queryset(
