@@ -189,6 +189,15 @@ class RegistryEntrySerializer(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------------
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF's CharField would turn 0 or 1.5 into "0", "1.5"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _identifier_field_validator(kind: str):
     def validate(value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -204,11 +213,11 @@ def _identifier_field_validator(kind: str):
 class IdentifiersInput(serializers.Serializer):
     """Identifiers of a work; a key left out is unchanged, null or "" clears it."""
 
-    sha256 = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=80)
-    isrc = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=30)
-    isbn = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=30)
-    doi = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=600)
-    url = serializers.CharField(
+    sha256 = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
+    isrc = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=30)
+    isbn = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=30)
+    doi = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=600)
+    url = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=URL_LENGTH_MAX
     )
 
@@ -229,12 +238,12 @@ class IdentifiersInput(serializers.Serializer):
 
 
 class ShareInput(serializers.Serializer):
-    creator = serializers.CharField(max_length=32, help_text="A creator id (cre_…).")
+    creator = StrictCharField(max_length=32, help_text="A creator id (cre_…).")
     basis_points = serializers.IntegerField(min_value=1, max_value=BASIS_POINTS_TOTAL)
 
 
 class WorkCreateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+    title = StrictCharField(max_length=300)
     kind = serializers.ChoiceField(choices=Work.Kind.choices)
     identifiers = IdentifiersInput(required=False)
     reserved = serializers.BooleanField(default=False)
@@ -248,7 +257,7 @@ class WorkCreateInput(serializers.Serializer):
 
 
 class WorkUpdateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
+    title = StrictCharField(max_length=300, required=False)
     kind = serializers.ChoiceField(choices=Work.Kind.choices, required=False)
     identifiers = IdentifiersInput(required=False)
     reserved = serializers.BooleanField(required=False)
@@ -257,7 +266,7 @@ class WorkUpdateInput(serializers.Serializer):
 
 class _OfferTermsInput(serializers.Serializer):
     pricing = serializers.ChoiceField(choices=OfferVersion.Pricing.choices)
-    currency = serializers.CharField(max_length=3, help_text="ISO 4217, lower case.")
+    currency = StrictCharField(max_length=3, help_text="ISO 4217, lower case.")
     amount = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=AMOUNT_MAX
     )
@@ -290,8 +299,8 @@ class _OfferTermsInput(serializers.Serializer):
 
 
 class OfferCreateInput(_OfferTermsInput):
-    work = serializers.CharField(required=False, allow_null=True, max_length=32)
-    collection = serializers.CharField(required=False, allow_null=True, max_length=32)
+    work = StrictCharField(required=False, allow_null=True, max_length=32)
+    collection = StrictCharField(required=False, allow_null=True, max_length=32)
     use = serializers.ChoiceField(choices=Use.choices)
     status = serializers.ChoiceField(
         choices=Offer.Status.choices,
@@ -331,14 +340,14 @@ class OfferUpdateInput(_OfferTermsInput):
 
 
 class CollectionCreateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+    title = StrictCharField(max_length=300)
     works = serializers.ListField(
-        child=serializers.CharField(max_length=32), required=False, max_length=10_000
+        child=StrictCharField(max_length=32), required=False, max_length=10_000
     )
 
 
 class CollectionUpdateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
+    title = StrictCharField(max_length=300, required=False)
     works = serializers.ListField(
-        child=serializers.CharField(max_length=32), required=False, max_length=10_000
+        child=StrictCharField(max_length=32), required=False, max_length=10_000
     )

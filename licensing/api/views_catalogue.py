@@ -12,6 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.schema import error_responses
 from licensing import selectors
 from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
 from licensing.api.serializers import (
@@ -24,6 +25,11 @@ from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Use, Work
 
 QUERY_LENGTH_MAX = 200
+LIST_ERRORS = error_responses(400, 401, 429, codes={400: ["invalid_cursor"]})
+
+
+def _read_errors(*codes: str) -> dict:
+    return error_responses(400, 401, 404, 429, codes={404: list(codes)})
 
 
 class WorksApi(GenericAPIView):
@@ -37,7 +43,7 @@ class WorksApi(GenericAPIView):
             OpenApiParameter("creator", OpenApiTypes.STR, description="A creator id (cre_…)."),
             OpenApiParameter("q", OpenApiTypes.STR, description="Words in the title."),
         ],
-        responses=WorkSerializer(many=True),
+        responses={200: WorkSerializer(many=True), **LIST_ERRORS},
         operation_id="works_list",
     )
     def get(self, request: Request) -> Response:
@@ -60,7 +66,10 @@ class WorksApi(GenericAPIView):
 
 
 class WorkApi(GenericAPIView):
-    @extend_schema(responses=WorkSerializer, operation_id="works_retrieve")
+    @extend_schema(
+        responses={200: WorkSerializer, **_read_errors("work_not_found")},
+        operation_id="works_retrieve",
+    )
     def get(self, request: Request, work_id: str) -> Response:
         return Response(WorkSerializer(selectors.work_get(public_id=work_id)).data)
 
@@ -68,7 +77,10 @@ class WorkApi(GenericAPIView):
 class OfferApi(GenericAPIView):
     @extend_schema(
         parameters=[VERSION_PARAMETER],
-        responses=OfferSerializer,
+        responses={
+            200: OfferSerializer,
+            **_read_errors("offer_not_found", "offer_version_not_found"),
+        },
         operation_id="offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
@@ -78,7 +90,10 @@ class OfferApi(GenericAPIView):
 
 
 class CollectionApi(GenericAPIView):
-    @extend_schema(responses=CollectionSerializer, operation_id="collections_retrieve")
+    @extend_schema(
+        responses={200: CollectionSerializer, **_read_errors("collection_not_found")},
+        operation_id="collections_retrieve",
+    )
     def get(self, request: Request, collection_id: str) -> Response:
         collection = selectors.collection_get(public_id=collection_id)
         return Response(CollectionSerializer(collection).data)

@@ -15,6 +15,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.schema import error_responses
 from licensing import selectors, services
 from licensing.api.params import VERSION_PARAMETER, version_parameter
 from licensing.api.permissions import IsCreator
@@ -57,6 +58,80 @@ def _shares(creator_inputs: list[dict[str, Any]]) -> list[services.ShareSpec]:
     return specs
 
 
+_FORBIDDEN = {403: ["creator_key_required"]}
+LIST_ERRORS = error_responses(400, 401, 403, 429, codes={400: ["invalid_cursor"], **_FORBIDDEN})
+WORK_READ_ERRORS = error_responses(
+    401, 403, 404, 429, codes={404: ["work_not_found"], **_FORBIDDEN}
+)
+WORK_WRITE_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    429,
+    codes={
+        **_FORBIDDEN,
+        404: ["work_not_found"],
+        409: ["identifier_taken"],
+        422: [
+            "shares_total_invalid",
+            "shares_duplicate_creator",
+            "shares_empty",
+            "creator_not_found",
+            "identifier_invalid",
+            "parameter_invalid",
+        ],
+    },
+)
+OFFER_READ_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    429,
+    codes={**_FORBIDDEN, 404: ["offer_not_found", "offer_version_not_found"]},
+)
+OFFER_WRITE_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    429,
+    codes={
+        **_FORBIDDEN,
+        404: ["work_not_found", "collection_not_found", "offer_not_found"],
+        422: [
+            "offer_terms_invalid",
+            "offer_target_invalid",
+            "offer_status_invalid",
+            "currency_unsupported",
+            "work_reserved",
+        ],
+    },
+)
+COLLECTION_READ_ERRORS = error_responses(
+    401, 403, 404, 429, codes={**_FORBIDDEN, 404: ["collection_not_found"]}
+)
+COLLECTION_WRITE_ERRORS = error_responses(
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    429,
+    codes={
+        **_FORBIDDEN,
+        404: ["work_not_found", "collection_not_found"],
+        422: ["work_reserved", "parameter_invalid"],
+    },
+)
+
+
 class _CreatorApi(GenericAPIView):
     permission_classes = [IsCreator]
     cursor_ordering = ("-id",)
@@ -64,13 +139,16 @@ class _CreatorApi(GenericAPIView):
 
 class MyWorksApi(_CreatorApi):
     queryset = Work.objects.none()  # for the schema; the rows come from the selectors
+    serializer_class = WorkCreateInput  # what OPTIONS describes
 
-    @extend_schema(responses=MyWorkSerializer(many=True), operation_id="me_works_list")
+    @extend_schema(
+        responses={200: MyWorkSerializer(many=True), **LIST_ERRORS}, operation_id="me_works_list"
+    )
     def get(self, request: Request) -> Response:
         works = self.paginate_queryset(selectors.creator_works_list(creator=_creator(request)))
         return self.get_paginated_response([MyWorkSerializer(work).data for work in works])
 
-    @extend_schema(request=WorkCreateInput, responses={201: MyWorkSerializer})
+    @extend_schema(request=WorkCreateInput, responses={201: MyWorkSerializer, **WORK_WRITE_ERRORS})
     def post(self, request: Request) -> Response:
         payload = WorkCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -88,12 +166,14 @@ class MyWorksApi(_CreatorApi):
 
 
 class MyWorkApi(_CreatorApi):
-    @extend_schema(responses=MyWorkSerializer, operation_id="me_works_retrieve")
+    @extend_schema(
+        responses={200: MyWorkSerializer, **WORK_READ_ERRORS}, operation_id="me_works_retrieve"
+    )
     def get(self, request: Request, work_id: str) -> Response:
         work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
         return Response(MyWorkSerializer(work).data)
 
-    @extend_schema(request=WorkUpdateInput, responses=MyWorkSerializer)
+    @extend_schema(request=WorkUpdateInput, responses={200: MyWorkSerializer, **WORK_WRITE_ERRORS})
     def patch(self, request: Request, work_id: str) -> Response:
         work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
         payload = WorkUpdateInput(data=request.data)
@@ -113,13 +193,16 @@ class MyWorkApi(_CreatorApi):
 
 class MyOffersApi(_CreatorApi):
     queryset = Offer.objects.none()
+    serializer_class = OfferCreateInput  # what OPTIONS describes
 
-    @extend_schema(responses=OfferSerializer(many=True), operation_id="me_offers_list")
+    @extend_schema(
+        responses={200: OfferSerializer(many=True), **LIST_ERRORS}, operation_id="me_offers_list"
+    )
     def get(self, request: Request) -> Response:
         offers = self.paginate_queryset(selectors.creator_offers_list(creator=_creator(request)))
         return self.get_paginated_response([offer_render(offer) for offer in offers])
 
-    @extend_schema(request=OfferCreateInput, responses={201: OfferSerializer})
+    @extend_schema(request=OfferCreateInput, responses={201: OfferSerializer, **OFFER_WRITE_ERRORS})
     def post(self, request: Request) -> Response:
         creator = _creator(request)
         payload = OfferCreateInput(data=request.data)
@@ -152,14 +235,16 @@ class MyOffersApi(_CreatorApi):
 
 class MyOfferApi(_CreatorApi):
     @extend_schema(
-        parameters=[VERSION_PARAMETER], responses=OfferSerializer, operation_id="me_offers_retrieve"
+        parameters=[VERSION_PARAMETER],
+        responses={200: OfferSerializer, **OFFER_READ_ERRORS},
+        operation_id="me_offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
         version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 
-    @extend_schema(request=OfferUpdateInput, responses=OfferSerializer)
+    @extend_schema(request=OfferUpdateInput, responses={200: OfferSerializer, **OFFER_WRITE_ERRORS})
     def patch(self, request: Request, offer_id: str) -> Response:
         creator = _creator(request)
         offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
@@ -177,7 +262,7 @@ class MyOfferVersionsApi(_CreatorApi):
 
     queryset = OfferVersion.objects.none()
 
-    @extend_schema(responses=OfferSerializer(many=True))
+    @extend_schema(responses={200: OfferSerializer(many=True), **OFFER_READ_ERRORS})
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
         versions = self.paginate_queryset(selectors.offer_versions_list(offer=offer))
@@ -186,8 +271,12 @@ class MyOfferVersionsApi(_CreatorApi):
 
 class MyCollectionsApi(_CreatorApi):
     queryset = Collection.objects.none()
+    serializer_class = CollectionCreateInput  # what OPTIONS describes
 
-    @extend_schema(responses=CollectionSerializer(many=True), operation_id="me_collections_list")
+    @extend_schema(
+        responses={200: CollectionSerializer(many=True), **LIST_ERRORS},
+        operation_id="me_collections_list",
+    )
     def get(self, request: Request) -> Response:
         collections = self.paginate_queryset(
             selectors.creator_collections_list(creator=_creator(request))
@@ -196,7 +285,10 @@ class MyCollectionsApi(_CreatorApi):
             [CollectionSerializer(collection).data for collection in collections]
         )
 
-    @extend_schema(request=CollectionCreateInput, responses={201: CollectionSerializer})
+    @extend_schema(
+        request=CollectionCreateInput,
+        responses={201: CollectionSerializer, **COLLECTION_WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         creator = _creator(request)
         payload = CollectionCreateInput(data=request.data)
@@ -213,14 +305,20 @@ class MyCollectionsApi(_CreatorApi):
 
 
 class MyCollectionApi(_CreatorApi):
-    @extend_schema(responses=CollectionSerializer, operation_id="me_collections_retrieve")
+    @extend_schema(
+        responses={200: CollectionSerializer, **COLLECTION_READ_ERRORS},
+        operation_id="me_collections_retrieve",
+    )
     def get(self, request: Request, collection_id: str) -> Response:
         collection = selectors.creator_collection_get(
             creator=_creator(request), public_id=collection_id
         )
         return Response(CollectionSerializer(collection).data)
 
-    @extend_schema(request=CollectionUpdateInput, responses=CollectionSerializer)
+    @extend_schema(
+        request=CollectionUpdateInput,
+        responses={200: CollectionSerializer, **COLLECTION_WRITE_ERRORS},
+    )
     def patch(self, request: Request, collection_id: str) -> Response:
         creator = _creator(request)
         collection = selectors.creator_collection_get(creator=creator, public_id=collection_id)

@@ -31,6 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
 from licensing import selectors
 from licensing.api.serializers import RegistryEntrySerializer, WorkSerializer, offer_render
@@ -43,6 +44,18 @@ from licensing.rsl import RSL_MEDIA_TYPE, rsl_document
 from licensing.terms import STATUS_UNKNOWN, WorkTerms, work_terms
 
 TDMREP_RULES_MAX = 10_000
+TDMREP_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["location", "tdm-reservation"],
+        "properties": {
+            "location": {"type": "string"},
+            "tdm-reservation": {"type": "integer", "enum": [0, 1]},
+            "tdm-policy": {"type": "string", "format": "uri"},
+        },
+    },
+}
 
 
 def public_base_url(request: Request) -> str:
@@ -107,7 +120,10 @@ def _registry_query(request: Request) -> tuple[str, str]:
 class RegistryApi(PublicApi):
     @extend_schema(
         parameters=[OpenApiParameter(kind, OpenApiTypes.STR) for kind in IDENTIFIER_KINDS],
-        responses=RegistryEntrySerializer,
+        responses={
+            200: RegistryEntrySerializer,
+            **error_responses(400, 429, codes={400: ["registry_query_invalid"]}),
+        },
         auth=[],
         operation_id="registry_lookup",
     )
@@ -142,7 +158,10 @@ class RegistryApi(PublicApi):
 
 class WorkLicenseXmlApi(PublicApi):
     @extend_schema(
-        responses={(200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR)},
+        responses={
+            (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
+            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+        },
         auth=[],
         operation_id="work_license_xml",
     )
@@ -173,7 +192,10 @@ class WorkPageApi(PublicApi):
     """The work's public page (HTML), with every machine-readable signal in its headers."""
 
     @extend_schema(
-        responses={(200, "text/html"): OpenApiResponse(OpenApiTypes.STR)},
+        responses={
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
+            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+        },
         auth=[],
         operation_id="work_page",
     )
@@ -263,7 +285,10 @@ class TdmRepApi(PublicApi):
                 description="The rules for the works whose URL is on this origin.",
             )
         ],
-        responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT)},
+        responses={
+            (200, "application/json"): OpenApiResponse(TDMREP_SCHEMA),
+            **error_responses(400, 429),
+        },
         auth=[],
         operation_id="tdmrep_json",
     )
