@@ -1,0 +1,471 @@
+"""From a posting request to rows: validation, the idempotency digest, the inserts.
+
+The services in `ledger.services` are the public face; this module holds what they
+share. Posting is on the hot path of every sale, so the insert is written for the
+database it runs on:
+
+- PostgreSQL: one statement per call, whatever the number of transactions. The
+  transactions go in with `INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`, and
+  their entries in a data-modifying CTE joined to what was actually inserted, all
+  from arrays. A replayed key inserts nothing and costs no savepoint. Triggers do the
+  stamping and the checking (migration 0002).
+- SQLite (the embedded default): the same rows, statement by statement. The write
+  lock is taken before the clock is read, so `created_at` grows with commit order as
+  it does on PostgreSQL; the horizon used by sealing and checkpoints relies on that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models.base import ModelState
+from django.utils import timezone
+
+from ledger.errors import LedgerError, LedgerErrorCode
+from ledger.models import Account, Transaction
+
+LEGS_MAX = 100
+BATCH_SIZE_MAX = 10_000
+AMOUNT_MICROS_MAX = 10**17  # 100 billion major units: far beyond any real leg
+IDEMPOTENCY_KEY_LENGTH_MAX = 255
+KIND_LENGTH_MAX = 64
+REFERENCE_LENGTH_MAX = 255
+MEMO_LENGTH_MAX = 500
+
+
+class Leg(NamedTuple):
+    """One side of a posting: a signed amount (debit > 0 > credit) on an account.
+
+    `currency`, when given, states what the caller believes the amount is in; a leg
+    on an account of another currency is then refused instead of booked.
+    """
+
+    account: Account
+    amount_micros: int
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A request to post one transaction, for `transactions_post_many`."""
+
+    idempotency_key: str
+    kind: str
+    legs: Sequence[Leg]
+    reference: str = ""
+    memo: str = ""
+
+
+class LegRow(NamedTuple):
+    account_id: int
+    amount_micros: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class PreparedPosting:
+    """A validated posting, reduced to the values that are written."""
+
+    idempotency_key: str
+    kind: str
+    reference: str
+    memo: str
+    reverses_id: int | None
+    legs: tuple[LegRow, ...]
+    content_digest: str
+
+
+def _field_error(name: str, length_max: int, *, required: bool) -> LedgerError:
+    needed = "a non-empty string" if required else "a string"
+    code = (
+        LedgerErrorCode.IDEMPOTENCY_KEY_INVALID
+        if name == "idempotency_key"
+        else LedgerErrorCode.FIELD_INVALID
+    )
+    return LedgerError(
+        code, f"{name} must be {needed} of at most {length_max} characters.", param=name
+    )
+
+
+def _check_text(value: object, name: str, length_max: int, *, required: bool) -> str:
+    if not isinstance(value, str) or len(value) > length_max or (required and not value):
+        raise _field_error(name, length_max, required=required)
+    return value
+
+
+def _leg_error(code: LedgerErrorCode, message: str, position: int) -> LedgerError:
+    return LedgerError(code, message, param=f"legs[{position}]")
+
+
+def _leg_row(leg: object, position: int) -> LegRow:
+    # Written for speed (it runs for every leg of every bulk posting): error details
+    # are only built on the way out.
+    try:
+        account, amount = leg[0], leg[1]
+        claimed_currency = leg[2] if len(leg) > 2 else None
+    except (TypeError, IndexError, KeyError):
+        raise _leg_error(
+            LedgerErrorCode.FIELD_INVALID, "A leg is Leg(account, amount_micros).", position
+        ) from None
+    if not isinstance(account, Account) or account.id is None:
+        raise _leg_error(
+            LedgerErrorCode.ACCOUNT_NOT_FOUND, "A leg needs a saved Account.", position
+        )
+    if amount.__class__ is not int:  # not bool, not float, not Decimal
+        raise _leg_error(LedgerErrorCode.AMOUNT_INVALID, "Amounts are integer micros.", position)
+    if amount == 0 or not -AMOUNT_MICROS_MAX <= amount <= AMOUNT_MICROS_MAX:
+        raise _leg_error(
+            LedgerErrorCode.AMOUNT_INVALID,
+            f"A leg's amount must be non-zero and at most {AMOUNT_MICROS_MAX} micros in size.",
+            position,
+        )
+    currency = account.currency
+    if claimed_currency is not None and str(claimed_currency).lower() != currency:
+        raise _leg_error(
+            LedgerErrorCode.CURRENCY_MISMATCH,
+            f"Leg in {claimed_currency} on account {account.code}, which is in {currency}.",
+            position,
+        )
+    return LegRow(account.id, amount, currency)
+
+
+def _check_balanced(legs: Sequence[LegRow]) -> None:
+    totals: dict[str, int] = {}
+    for leg in legs:
+        totals[leg.currency] = totals.get(leg.currency, 0) + leg.amount_micros
+    imbalance = [
+        {"currency": currency, "sum_micros": total}
+        for currency, total in sorted(totals.items())
+        if total != 0
+    ]
+    if imbalance:
+        described = ", ".join(f"{item['sum_micros']:+d} {item['currency']}" for item in imbalance)
+        raise LedgerError(
+            LedgerErrorCode.UNBALANCED,
+            f"The legs must sum to zero in each currency; they are off by {described} micros.",
+            param="legs",
+            details=imbalance,
+        )
+
+
+def content_digest(
+    *, kind: str, reference: str, memo: str, reverses_id: int | None, legs: Iterable[LegRow]
+) -> str:
+    """Hash what a posting asks for; leg order does not matter, everything else does.
+
+    Texts are length-prefixed, so no choice of characters can make two different
+    postings encode alike.
+    """
+    sorted_legs = sorted((leg.account_id, leg.amount_micros) for leg in legs)
+    canonical = "|".join(
+        [
+            f"{len(kind)}:{kind}",
+            f"{len(reference)}:{reference}",
+            f"{len(memo)}:{memo}",
+            f"{reverses_id}",
+            *(f"{account_id}:{amount}" for account_id, amount in sorted_legs),
+        ]
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def posting_prepare(posting: Posting, *, reverses_id: int | None = None) -> PreparedPosting:
+    """Validate a posting in Python (the same rules PostgreSQL enforces) and reduce it."""
+    key = _check_text(
+        posting.idempotency_key, "idempotency_key", IDEMPOTENCY_KEY_LENGTH_MAX, required=True
+    )
+    kind = _check_text(posting.kind, "kind", KIND_LENGTH_MAX, required=True)
+    reference = _check_text(posting.reference, "reference", REFERENCE_LENGTH_MAX, required=False)
+    memo = _check_text(posting.memo, "memo", MEMO_LENGTH_MAX, required=False)
+    legs_in = posting.legs
+    if len(legs_in) < 2:
+        raise LedgerError(
+            LedgerErrorCode.TOO_FEW_LEGS, "A transaction needs at least two legs.", param="legs"
+        )
+    if len(legs_in) > LEGS_MAX:
+        raise LedgerError(
+            LedgerErrorCode.TOO_MANY_LEGS, f"At most {LEGS_MAX} legs per transaction.", param="legs"
+        )
+    legs = tuple([_leg_row(leg, position) for position, leg in enumerate(legs_in)])
+    _check_balanced(legs)
+    digest = content_digest(
+        kind=kind, reference=reference, memo=memo, reverses_id=reverses_id, legs=legs
+    )
+    return PreparedPosting(key, kind, reference, memo, reverses_id, legs, digest)
+
+
+def accounts_confirm(prepared: Iterable[PreparedPosting]) -> None:
+    """Check against the database that every account exists in the leg's currency.
+
+    PostgreSQL's entry trigger does this on every insert; elsewhere this is the check.
+    """
+    wanted = {leg.account_id: leg.currency for posting in prepared for leg in posting.legs}
+    found = dict(Account.objects.filter(pk__in=wanted).values_list("pk", "currency"))
+    for account_id, currency in wanted.items():
+        if account_id not in found:
+            raise LedgerError(
+                LedgerErrorCode.ACCOUNT_NOT_FOUND, f"Account {account_id} does not exist."
+            )
+        if found[account_id] != currency:
+            raise LedgerError(
+                LedgerErrorCode.CURRENCY_MISMATCH,
+                f"Account {account_id} is in {found[account_id]}, not {currency}.",
+            )
+
+
+def _transaction_row(prepared: PreparedPosting, pk: int, created_at: object) -> Transaction:
+    """Build the model instance of a row just written, without a query.
+
+    Bulk posting returns thousands of these, and Model.__init__ is the slowest part
+    of it; this fills the instance the way unpickling does, every field present.
+    """
+    row = Transaction.__new__(Transaction)
+    row.__dict__.update(
+        id=pk,
+        idempotency_key=prepared.idempotency_key,
+        content_digest=prepared.content_digest,
+        kind=prepared.kind,
+        reference=prepared.reference,
+        memo=prepared.memo,
+        reverses_id=prepared.reverses_id,
+        created_at=created_at,
+    )
+    row._state = ModelState()
+    row._state.adding = False
+    row._state.db = connection.alias
+    return row
+
+
+_POSTGRESQL_INSERT = """
+WITH inserted AS (
+    INSERT INTO ledger_transaction
+           (idempotency_key, content_digest, kind, reference, memo, reverses_id)
+    SELECT idempotency_key, content_digest, kind, reference, memo, reverses_id
+      FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+                  %s::bigint[])
+           WITH ORDINALITY
+           AS requested(idempotency_key, content_digest, kind, reference, memo, reverses_id,
+                        position)
+     ORDER BY position
+        ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, idempotency_key, created_at
+), entries AS (
+    INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)
+    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at
+      FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[])
+           WITH ORDINALITY AS leg(idempotency_key, account_id, amount_micros, currency, position)
+      JOIN inserted USING (idempotency_key)
+     ORDER BY leg.position
+)
+SELECT id, idempotency_key, created_at FROM inserted
+"""
+# Batches at least this large go through COPY instead.
+COPY_BATCH_SIZE_MIN = 64
+
+
+def _server_bound_cursor() -> object:
+    """A psycopg cursor with server-side parameter binding, in Django's wrapper.
+
+    Django's default client-side binding makes PostgreSQL parse and plan the posting
+    statement on every call; bound parameters let psycopg prepare it once per
+    connection. The wrapper keeps query logging and execute wrappers working.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+def _insert_postgresql_statement(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
+    """Insert with one statement; replays skip via ON CONFLICT, costing nothing extra."""
+    leg_keys: list[str] = []
+    leg_accounts: list[int] = []
+    leg_amounts: list[int] = []
+    leg_currencies: list[str] = []
+    for posting in prepared:
+        for leg in posting.legs:
+            leg_keys.append(posting.idempotency_key)
+            leg_accounts.append(leg.account_id)
+            leg_amounts.append(leg.amount_micros)
+            leg_currencies.append(leg.currency)
+    params = [
+        [p.idempotency_key for p in prepared],
+        [p.content_digest for p in prepared],
+        [p.kind for p in prepared],
+        [p.reference for p in prepared],
+        [p.memo for p in prepared],
+        [p.reverses_id for p in prepared],
+        leg_keys,
+        leg_accounts,
+        leg_amounts,
+        leg_currencies,
+    ]
+    by_key = {p.idempotency_key: p for p in prepared}
+    with _server_bound_cursor() as cursor:
+        cursor.execute(_POSTGRESQL_INSERT, params)
+        return {key: _transaction_row(by_key[key], pk, at) for pk, key, at in cursor.fetchall()}
+
+
+_COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """Escape a text value for COPY's text format."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _insert_postgresql_copy(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
+    """Insert a large batch of new keys with COPY, the fastest way into PostgreSQL.
+
+    COPY has no ON CONFLICT: a key that exists already makes it fail, and the caller
+    falls back to the statement. The trigger allocates ids and stamps times, so they
+    are read back (this transaction's rows above the sequence's value before) to
+    give the entries their transaction id and created_at.
+    """
+    transactions_text = "".join(
+        f"{_copy_text(p.idempotency_key)}\t{p.content_digest}\t{_copy_text(p.kind)}\t"
+        f"{_copy_text(p.reference)}\t{_copy_text(p.memo)}\t"
+        f"{_COPY_NULL if p.reverses_id is None else p.reverses_id}\n"
+        for p in prepared
+    )
+    with _server_bound_cursor() as cursor:
+        cursor.execute("SELECT last_value FROM ledger_transaction_id_seq")
+        (id_before,) = cursor.fetchone()
+        # COPY goes around Django's cursor wrapper; this turns psycopg's errors into
+        # Django's (IntegrityError...) as for any other query.
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(
+                "COPY ledger_transaction"
+                " (idempotency_key, content_digest, kind, reference, memo, reverses_id) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(transactions_text)
+        # Binary results: psycopg decodes them in C, noticeably faster for big batches.
+        cursor.cursor.execute(
+            "SELECT id, idempotency_key, created_at, created_at::text FROM ledger_transaction"
+            " WHERE id > %s AND xid = pg_current_xact_id()",
+            [id_before],
+            binary=True,
+        )
+        stamped = {key: (pk, at, at_text) for pk, key, at, at_text in cursor.fetchall()}
+        assert len(stamped) == len(prepared), (len(stamped), len(prepared))
+        entries_text = "".join(
+            f"{pk}\t{leg.account_id}\t{leg.amount_micros}\t{leg.currency}\t{at_text}\n"
+            for p in prepared
+            for pk, _, at_text in (stamped[p.idempotency_key],)
+            for leg in p.legs
+        )
+        with (
+            connection.wrap_database_errors,
+            cursor.copy(
+                "COPY ledger_entry"
+                " (transaction_id, account_id, amount_micros, currency, created_at) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(entries_text)
+    return {
+        p.idempotency_key: _transaction_row(p, *stamped[p.idempotency_key][:2]) for p in prepared
+    }
+
+
+def _insert_postgresql(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
+    if len(prepared) < COPY_BATCH_SIZE_MIN:
+        return _insert_postgresql_statement(prepared)
+    try:
+        with transaction.atomic():
+            return _insert_postgresql_copy(prepared)
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+        if constraint != "ledger_transaction_key_unique":
+            raise
+    # Some keys exist already (replays); the statement sorts them out.
+    return _insert_postgresql_statement(prepared)
+
+
+_GENERIC_TRANSACTION_INSERT = (
+    "INSERT INTO ledger_transaction"
+    " (idempotency_key, content_digest, kind, reference, memo, reverses_id, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_GENERIC_ENTRY_INSERT = (
+    "INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)"
+    " VALUES (%s, %s, %s, %s, %s)"
+)
+
+
+def write_lock_take(cursor: object) -> None:
+    """On SQLite, take the database's single write lock now (a no-op write does)."""
+    cursor.execute("UPDATE ledger_transaction SET id = id WHERE 0 = 1")
+
+
+def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
+    inserted: dict[str, Transaction] = {}
+    entry_rows: list[tuple[object, ...]] = []
+    with connection.cursor() as cursor:
+        write_lock_take(cursor)
+        # Read the clock only once the lock is ours; see the module docstring.
+        created_at = timezone.now()
+        created_at_db = connection.ops.adapt_datetimefield_value(created_at)
+        for posting in prepared:
+            cursor.execute(
+                _GENERIC_TRANSACTION_INSERT,
+                [
+                    posting.idempotency_key,
+                    posting.content_digest,
+                    posting.kind,
+                    posting.reference,
+                    posting.memo,
+                    posting.reverses_id,
+                    created_at_db,
+                ],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                continue
+            inserted[posting.idempotency_key] = _transaction_row(posting, row[0], created_at)
+            entry_rows.extend(
+                (row[0], leg.account_id, leg.amount_micros, leg.currency, created_at_db)
+                for leg in posting.legs
+            )
+        if entry_rows:
+            cursor.executemany(_GENERIC_ENTRY_INSERT, entry_rows)
+    return inserted
+
+
+def rows_insert(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
+    """Insert the postings whose keys are new; return those, by idempotency key.
+
+    Must run inside a transaction: the caller compares the skipped keys' digests and
+    rolls everything back on a conflict.
+    """
+    assert connection.in_atomic_block, "posting must run inside transaction.atomic()"
+    if connection.vendor == "postgresql":
+        return _insert_postgresql(prepared)
+    return _insert_generic(prepared)
+
+
+# Which rule a database error broke, by the constraint name the triggers (or SQLite's
+# message) give, and the error code the services answer with.
+_CONSTRAINT_CODES: dict[str, LedgerErrorCode] = {
+    "ledger_entry_account_exists": LedgerErrorCode.ACCOUNT_NOT_FOUND,
+    "ledger_entry_currency": LedgerErrorCode.CURRENCY_MISMATCH,
+    "ledger_transaction_reverses_id_key": LedgerErrorCode.ALREADY_REVERSED,
+    "ledger_transaction.reverses_id": LedgerErrorCode.ALREADY_REVERSED,
+}
+
+
+def integrity_error_translate(error: IntegrityError) -> LedgerError | None:
+    """Name the ledger rule an IntegrityError broke, if it is one the services know."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    names = [getattr(diagnostics, "constraint_name", None) or "", str(error)]
+    for constraint, code in _CONSTRAINT_CODES.items():
+        if any(constraint in name for name in names):
+            return LedgerError(code, f"The database refused the posting: {error}".strip())
+    return None

@@ -1,0 +1,236 @@
+"""Reads of the books: balances now and as of any time, entry listings, trial balance.
+
+A balance is the account's last checkpoint at or before the time asked plus the
+entries stamped after it (up to that time), summed from the covering index
+`ledger_entry_account_time`; see `ledger.checkpoints`. It costs one small query,
+however many entries the account has. Amounts are signed micros, debit positive: a
+creator's payable (a liability) owes them `-account_balance(account=payable)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from config.api.pagination import after_cursor, decode_cursor, encode_cursor
+from ledger.checkpoints import BEGINNING
+from ledger.errors import LedgerError, LedgerErrorCode
+from ledger.models import Account, BalanceCheckpoint, Entry, SealBlock, Transaction
+
+ENTRIES_LIMIT_MAX = 1_000
+_ENTRY_ORDERING = ("created_at", "id")
+
+
+def account_get(*, code: str) -> Account:
+    """Return the account with this code, or raise `account_not_found`."""
+    account = Account.objects.filter(code=code).first()
+    if account is None:
+        raise LedgerError(LedgerErrorCode.ACCOUNT_NOT_FOUND, f"No account {code!r}.", param="code")
+    return account
+
+
+def accounts_of_owner(*, owner_type: str, owner_id: str) -> list[Account]:
+    """Return an owner's accounts, ordered by code."""
+    return list(Account.objects.filter(owner_type=owner_type, owner_id=owner_id).order_by("code"))
+
+
+def transaction_get(*, idempotency_key: str) -> Transaction | None:
+    """Return the transaction posted with this idempotency key, if any."""
+    return Transaction.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def transactions_of_reference(*, reference: str) -> list[Transaction]:
+    """Return the transactions posted for a business object (e.g. "license:lic_…")."""
+    return list(
+        Transaction.objects.filter(reference=reference).prefetch_related("entries").order_by("id")
+    )
+
+
+_BALANCE_SQL = """
+SELECT COALESCE(checkpoint.balance_micros, 0) + COALESCE((
+           SELECT SUM(entry.amount_micros) FROM ledger_entry AS entry
+            WHERE entry.account_id = %s
+              AND entry.created_at > COALESCE(checkpoint.as_of, %s){entry_until}
+       ), 0)
+  FROM (SELECT 1 AS one) AS single_row
+  LEFT JOIN (
+       SELECT as_of, balance_micros FROM ledger_balancecheckpoint
+        WHERE account_id = %s{checkpoint_until}
+        ORDER BY as_of DESC LIMIT 1
+  ) AS checkpoint ON 1 = 1
+"""
+_BALANCE_NOW_SQL = _BALANCE_SQL.format(entry_until="", checkpoint_until="")
+_BALANCE_AS_OF_SQL = _BALANCE_SQL.format(
+    entry_until=" AND entry.created_at <= %s", checkpoint_until=" AND as_of <= %s"
+)
+
+
+def account_balance(account: Account, *, as_of: datetime | None = None) -> int:
+    """Return the account's balance in micros (debit positive), now or as of a time.
+
+    As of T counts every transaction stamped at or before T that is committed now.
+    One query: the newest checkpoint at or before T (a backward probe of the
+    (account, as_of) index) plus the entries after it, summed from the covering index.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    beginning = adapt(BEGINNING)
+    if as_of is None:
+        sql, params = _BALANCE_NOW_SQL, [account.pk, beginning, account.pk]
+    else:
+        when = adapt(as_of)
+        sql, params = _BALANCE_AS_OF_SQL, [account.pk, beginning, when, account.pk, when]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (balance,) = cursor.fetchone()
+    return int(balance)
+
+
+def accounts_with_balances(
+    accounts: QuerySet[Account] | None = None, *, as_of: datetime | None = None
+) -> QuerySet[Account]:
+    """Annotate accounts with `balance_micros` (now or as of a time), in one query."""
+    accounts = Account.objects.all() if accounts is None else accounts
+    checkpoints = BalanceCheckpoint.objects.filter(account=OuterRef("pk"))
+    if as_of is not None:
+        checkpoints = checkpoints.filter(as_of__lte=as_of)
+    newest = checkpoints.order_by("-as_of")
+    tail = Entry.objects.filter(
+        account=OuterRef("pk"),
+        created_at__gt=Coalesce(OuterRef("checkpoint_as_of"), Value(BEGINNING)),
+    )
+    if as_of is not None:
+        tail = tail.filter(created_at__lte=as_of)
+    tail_sum = tail.order_by().values("account").annotate(total=Sum("amount_micros"))
+    # Separate annotate() calls: the tail's subquery refers to checkpoint_as_of.
+    return (
+        accounts.annotate(
+            checkpoint_as_of=Subquery(newest.values("as_of")[:1]),
+            checkpoint_micros=Coalesce(Subquery(newest.values("balance_micros")[:1]), Value(0)),
+        )
+        .annotate(tail_micros=Coalesce(Subquery(tail_sum.values("total")[:1]), Value(0)))
+        .annotate(balance_micros=F("checkpoint_micros") + F("tail_micros"))
+    )
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    entries: list[Entry]
+    has_more: bool
+    next_cursor: str | None
+
+
+def account_entries(
+    account: Account,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> EntryPage:
+    """Return a page of the account's entries stamped in (since, until], oldest first.
+
+    `since` is exclusive and `until` inclusive, so consecutive windows never share an
+    entry and `account_balance(as_of=since)` is the opening balance. Pass the page's
+    `next_cursor` back as `cursor` for the next page (keyset pagination: a deep page
+    costs what the first does). Each entry comes with its transaction.
+    """
+    if not 1 <= limit <= ENTRIES_LIMIT_MAX:
+        raise LedgerError(
+            LedgerErrorCode.FIELD_INVALID,
+            f"limit must be from 1 to {ENTRIES_LIMIT_MAX}.",
+            param="limit",
+        )
+    entries = Entry.objects.filter(account=account).select_related("transaction")
+    if since is not None:
+        entries = entries.filter(created_at__gt=since)
+    if until is not None:
+        entries = entries.filter(created_at__lte=until)
+    if cursor:
+        entries = entries.filter(
+            after_cursor(_ENTRY_ORDERING, decode_cursor(cursor, Entry, _ENTRY_ORDERING))
+        )
+    rows = list(entries.order_by(*_ENTRY_ORDERING)[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1], _ENTRY_ORDERING) if has_more else None
+    return EntryPage(entries=rows, has_more=has_more, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class TrialBalanceLine:
+    account_id: int
+    code: str
+    kind: str
+    currency: str
+    balance_micros: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    debit_micros: int
+    credit_micros: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.debit_micros == self.credit_micros
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: datetime | None
+    lines: list[TrialBalanceLine]
+    totals: dict[str, CurrencyTotals] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return all(totals.balanced for totals in self.totals.values())
+
+
+def trial_balance(*, as_of: datetime | None = None, include_zero: bool = False) -> TrialBalance:
+    """List every account's balance with debit and credit totals per currency.
+
+    Double entry makes the totals equal in each currency; `balanced` says whether they are.
+    """
+    rows = accounts_with_balances(as_of=as_of).order_by("currency", "code")
+    lines = [
+        TrialBalanceLine(row.pk, row.code, row.kind, row.currency, int(row.balance_micros))
+        for row in rows
+        if include_zero or row.balance_micros
+    ]
+    debit: dict[str, int] = {}
+    credit: dict[str, int] = {}
+    for line in lines:
+        debit.setdefault(line.currency, 0)
+        credit.setdefault(line.currency, 0)
+        if line.balance_micros > 0:
+            debit[line.currency] += line.balance_micros
+        else:
+            credit[line.currency] -= line.balance_micros
+    totals = {currency: CurrencyTotals(debit[currency], credit[currency]) for currency in debit}
+    return TrialBalance(as_of=as_of, lines=lines, totals=totals)
+
+
+@dataclass(frozen=True)
+class SealState:
+    blocks: int
+    last_transaction_id: int
+    last_block_hash: str | None
+    last_sealed_at: datetime | None
+    unsealed_transactions: int
+
+
+def seal_state() -> SealState:
+    """Say how far the seal chain reaches and how many transactions wait for it."""
+    last_block = SealBlock.objects.order_by("-number").first()
+    last_id = last_block.last_transaction_id if last_block else 0
+    return SealState(
+        blocks=last_block.number if last_block else 0,
+        last_transaction_id=last_id,
+        last_block_hash=last_block.block_hash if last_block else None,
+        last_sealed_at=last_block.sealed_at if last_block else None,
+        unsealed_transactions=Transaction.objects.filter(id__gt=last_id).count(),
+    )

@@ -1,0 +1,287 @@
+"""Every write to the books: opening accounts, posting, reversing, sealing.
+
+Other apps move money only through these functions. Each runs in one database
+transaction (a savepoint when the caller already has one), takes keyword-only
+arguments, checks the ledger's rules in Python before writing, and is idempotent:
+a retry with the same idempotency key returns what the first call wrote.
+
+Signs: an amount is debit-positive. Paying a creator 8 EUR out of a 10 EUR sale is
+`Leg(cash, 10_000_000), Leg(creator_payable, -8_000_000), Leg(commission, -2_000_000)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection
+from django.db import transaction as db_transaction
+
+from ledger import checkpoints, sealing
+from ledger.errors import LedgerError, LedgerErrorCode
+from ledger.models import Account, AccountKind, Transaction
+from ledger.money import currency_validate
+from ledger.posting import (
+    BATCH_SIZE_MAX,
+    Leg,
+    Posting,
+    PreparedPosting,
+    accounts_confirm,
+    integrity_error_translate,
+    posting_prepare,
+    rows_insert,
+)
+
+__all__ = [
+    "Leg",
+    "Posting",
+    "SealSummary",
+    "ledger_seal",
+    "owner_accounts_open",
+    "platform_account",
+    "transaction_post",
+    "transaction_reverse",
+    "transactions_post_many",
+]
+
+PLATFORM_OWNER_TYPE = "platform"
+ACCOUNTS_PER_OWNER_MAX = 50
+_CODE_PART_LENGTH_MAX = 60
+
+
+def _code_part(value: object, name: str) -> str:
+    # ":" separates the parts of an account code; letting it in would make two
+    # different owners' codes collide.
+    if (
+        not isinstance(value, str)
+        or not value
+        or ":" in value
+        or len(value) > _CODE_PART_LENGTH_MAX
+        or value != value.strip()
+    ):
+        raise LedgerError(
+            LedgerErrorCode.ACCOUNT_NAME_INVALID,
+            f"{name} must be 1 to {_CODE_PART_LENGTH_MAX} characters without ':' or "
+            "surrounding spaces.",
+            param=name,
+        )
+    return value
+
+
+def _account_kind(kind: object) -> str:
+    if kind not in AccountKind.values:
+        raise LedgerError(
+            LedgerErrorCode.ACCOUNT_KIND_INVALID,
+            f"Account kind must be one of {', '.join(AccountKind.values)}.",
+            param="kind",
+        )
+    return str(kind)
+
+
+def _accounts_get_or_create(wanted: Sequence[Account]) -> dict[str, Account]:
+    """Insert the accounts whose codes are new; return all of them, by code."""
+    codes = [account.code for account in wanted]
+    with db_transaction.atomic():
+        # ON CONFLICT DO NOTHING: two concurrent openers both succeed, neither fails.
+        Account.objects.bulk_create(wanted, ignore_conflicts=True)
+        found = Account.objects.in_bulk(codes, field_name="code")
+    for account in wanted:
+        existing = found[account.code]
+        if (existing.kind, existing.currency) != (account.kind, account.currency):
+            raise LedgerError(
+                LedgerErrorCode.ACCOUNT_CONFLICT,
+                f"Account {account.code} exists as a {existing.kind} account in "
+                f"{existing.currency}, not a {account.kind} account in {account.currency}.",
+                param="accounts",
+            )
+    return found
+
+
+def owner_accounts_open(
+    *, owner_type: str, owner_id: str, currency: str, accounts: Mapping[str, str]
+) -> dict[str, Account]:
+    """Open (or find) an owner's accounts in one currency; return them by name.
+
+    `accounts` maps a name to a kind, e.g. `{"payable": "liability"}`; the account's
+    code is `f"{owner_type}:{owner_id}:{name}:{currency}"`. Idempotent: existing
+    accounts are returned as they are, and one opened with another kind is an
+    `account_conflict`.
+    """
+    owner_type = _code_part(owner_type, "owner_type")
+    owner_id = _code_part(owner_id, "owner_id")
+    currency = currency_validate(currency)
+    if not accounts or len(accounts) > ACCOUNTS_PER_OWNER_MAX:
+        raise LedgerError(
+            LedgerErrorCode.FIELD_INVALID,
+            f"Open between 1 and {ACCOUNTS_PER_OWNER_MAX} accounts at once.",
+            param="accounts",
+        )
+    wanted = {
+        name: Account(
+            code=f"{owner_type}:{owner_id}:{_code_part(name, 'accounts')}:{currency}",
+            name=f"{owner_type} {owner_id} {name} ({currency})",
+            kind=_account_kind(kind),
+            currency=currency,
+            owner_type=owner_type,
+            owner_id=owner_id,
+        )
+        for name, kind in accounts.items()
+    }
+    found = _accounts_get_or_create(list(wanted.values()))
+    return {name: found[account.code] for name, account in wanted.items()}
+
+
+def platform_account(*, name: str, kind: str, currency: str) -> Account:
+    """Open (or find) one of the platform's own accounts, coded `platform:{name}:{currency}`.
+
+    For commission revenue, Stripe cash, receivables, pool liabilities and the like.
+    """
+    name = _code_part(name, "name")
+    currency = currency_validate(currency)
+    account = Account(
+        code=f"{PLATFORM_OWNER_TYPE}:{name}:{currency}",
+        name=f"platform {name} ({currency})",
+        kind=_account_kind(kind),
+        currency=currency,
+        owner_type=PLATFORM_OWNER_TYPE,
+        owner_id="",
+    )
+    return _accounts_get_or_create([account])[account.code]
+
+
+def _replay_or_conflict(prepared: Sequence[PreparedPosting], skipped: set[str]) -> dict:
+    """Return the earlier transactions of replayed keys; refuse a key reused otherwise."""
+    earlier = Transaction.objects.in_bulk(skipped, field_name="idempotency_key")
+    for posting in prepared:
+        if posting.idempotency_key not in skipped:
+            continue
+        previous = earlier[posting.idempotency_key]
+        if previous.content_digest != posting.content_digest:
+            raise LedgerError(
+                LedgerErrorCode.IDEMPOTENCY_KEY_CONFLICT,
+                f"Idempotency key {posting.idempotency_key!r} was used for transaction "
+                f"{previous.pk} with other content; use a new key.",
+                param="idempotency_key",
+            )
+    return earlier
+
+
+def _post(prepared: Sequence[PreparedPosting]) -> list[Transaction]:
+    """Write the postings (skipping replays) in one transaction; return them in order."""
+    unique: dict[str, PreparedPosting] = {}
+    for posting in prepared:
+        first = unique.setdefault(posting.idempotency_key, posting)
+        if first.content_digest != posting.content_digest:
+            raise LedgerError(
+                LedgerErrorCode.IDEMPOTENCY_KEY_CONFLICT,
+                f"Idempotency key {posting.idempotency_key!r} appears twice with other content.",
+                param="idempotency_key",
+            )
+    if connection.vendor != "postgresql":
+        accounts_confirm(unique.values())
+    try:
+        with db_transaction.atomic():
+            by_key: dict[str, Transaction] = rows_insert(list(unique.values()))
+            skipped = set(unique) - set(by_key)
+            if skipped:
+                by_key.update(_replay_or_conflict(list(unique.values()), skipped))
+    except IntegrityError as error:
+        translated = integrity_error_translate(error)
+        if translated is None:
+            raise
+        raise translated from error
+    return [by_key[posting.idempotency_key] for posting in prepared]
+
+
+def transaction_post(
+    *,
+    idempotency_key: str,
+    kind: str,
+    legs: Sequence[Leg],
+    reference: str = "",
+    memo: str = "",
+) -> Transaction:
+    """Post one transaction, or return the one already posted with this key.
+
+    The legs must sum to zero per currency. The same key with the same content
+    returns the first transaction; with other content it is `idempotency_key_conflict`.
+    """
+    posting = Posting(idempotency_key, kind, legs, reference, memo)
+    return _post([posting_prepare(posting)])[0]
+
+
+def transactions_post_many(*, postings: Sequence[Posting]) -> list[Transaction]:
+    """Post up to `BATCH_SIZE_MAX` transactions at once, all or nothing, in order.
+
+    Each posting is idempotent on its own key, exactly as `transaction_post`. An
+    invalid posting rejects the batch; the error's `details` name its index.
+    """
+    if len(postings) > BATCH_SIZE_MAX:
+        raise LedgerError(
+            LedgerErrorCode.BATCH_TOO_LARGE,
+            f"At most {BATCH_SIZE_MAX} postings per call; got {len(postings)}.",
+            param="postings",
+        )
+    prepared = []
+    for index, posting in enumerate(postings):
+        try:
+            prepared.append(posting_prepare(posting))
+        except LedgerError as error:
+            error.details = [{"index": index, "param": error.param, "code": error.code}]
+            raise
+    return _post(prepared) if prepared else []
+
+
+def transaction_reverse(
+    *, transaction: Transaction, idempotency_key: str | None = None, memo: str = ""
+) -> Transaction:
+    """Post the mirror image of a transaction; a transaction is reversed at most once.
+
+    Without a key the reversal's key is derived from the original, so retrying is
+    safe. Reversing again with another key is `already_reversed`.
+    """
+    original = transaction
+    if original.pk is None:
+        raise LedgerError(
+            LedgerErrorCode.TRANSACTION_NOT_FOUND, "Only a posted transaction can be reversed."
+        )
+    key = idempotency_key or f"reversal:{original.pk}"
+    existing = Transaction.objects.filter(reverses=original.pk).first()
+    if existing is not None and existing.idempotency_key != key:
+        raise LedgerError(
+            LedgerErrorCode.ALREADY_REVERSED,
+            f"Transaction {original.pk} was already reversed by transaction {existing.pk}.",
+        )
+    entries = list(original.entries.select_related("account").order_by("id"))
+    if not entries:
+        raise LedgerError(
+            LedgerErrorCode.TRANSACTION_NOT_FOUND, f"Transaction {original.pk} does not exist."
+        )
+    posting = Posting(
+        idempotency_key=key,
+        kind="reversal",
+        legs=[Leg(entry.account, -entry.amount_micros) for entry in entries],
+        reference=original.reference,
+        memo=memo or f"Reverses transaction {original.pk}",
+    )
+    return _post([posting_prepare(posting, reverses_id=original.pk)])[0]
+
+
+@dataclass(frozen=True)
+class SealSummary:
+    checkpoints: checkpoints.CheckpointSummary
+    blocks: sealing.SealRunSummary
+
+    def __str__(self) -> str:
+        return f"{self.checkpoints}; {self.blocks}"
+
+
+def ledger_seal() -> SealSummary:
+    """Write balance checkpoints and seal new transactions into blocks, up to the horizon.
+
+    Run it often (the Celery task does, and `manage.py ledger_seal`); each run is short
+    and safe to repeat or to run concurrently with postings.
+    """
+    return SealSummary(
+        checkpoints=checkpoints.balance_checkpoints_write(), blocks=sealing.blocks_seal()
+    )
