@@ -31,11 +31,11 @@ def demo_staff_load() -> list[DemoLogin]:
     return [DemoLogin(role="staff (superuser)", username="admin", password=DEMO_PASSWORD)]
 
 
-DEMO_LOADERS: tuple[str, ...] = ("payouts.demo.demo_staff_load",)
+DEMO_LOADERS: tuple[str, ...] = ("payouts.demo.demo_staff_load", "ledger.demo.demo_ledger_load")
 
 # The main job, step by step, as far as it exists: each is a callable returning a
 # one-line summary of what it did.
-DEMO_JOB_STEPS: tuple[str, ...] = ()
+DEMO_JOB_STEPS: tuple[str, ...] = ("ledger.demo.demo_ledger_seal",)
 
 
 def demo_data_load() -> list[DemoLogin]:
