@@ -104,6 +104,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "licenses-expire": {"task": "licensing.tasks.licenses_expire_task", "schedule": 300.0},
     "idempotency-records-purge": {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
@@ -180,6 +181,11 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
 }
+
+# The platform's commission on every sale, in basis points of the price (1,000 = 10%).
+ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
+# How licensing charges cards: its port, implemented by payouts (licensing/payments.py).
+ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
 
 # Stripe: a real test-mode key talks to Stripe; without one, the local sandbox.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

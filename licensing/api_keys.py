@@ -52,7 +52,7 @@ class Principal:
     """Who an API request acts for: a creator, a licensee organisation or finance staff.
 
     DRF puts it in `request.user`; `is_authenticated` is what its permission classes
-    read. `organization` stays None until licensee organisations exist.
+    read. Exactly one of `creator`, `organization` and (for finance) `user` says who.
     """
 
     kind: str
@@ -97,7 +97,7 @@ def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
     if not raw_key.startswith(KEY_PREFIX) or len(raw_key) > KEY_LENGTH_MAX:
         return None
     api_key = (
-        ApiKey.objects.select_related("creator", "creator__user", "user")
+        ApiKey.objects.select_related("creator", "creator__user", "user", "organization")
         .filter(key_hash=api_key_digest(raw_key), revoked_at__isnull=True)
         .first()
     )
@@ -110,6 +110,6 @@ def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
         api_key=api_key,
         user=user,
         creator=api_key.creator,
-        organization=getattr(api_key, "organization", None),
+        organization=api_key.organization,
     )
     return principal, api_key

@@ -40,6 +40,17 @@ class LicensingErrorCode(enum.StrEnum):
     NOT_A_CREATOR = "not_a_creator"
     NOT_A_FINANCE_USER = "not_a_finance_user"
     ORGANIZATION_NOT_FOUND = "organization_not_found"
+    ORGANIZATION_SLUG_TAKEN = "organization_slug_taken"
+    PAYMENT_METHOD_REFUSED = "payment_method_refused"
+    # Buying licenses.
+    LICENSE_NOT_FOUND = "license_not_found"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    WORKS_REQUIRED = "works_required"
+    WORKS_NOT_ALLOWED = "works_not_allowed"
+    WORK_NOT_IN_OFFER = "work_not_in_offer"
+    PURCHASE_KEY_REUSED = "purchase_key_reused"
+    PAYMENT_FAILED = "payment_failed"
+    PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
 
 
 class LicensingError(DomainError):
@@ -52,10 +63,15 @@ class LicensingError(DomainError):
             LicensingErrorCode.OFFER_VERSION_NOT_FOUND,
             LicensingErrorCode.COLLECTION_NOT_FOUND,
             LicensingErrorCode.CREATOR_NOT_FOUND,
+            LicensingErrorCode.LICENSE_NOT_FOUND,
         }
     )
     _CONFLICT_CODES = frozenset(
-        {LicensingErrorCode.IDENTIFIER_TAKEN, LicensingErrorCode.USERNAME_TAKEN}
+        {
+            LicensingErrorCode.IDENTIFIER_TAKEN,
+            LicensingErrorCode.USERNAME_TAKEN,
+            LicensingErrorCode.ORGANIZATION_SLUG_TAKEN,
+        }
     )
 
     def __init__(

@@ -425,6 +425,13 @@ class ApiKey(models.Model):
         related_name="api_keys",
         help_text="The person the key acts for (the creator's or the finance user's login).",
     )
+    organization = models.ForeignKey(
+        "LicenseeOrganization",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+    )
     name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -441,6 +448,10 @@ class ApiKey(models.Model):
                 condition=~Q(kind="finance") | Q(user__isnull=False),
                 name="api_key_finance_has_user",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="organization") | Q(organization__isnull=False),
+                name="api_key_organization_has_organization",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -449,3 +460,207 @@ class ApiKey(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+# -- licensees and licenses (the licensee API) -------------------------------------------
+
+
+def organization_public_id() -> str:
+    return public_id("org")
+
+
+def purchase_public_id() -> str:
+    return public_id("pur")
+
+
+def license_public_id() -> str:
+    return public_id("lic")
+
+
+class LicenseeOrganization(models.Model):
+    """An AI developer that buys licenses over the API, paying by card or by invoice."""
+
+    class Billing(models.TextChoices):
+        CARD = "card", "Card on file (charged at purchase)"
+        INVOICE = "invoice", "Invoice (billed monthly)"
+
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH, unique=True, editable=False, default=organization_public_id
+    )
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    billing = models.CharField(max_length=10, choices=Billing.choices, default=Billing.INVOICE)
+    currency = models.CharField(
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        default="eur",
+        help_text="The one currency the organisation pays in; offers in others are refused.",
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_method_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="OrganizationMembership", related_name="organizations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(billing="card") | ~Q(stripe_customer_id=""),
+                name="organization_card_billing_has_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationMembership(models.Model):
+    """A person who may manage an organisation in the portal."""
+
+    organization = models.ForeignKey(
+        LicenseeOrganization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+
+class Purchase(models.Model):
+    """One attempt to buy a license that is paid by card at purchase.
+
+    The row is committed before Stripe is called, and its id derives the PaymentIntent's
+    idempotency key, so a retry after a crash finds the same PaymentIntent instead of
+    charging twice. A declined card leaves this row (status failed) and nothing else.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (payment under way)"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH, unique=True, editable=False, default=purchase_public_id
+    )
+    organization = models.ForeignKey(
+        LicenseeOrganization, on_delete=models.PROTECT, related_name="purchases"
+    )
+    request_key = models.CharField(
+        max_length=255, help_text="The client's Idempotency-Key, or a fresh one when none was sent."
+    )
+    request_digest = models.CharField(max_length=64, help_text="What was asked: offer and works.")
+    offer_version = models.ForeignKey(OfferVersion, on_delete=models.PROTECT, related_name="+")
+    work_ids = models.JSONField(default=list, help_text="The works' ids as asked.")
+    amount = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "request_key"], name="purchase_once_per_request_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.status})"
+
+
+class License(models.Model):
+    """The right of one organisation to one use of some works, on the terms of one version."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH, unique=True, editable=False, default=license_public_id
+    )
+    organization = models.ForeignKey(
+        LicenseeOrganization, on_delete=models.PROTECT, related_name="licenses"
+    )
+    offer_version = models.ForeignKey(
+        OfferVersion, on_delete=models.PROTECT, related_name="licenses"
+    )
+    works = models.ManyToManyField(Work, related_name="licenses")
+    purchase = models.OneToOneField(
+        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="license"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: open-ended (a per-unit offer without a term)."
+    )
+    amount = models.BigIntegerField(help_text="Paid or invoiced at purchase, in minor units.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    ledger_transaction_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The sale's posting in the ledger, when money moved."
+    )
+    certificate = models.TextField(help_text="The signed certificate (compact JWS).")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=500, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["organization", "-id"], name="license_organization_newest"),
+            models.Index(fields=["status", "ends_at"], name="license_status_ends"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="license_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
+                name="license_revoked_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class InvoiceLine(models.Model):
+    """An amount an invoice-billed organisation owes, for its next monthly invoice."""
+
+    organization = models.ForeignKey(
+        LicenseeOrganization, on_delete=models.PROTECT, related_name="invoice_lines"
+    )
+    license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="invoice_line")
+    period = models.CharField(max_length=7, help_text="YYYY-MM, the month it is billed in.")
+    description = models.CharField(max_length=500)
+    amount = models.BigIntegerField(help_text="Minor units.")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organization", "period"], name="invoice_line_org_period")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.period}: {self.amount} {self.currency}"

@@ -233,6 +233,7 @@ def api_key_create(
     kind: str,
     creator: Creator | None = None,
     user: Any = None,
+    organization: Any = None,
     name: str = "",
 ) -> tuple[ApiKey, str]:
     """Mint a key; return the row and the raw key, which is never stored or shown again."""
@@ -247,18 +248,23 @@ def api_key_create(
                 f"{getattr(user, 'username', user)!r} is not a finance user.",
                 None,
             )
+    elif kind == ApiKey.Kind.ORGANIZATION:
+        if organization is None:
+            raise _invalid(
+                LicensingErrorCode.ORGANIZATION_NOT_FOUND,
+                "A licensee organisation's key needs its organisation.",
+                None,
+            )
+        user = None
     else:
-        raise _invalid(
-            LicensingErrorCode.ORGANIZATION_NOT_FOUND,
-            "Licensee organisation keys need an organisation; none exist yet.",
-            None,
-        )
+        raise _invalid(LicensingErrorCode.PARAMETER_INVALID, f"Unknown key kind {kind!r}.", "kind")
     raw_key = api_key_generate()
     with transaction.atomic():
         api_key = ApiKey.objects.create(
             kind=kind,
             creator=creator,
             user=user,
+            organization=organization,
             name=name[:100],
             prefix=raw_key[:VISIBLE_PREFIX_LENGTH],
             key_hash=api_key_digest(raw_key),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from licensing.api import views_catalogue, views_creator, views_public
+from licensing.api import views_catalogue, views_creator, views_licensee, views_public
 
 urlpatterns = [
     # Creator endpoints.
@@ -30,7 +30,24 @@ urlpatterns = [
         views_catalogue.CollectionApi.as_view(),
         name="collection",
     ),
+    # Licensees.
+    path("api/v1/licenses", views_licensee.LicensesApi.as_view(), name="licenses"),
+    path(
+        "api/v1/licenses/<str:license_id>",
+        views_licensee.LicenseApi.as_view(),
+        name="license-detail",
+    ),
+    path(
+        "api/v1/licenses/<str:license_id>/certificate",
+        views_licensee.LicenseCertificateApi.as_view(),
+        name="license-certificate",
+    ),
     # Public, no key.
+    path(
+        "api/v1/certificates/verify",
+        views_licensee.CertificateVerifyApi.as_view(),
+        name="certificate-verify",
+    ),
     path("api/v1/registry", views_public.RegistryApi.as_view(), name="registry"),
     path("works/<str:work_id>", views_public.WorkPageApi.as_view(), name="work-page"),
     path(

@@ -1,0 +1,247 @@
+"""The licensee endpoints: buy licenses, list and read them, fetch and verify certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.schema import error_responses
+from config.api.throttling import ClientAddressRateThrottle
+from licensing import licenses as license_selectors
+from licensing.api.permissions import IsLicensee
+from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
+from licensing.certificates.keys import public_jwks
+from licensing.certificates.signing import certificate_verify
+from licensing.models import License
+from licensing.purchases import license_purchase
+
+CERTIFICATE_LENGTH_MAX = 100_000
+
+
+class LicenseSerializer(serializers.Serializer):
+    """A license as API.md shows it; `offer` is the offer exactly as it was bought."""
+
+    def to_representation(self, granted: License) -> dict[str, Any]:
+        version = granted.offer_version
+        return {
+            "id": granted.public_id,
+            "object": "license",
+            "status": license_selectors.license_effective_status(granted),
+            "offer": offer_render(version.offer, version),
+            "works": [work.public_id for work in granted.works.all()],
+            "licensee": granted.organization.public_id,
+            "starts_at": granted.starts_at.isoformat(),
+            "ends_at": granted.ends_at.isoformat() if granted.ends_at else None,
+            "amount": granted.amount,
+            "currency": granted.currency,
+            "revoked_at": granted.revoked_at.isoformat() if granted.revoked_at else None,
+            "created_at": granted.created_at.isoformat(),
+        }
+
+
+class LicenseSchema(serializers.Serializer):
+    """The documented shape of `LicenseSerializer`'s output (for the OpenAPI schema)."""
+
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["license"])
+    status = serializers.ChoiceField(choices=License.Status.values)
+    offer = OfferSerializer()
+    works = serializers.ListField(child=serializers.CharField())
+    licensee = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class LicensePurchaseInput(serializers.Serializer):
+    offer = StrictCharField(max_length=40)
+    works = serializers.ListField(
+        child=StrictCharField(max_length=40),
+        required=False,
+        allow_empty=True,
+        max_length=1000,
+    )
+
+
+class LicensesApi(GenericAPIView):
+    permission_classes = [IsLicensee]
+    cursor_ordering = ("-id",)
+
+    @extend_schema(
+        operation_id="licenses_list",
+        responses={200: LicenseSchema(many=True), **error_responses(400, 401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        licenses = license_selectors.organization_licenses(organization=request.user.organization)
+        page = self.paginate_queryset(licenses)
+        return self.get_paginated_response([LicenseSerializer(item).data for item in page])
+
+    @extend_schema(
+        operation_id="licenses_create",
+        request=LicensePurchaseInput,
+        responses={
+            201: LicenseSchema,
+            **error_responses(
+                400,
+                401,
+                402,
+                403,
+                404,
+                409,
+                422,
+                429,
+                codes={
+                    402: ["payment_failed"],
+                    404: ["offer_not_found"],
+                    422: [
+                        "offer_withdrawn",
+                        "currency_mismatch",
+                        "works_required",
+                        "works_not_allowed",
+                        "work_not_in_offer",
+                        "work_reserved",
+                        "purchase_key_reused",
+                    ],
+                },
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        payload = LicensePurchaseInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        granted = license_purchase(
+            organization=request.user.organization,
+            offer_id=payload.validated_data["offer"],
+            work_ids=payload.validated_data.get("works"),
+            request_key=request.headers.get("Idempotency-Key"),
+        )
+        granted = license_selectors.organization_license_get(
+            organization=request.user.organization, public_id=granted.public_id
+        )
+        return Response(
+            LicenseSerializer(granted).data,
+            status=201,
+            headers={"Location": reverse("license-detail", args=[granted.public_id])},
+        )
+
+
+class LicenseApi(GenericAPIView):
+    permission_classes = [IsLicensee]
+
+    @extend_schema(
+        operation_id="licenses_retrieve",
+        responses={
+            200: LicenseSchema,
+            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+        },
+    )
+    def get(self, request: Request, license_id: str) -> Response:
+        granted = license_selectors.organization_license_get(
+            organization=request.user.organization, public_id=license_id
+        )
+        return Response(LicenseSerializer(granted).data)
+
+
+CERTIFICATE_SCHEMA = inline_serializer(
+    "LicenseCertificate",
+    {
+        "object": serializers.ChoiceField(choices=["license_certificate"]),
+        "license": serializers.CharField(),
+        "format": serializers.ChoiceField(choices=["jws"]),
+        "certificate": serializers.CharField(),
+        "keys_url": serializers.CharField(),
+    },
+)
+
+
+class LicenseCertificateApi(GenericAPIView):
+    permission_classes = [IsLicensee]
+
+    @extend_schema(
+        operation_id="licenses_certificate",
+        responses={
+            200: CERTIFICATE_SCHEMA,
+            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+        },
+    )
+    def get(self, request: Request, license_id: str) -> Response:
+        granted = license_selectors.organization_license_get(
+            organization=request.user.organization, public_id=license_id
+        )
+        return Response(
+            {
+                "object": "license_certificate",
+                "license": granted.public_id,
+                "format": "jws",
+                "certificate": granted.certificate,
+                "keys_url": request.build_absolute_uri(reverse("accord-keys")),
+            }
+        )
+
+
+class CertificateVerifyInput(serializers.Serializer):
+    certificate = StrictCharField(max_length=CERTIFICATE_LENGTH_MAX, trim_whitespace=True)
+
+
+VERIFICATION_SCHEMA = inline_serializer(
+    "CertificateVerification",
+    {
+        "object": serializers.ChoiceField(choices=["certificate_verification"]),
+        "valid": serializers.BooleanField(),
+        "signature_valid": serializers.BooleanField(),
+        "problems": serializers.ListField(child=serializers.CharField()),
+        "key": serializers.CharField(allow_null=True),
+        "license": serializers.CharField(allow_null=True),
+        "license_status": serializers.CharField(allow_null=True),
+        "statement": serializers.DictField(allow_null=True),
+    },
+)
+
+
+class CertificateVerifyApi(GenericAPIView):
+    """Anyone may check a certificate, and learn what no offline check can: a revocation."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ClientAddressRateThrottle]
+    throttle_scope = "public"
+
+    @extend_schema(
+        operation_id="certificates_verify",
+        request=CertificateVerifyInput,
+        responses={200: VERIFICATION_SCHEMA, **error_responses(400, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        payload = CertificateVerifyInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        check = certificate_verify(payload.validated_data["certificate"], jwks=public_jwks())
+        problems = list(check.problems)
+        license_id = (check.statement or {}).get("license") if check.signature_valid else None
+        status = None
+        if license_id:
+            granted = License.objects.filter(public_id=license_id).first()
+            status = license_selectors.license_effective_status(granted) if granted else "unknown"
+            if status in (License.Status.REVOKED, "unknown") and status not in problems:
+                problems.append(status)
+        return Response(
+            {
+                "object": "certificate_verification",
+                "valid": check.signature_valid and not problems,
+                "signature_valid": check.signature_valid,
+                "problems": problems,
+                "key": check.kid,
+                "license": license_id,
+                "license_status": status,
+                "statement": check.statement if check.signature_valid else None,
+            }
+        )

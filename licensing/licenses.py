@@ -1,0 +1,117 @@
+"""Licenses after purchase: what their certificate states, their status, expiry, revocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.models import License, LicenseeOrganization
+
+EXPIRE_BATCH_SIZE_MAX = 500
+CERTIFICATE_ISSUER = "accord"
+
+
+def _rfc3339(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def license_statement(granted: License) -> dict[str, Any]:
+    """What a license's certificate says: who may do what with which works, until when."""
+    version = granted.offer_version
+    offer = version.offer
+    return {
+        "iss": CERTIFICATE_ISSUER,
+        "license": granted.public_id,
+        "licensee": {
+            "id": granted.organization.public_id,
+            "name": granted.organization.name,
+        },
+        "use": offer.use,
+        "works": [
+            {"id": work.public_id, "title": work.title, "sha256": work.sha256}
+            for work in granted.works.order_by("id")
+        ],
+        "terms": {
+            "offer": offer.public_id,
+            "version": version.version,
+            "pricing": version.pricing,
+            "currency": version.currency,
+            "amount": version.amount,
+            "unit_amount_decimal": (
+                str(version.unit_amount_decimal)
+                if version.unit_amount_decimal is not None
+                else None
+            ),
+            "unit": version.unit,
+            "minimum_amount": version.minimum_amount,
+            "term_days": version.term_days,
+            "attribution_required": version.attribution_required,
+            "commercial": version.commercial,
+        },
+        "amount": granted.amount,
+        "currency": granted.currency,
+        "starts_at": _rfc3339(granted.starts_at),
+        "ends_at": _rfc3339(granted.ends_at),
+        "issued_at": _rfc3339(timezone.now()),
+    }
+
+
+def license_effective_status(granted: License, *, at: datetime | None = None) -> str:
+    """The status as of now: an active license past its end is expired, job or not."""
+    at = at or timezone.now()
+    if granted.status == License.Status.ACTIVE and granted.ends_at and granted.ends_at <= at:
+        return License.Status.EXPIRED
+    return granted.status
+
+
+def organization_licenses(*, organization: LicenseeOrganization) -> QuerySet[License]:
+    return (
+        License.objects.filter(organization=organization)
+        .select_related(
+            "organization", "offer_version__offer__work", "offer_version__offer__collection"
+        )
+        .prefetch_related("works")
+    )
+
+
+def organization_license_get(*, organization: LicenseeOrganization, public_id: str) -> License:
+    """One of the organisation's licenses; another organisation's is simply not found."""
+    found = organization_licenses(organization=organization).filter(public_id=public_id).first()
+    if found is None:
+        raise LicensingError(LicensingErrorCode.LICENSE_NOT_FOUND, f"No license {public_id}.")
+    return found
+
+
+def licenses_expire(*, now: datetime | None = None) -> int:
+    """Mark every active license past its end as expired, in bounded batches; return how many."""
+    now = now or timezone.now()
+    expired_total = 0
+    due = License.objects.filter(status=License.Status.ACTIVE, ends_at__lte=now)
+    while batch := list(due.values_list("pk", flat=True)[:EXPIRE_BATCH_SIZE_MAX]):
+        # The status condition makes a revocation that wins the race stay a revocation.
+        expired_total += License.objects.filter(pk__in=batch, status=License.Status.ACTIVE).update(
+            status=License.Status.EXPIRED
+        )
+
+
+def license_revoke(*, granted: License, revoked_by: Any, reason: str) -> License:
+    """Revoke a license (staff only); its certificate's verification then says so."""
+    if not reason.strip():
+        raise LicensingError(
+            LicensingErrorCode.PARAMETER_INVALID, "Say why the license is revoked.", param="reason"
+        )
+    with transaction.atomic():
+        locked = License.objects.select_for_update().get(pk=granted.pk)
+        if locked.status == License.Status.REVOKED:
+            return locked
+        locked.status = License.Status.REVOKED
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = revoked_by
+        locked.revoked_reason = reason.strip()[:500]
+        locked.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_reason"])
+    return locked

@@ -1,0 +1,89 @@
+"""Licensee organisations: created by operators, with a card on file or invoice billing."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from config.api.ids import public_id
+from ledger.money import currency_validate
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.models import LicenseeOrganization, OrganizationMembership
+from licensing.payments import PaymentDeclined, PaymentProviderUnavailable, card_payments
+
+SLUG_LENGTH_MAX = 60
+
+
+def organization_create(
+    *,
+    slug: str,
+    name: str | None = None,
+    billing: str = LicenseeOrganization.Billing.INVOICE,
+    currency: str = "eur",
+    payment_method: str | None = None,
+    email: str | None = None,
+) -> LicenseeOrganization:
+    """Create an organisation; a card organisation gets a Stripe customer with its card."""
+    if LicenseeOrganization.objects.filter(slug=slug).exists():
+        raise LicensingError(
+            LicensingErrorCode.ORGANIZATION_SLUG_TAKEN, f"Organisation {slug} exists.", param="slug"
+        )
+    if billing not in LicenseeOrganization.Billing.values:
+        raise LicensingError(
+            LicensingErrorCode.PARAMETER_INVALID, "billing is card or invoice.", param="billing"
+        )
+    currency = currency_validate(currency)
+    organization = LicenseeOrganization(
+        public_id=public_id("org"), slug=slug, name=name or slug, billing=billing, currency=currency
+    )
+    try:
+        organization.full_clean(exclude=["stripe_customer_id", "stripe_payment_method_id"])
+    except ValidationError as invalid:
+        field, messages = next(iter(invalid.message_dict.items()))
+        raise LicensingError(
+            LicensingErrorCode.PARAMETER_INVALID, f"{field}: {messages[0]}", param=field
+        ) from invalid
+    if billing == LicenseeOrganization.Billing.CARD:
+        if not payment_method:
+            raise LicensingError(
+                LicensingErrorCode.PARAMETER_INVALID,
+                "Card billing needs a payment method (e.g. pm_card_visa).",
+                param="payment_method",
+            )
+        try:
+            card = card_payments().card_on_file_create(
+                idempotency_key=f"accord-organization:{organization.public_id}:card",
+                payment_method=payment_method,
+                name=organization.name,
+                email=email,
+            )
+        except (PaymentDeclined, PaymentProviderUnavailable) as refused:
+            raise LicensingError(
+                LicensingErrorCode.PAYMENT_METHOD_REFUSED,
+                f"Stripe did not accept the payment method: {refused}",
+                param="payment_method",
+            ) from refused
+        organization.stripe_customer_id = card.customer_id
+        organization.stripe_payment_method_id = card.payment_method_id
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def organization_member_add(
+    *, organization: LicenseeOrganization, username: str
+) -> OrganizationMembership:
+    """Let a person manage the organisation in the portal (staff access, scoped to it)."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise LicensingError(
+            LicensingErrorCode.USER_NOT_FOUND, f"No user {username}.", param="username"
+        )
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    membership, _ = OrganizationMembership.objects.get_or_create(
+        organization=organization, user=user
+    )
+    return membership

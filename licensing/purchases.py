@@ -1,0 +1,341 @@
+"""Buying a license: validate, take the money, grant, post, sign — as one step.
+
+Three ways money can go, decided by the offer's pricing and the buyer's billing:
+- per-unit offers: the license is granted at once; usage is billed later;
+- invoice billing: license, invoice line and the receivable's posting in one database
+  transaction;
+- card billing: the card is charged first, then the license, the posting and the
+  purchase's success are written in one database transaction.
+
+A card payment cannot join a database transaction, so the purchase row is committed
+before Stripe is called and the PaymentIntent's idempotency key is derived from it.
+Whatever happens after Stripe answers (a crash, a lost answer, a timeout), a retry of
+the same request finds the same purchase row, sends the same key, gets Stripe's first
+answer back, and completes: the card is never charged twice and a payment is never
+lost. A declined card leaves the failed purchase row and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.api.ids import public_id
+from ledger.money import minor_to_micros
+from ledger.services import owner_accounts_open, platform_account
+from licensing import services as catalogue_services
+from licensing.certificates.signing import certificate_sign
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.licenses import license_statement
+from licensing.models import (
+    InvoiceLine,
+    License,
+    LicenseeOrganization,
+    Offer,
+    OfferVersion,
+    Purchase,
+    Work,
+)
+from licensing.payments import (
+    CardOnFile,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    card_payments,
+)
+from licensing.sales import SaleLine, sale_post
+
+WORKS_PER_LICENSE_MAX = 1000
+Pricing = OfferVersion.Pricing
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a purchase would buy and cost, checked against the catalogue."""
+
+    offer: Offer
+    version: OfferVersion
+    works: tuple[Work, ...]
+    amount: int  # minor units, due at purchase
+
+    @property
+    def currency(self) -> str:
+        return self.version.currency
+
+    def digest(self) -> str:
+        asked = [self.offer.public_id, sorted(work.public_id for work in self.works)]
+        return hashlib.sha256(json.dumps(asked).encode()).hexdigest()
+
+
+def _error(
+    code: LicensingErrorCode, message: str, param: str | None = None, **kwargs
+) -> LicensingError:
+    return LicensingError(code, message, param=param, **kwargs)
+
+
+def _offer_for_sale(offer_id: str) -> Offer:
+    offer = (
+        Offer.objects.select_related("current_version", "work", "collection")
+        .filter(public_id=offer_id)
+        .first()
+    )
+    if offer is None or offer.status == Offer.Status.DRAFT or offer.current_version is None:
+        raise _error(LicensingErrorCode.OFFER_NOT_FOUND, f"No offer {offer_id}.", "offer")
+    if offer.status == Offer.Status.WITHDRAWN:
+        raise _error(LicensingErrorCode.OFFER_WITHDRAWN, "This offer was withdrawn.", "offer")
+    return offer
+
+
+def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> tuple[Work, ...]:
+    if pricing == Pricing.POOL:
+        if work_ids:
+            raise _error(
+                LicensingErrorCode.WORKS_NOT_ALLOWED,
+                "A pool license covers its whole collection; do not name works.",
+                "works",
+            )
+        works = tuple(offer.collection.works.filter(reserved=False).order_by("id"))
+        if not works:
+            raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
+        return works
+    if offer.work_id is not None and not work_ids:
+        work_ids = [offer.work.public_id]
+    if not work_ids:
+        raise _error(LicensingErrorCode.WORKS_REQUIRED, "Name the works to license.", "works")
+    if len(work_ids) > WORKS_PER_LICENSE_MAX or len(set(work_ids)) != len(work_ids):
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"Name each work once, at most {WORKS_PER_LICENSE_MAX} works.",
+            "works",
+        )
+    covered = Work.objects.filter(public_id__in=work_ids)
+    covered = (
+        covered.filter(pk=offer.work_id)
+        if offer.work_id
+        else covered.filter(collections=offer.collection_id)
+    )
+    works = {work.public_id: work for work in covered}
+    outside = [work_id for work_id in work_ids if work_id not in works]
+    if outside:
+        raise _error(
+            LicensingErrorCode.WORK_NOT_IN_OFFER,
+            f"This offer does not cover {', '.join(outside[:5])}.",
+            "works",
+            details=[
+                {"param": "works", "code": "work_not_in_offer", "message": work_id}
+                for work_id in outside[:100]
+            ],
+        )
+    reserved = [work_id for work_id in work_ids if works[work_id].reserved]
+    if reserved:
+        raise _error(
+            LicensingErrorCode.WORK_RESERVED, f"{reserved[0]} is reserved from AI use.", "works"
+        )
+    return tuple(works[work_id] for work_id in work_ids)
+
+
+def purchase_quote(
+    *, organization: LicenseeOrganization, offer_id: str, work_ids: list[str] | None
+) -> Quote:
+    """Check a purchase against the catalogue and price it; write nothing."""
+    offer = _offer_for_sale(offer_id)
+    version = offer.current_version
+    if version.currency != organization.currency:
+        raise _error(
+            LicensingErrorCode.CURRENCY_MISMATCH,
+            f"This offer is priced in {version.currency}; your organisation pays in "
+            f"{organization.currency}.",
+            "offer",
+        )
+    works = _works_for_offer(offer, version.pricing, work_ids)
+    return Quote(offer, version, works, _amount_due(version, len(works)))
+
+
+def _amount_due(version: OfferVersion, works_count: int) -> int:
+    if version.pricing == Pricing.PER_UNIT:
+        return 0
+    if version.pricing == Pricing.FLAT:
+        return (version.amount or 0) * works_count
+    return version.amount or 0
+
+
+def _needs_card(organization: LicenseeOrganization, quote: Quote) -> bool:
+    return quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.CARD
+
+
+def license_purchase(
+    *,
+    organization: LicenseeOrganization,
+    offer_id: str,
+    work_ids: list[str] | None,
+    request_key: str | None = None,
+) -> License:
+    """Buy a license; raise `payment_failed` (402) if the card is declined."""
+    quote = purchase_quote(organization=organization, offer_id=offer_id, work_ids=work_ids)
+    if not _needs_card(organization, quote):
+        with transaction.atomic():
+            return _license_grant(organization=organization, quote=quote, purchase=None)
+    purchase = _purchase_claim(organization, quote, request_key or public_id("req"))
+    return _purchase_pay_and_complete(purchase)
+
+
+def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_key: str) -> Purchase:
+    """Commit the purchase row before any money moves, or find the one this request made."""
+    try:
+        with transaction.atomic():
+            return Purchase.objects.create(
+                organization=organization,
+                request_key=request_key,
+                request_digest=quote.digest(),
+                offer_version=quote.version,
+                work_ids=[work.public_id for work in quote.works],
+                amount=quote.amount,
+                currency=quote.currency,
+            )
+    except IntegrityError:
+        existing = Purchase.objects.get(organization=organization, request_key=request_key)
+    if existing.request_digest != quote.digest():
+        raise _error(
+            LicensingErrorCode.PURCHASE_KEY_REUSED,
+            "This Idempotency-Key bought something else; use a new key.",
+            http_status=422,
+        )
+    return existing
+
+
+def _purchase_pay_and_complete(purchase: Purchase) -> License:
+    if purchase.status == Purchase.Status.SUCCEEDED:
+        return purchase.license
+    if purchase.status == Purchase.Status.FAILED:
+        raise _payment_failed(purchase)
+    organization = purchase.organization
+    try:
+        charge = card_payments().card_charge(
+            # Derived from our own row: every retry of this purchase sends the same key.
+            idempotency_key=f"accord-purchase:{purchase.public_id}",
+            card=CardOnFile(organization.stripe_customer_id, organization.stripe_payment_method_id),
+            amount=purchase.amount,
+            currency=purchase.currency,
+            metadata={
+                "accord_purchase": purchase.public_id,
+                "accord_organization": organization.public_id,
+            },
+            description=f"Accord license purchase {purchase.public_id}",
+        )
+    except PaymentDeclined as declined:
+        Purchase.objects.filter(pk=purchase.pk, status=Purchase.Status.PENDING).update(
+            status=Purchase.Status.FAILED,
+            failure_code=declined.code[:64],
+            failure_message=declined.message[:500],
+            payment_intent_id=declined.payment_intent_id or "",
+            completed_at=timezone.now(),
+        )
+        purchase.refresh_from_db()
+        raise _payment_failed(purchase) from declined
+    except PaymentProviderUnavailable as unavailable:
+        raise _error(
+            LicensingErrorCode.PAYMENT_PROVIDER_UNAVAILABLE,
+            "The payment provider did not answer; retry with the same Idempotency-Key.",
+            http_status=503,
+        ) from unavailable
+    assert charge.amount == purchase.amount, (charge.amount, purchase.amount)
+    return purchase_complete(purchase=purchase, payment_intent_id=charge.payment_intent_id)
+
+
+def _payment_failed(purchase: Purchase) -> LicensingError:
+    return _error(
+        LicensingErrorCode.PAYMENT_FAILED,
+        f"The card was declined ({purchase.failure_code}); nothing was bought.",
+        http_status=402,
+        details=[
+            {"param": None, "code": purchase.failure_code, "message": purchase.failure_message}
+        ],
+    )
+
+
+def purchase_complete(*, purchase: Purchase, payment_intent_id: str) -> License:
+    """Grant the license of a paid purchase, once (also from the payment webhook)."""
+    with transaction.atomic():
+        locked = (
+            Purchase.objects.select_for_update().select_related("organization").get(pk=purchase.pk)
+        )
+        if locked.status == Purchase.Status.SUCCEEDED:
+            return locked.license
+        version = OfferVersion.objects.select_related("offer").get(pk=locked.offer_version_id)
+        works = Work.objects.in_bulk(locked.work_ids, field_name="public_id")
+        quote = Quote(
+            version.offer, version, tuple(works[w] for w in locked.work_ids), locked.amount
+        )
+        granted = _license_grant(organization=locked.organization, quote=quote, purchase=locked)
+        locked.status = Purchase.Status.SUCCEEDED
+        locked.payment_intent_id = payment_intent_id
+        locked.completed_at = timezone.now()
+        locked.save(update_fields=["status", "payment_intent_id", "completed_at"])
+        return granted
+
+
+def _license_grant(
+    *, organization: LicenseeOrganization, quote: Quote, purchase: Purchase | None
+) -> License:
+    """Write the license, its posting and invoice line, and sign it (caller's transaction)."""
+    version = catalogue_services.offer_version_mark_licensed(offer_version=quote.version)
+    assert purchase is None or version.pk == purchase.offer_version_id
+    now = timezone.now()
+    granted = License.objects.create(
+        organization=organization,
+        offer_version=version,
+        purchase=purchase,
+        starts_at=now,
+        ends_at=now + timedelta(days=version.term_days) if version.term_days else None,
+        amount=quote.amount,
+        currency=version.currency,
+    )
+    granted.works.set(quote.works)
+    if quote.amount > 0:
+        granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
+    granted.certificate = certificate_sign(statement=license_statement(granted))
+    granted.save(update_fields=["ledger_transaction_id", "certificate"])
+    return granted
+
+
+def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quote):
+    currency = quote.currency
+    if organization.billing == LicenseeOrganization.Billing.CARD:
+        debit = platform_account(name="stripe_balance", kind="asset", currency=currency)
+    else:
+        debit = owner_accounts_open(
+            owner_type="organization",
+            owner_id=organization.public_id,
+            currency=currency,
+            accounts={"receivable": "asset"},
+        )["receivable"]
+        InvoiceLine.objects.create(
+            organization=organization,
+            license=granted,
+            period=granted.starts_at.strftime("%Y-%m"),
+            description=f"License {granted.public_id}: {quote.offer} (v{quote.version.version})",
+            amount=quote.amount,
+            currency=currency,
+        )
+    pool_account = None
+    if quote.version.pricing == Pricing.POOL:
+        lines = [SaleLine(minor_to_micros(quote.amount, currency), None)]
+        pool_account = owner_accounts_open(
+            owner_type="license", owner_id=granted.public_id, currency=currency,
+            accounts={"pool": "liability"},
+        )["pool"]  # fmt: skip
+    else:
+        per_work = minor_to_micros(quote.version.amount or 0, currency)
+        lines = [SaleLine(per_work, work) for work in quote.works]
+    return sale_post(
+        license_public_id=granted.public_id,
+        debit_account=debit,
+        lines=lines,
+        currency=currency,
+        pool_account=pool_account,
+        memo=f"{organization.name} bought {granted.public_id}",
+    )

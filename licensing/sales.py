@@ -1,0 +1,115 @@
+"""The ledger posting of a sale: the money in, the platform's commission, the owners' part.
+
+For every licensed work the price is split (largest remainder, so exactly) into the
+platform's commission and the owners' part, and the owners' part into each
+co-owner's share by basis points, ties going to the smaller creator id. A pool
+license credits the owners' part to the license's pool account instead, which a
+royalty run shares out by declared usage. The legs of one sale are summed per
+account, so a creator who co-owns several of the works gets one leg.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from ledger.models import Account, Transaction
+from ledger.money import split_largest_remainder
+from ledger.posting import Leg
+from ledger.services import owner_accounts_open, platform_account, transaction_post
+from licensing.models import Work
+
+BASIS_POINTS_TOTAL = 10_000
+SALE_KIND = "license_sale"
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    """One priced item of a sale: a work (or, for a pool, the whole collection)."""
+
+    amount_micros: int
+    work: Work | None
+
+
+def commission_basis_points() -> int:
+    value = getattr(settings, "ACCORD_COMMISSION_BASIS_POINTS", 1000)
+    assert 0 <= value <= BASIS_POINTS_TOTAL, value
+    return value
+
+
+def _commission_split(amount_micros: int, rate_basis_points: int) -> tuple[int, int]:
+    parts = split_largest_remainder(
+        amount_micros,
+        {"commission": rate_basis_points, "owners": BASIS_POINTS_TOTAL - rate_basis_points},
+    )
+    return parts["commission"], parts["owners"]
+
+
+def _owner_credits(work: Work, owners_micros: int, currency: str) -> dict[Account, int]:
+    shares = {share.creator.public_id: share.basis_points for share in work.shares.all()}
+    assert sum(shares.values()) == BASIS_POINTS_TOTAL, (work.public_id, shares)
+    credits: dict[Account, int] = {}
+    for creator_public_id, part in split_largest_remainder(owners_micros, shares).items():
+        payable = owner_accounts_open(
+            owner_type="creator",
+            owner_id=creator_public_id,
+            currency=currency,
+            accounts={"payable": "liability"},
+        )["payable"]
+        credits[payable] = part
+    return credits
+
+
+def sale_legs(
+    *,
+    debit_account: Account,
+    lines: Sequence[SaleLine],
+    currency: str,
+    pool_account: Account | None = None,
+) -> list[Leg]:
+    """Turn a sale's lines into balanced legs: one debit, then the credits per account."""
+    rate = commission_basis_points()
+    commission_account = platform_account(name="commission", kind="revenue", currency=currency)
+    credits: dict[Account, int] = defaultdict(int)
+    for line in lines:
+        commission, owners = _commission_split(line.amount_micros, rate)
+        credits[commission_account] += commission
+        if pool_account is not None:
+            credits[pool_account] += owners
+            continue
+        assert line.work is not None, "a per-work sale line names its work"
+        for account, part in _owner_credits(line.work, owners, currency).items():
+            credits[account] += part
+    total = sum(line.amount_micros for line in lines)
+    legs = [Leg(debit_account, total, currency)]
+    legs += [
+        Leg(account, -amount, currency)
+        for account, amount in sorted(credits.items(), key=lambda item: item[0].code)
+        if amount
+    ]
+    assert sum(leg.amount_micros for leg in legs) == 0
+    return legs
+
+
+def sale_post(
+    *,
+    license_public_id: str,
+    debit_account: Account,
+    lines: Sequence[SaleLine],
+    currency: str,
+    pool_account: Account | None = None,
+    memo: str = "",
+) -> Transaction:
+    """Post the sale of one license, once: the key is the license's own id."""
+    return transaction_post(
+        idempotency_key=f"license-sale:{license_public_id}",
+        kind=SALE_KIND,
+        legs=sale_legs(
+            debit_account=debit_account, lines=lines, currency=currency, pool_account=pool_account
+        ),
+        reference=f"license:{license_public_id}",
+        memo=memo,
+    )

@@ -1,0 +1,72 @@
+"""The Stripe side of `licensing.payments`: cards on file and charges at purchase."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from licensing.payments import (
+    CardCharge,
+    CardOnFile,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+)
+from payouts import stripe_gateway
+
+
+def _declined(refused: stripe_gateway.GatewayError) -> PaymentDeclined:
+    """A definite refusal: the bank's decline code when there is one, else the gateway's."""
+    if isinstance(refused, stripe_gateway.CardDeclined):
+        return PaymentDeclined(
+            refused.decline_code or "card_declined", refused.message, refused.payment_intent_id
+        )
+    return PaymentDeclined(refused.stripe_code or refused.code, refused.message, None)
+
+
+class StripeCardPayments:
+    def card_on_file_create(
+        self, *, idempotency_key: str, payment_method: str, name: str, email: str | None
+    ) -> CardOnFile:
+        try:
+            customer = stripe_gateway.customer_create_with_payment_method(
+                idempotency_key=idempotency_key,
+                payment_method=payment_method,
+                name=name,
+                email=email,
+            )
+        except stripe_gateway.GatewayUnavailable as unavailable:
+            raise PaymentProviderUnavailable(str(unavailable)) from unavailable
+        except stripe_gateway.GatewayError as refused:
+            raise _declined(refused) from refused
+        return CardOnFile(customer_id=customer.id, payment_method_id=customer.payment_method_id)
+
+    def card_charge(
+        self,
+        *,
+        idempotency_key: str,
+        card: CardOnFile,
+        amount: int,
+        currency: str,
+        metadata: Mapping[str, str],
+        description: str,
+    ) -> CardCharge:
+        try:
+            intent = stripe_gateway.payment_intent_confirm_off_session(
+                idempotency_key=idempotency_key,
+                customer_id=card.customer_id,
+                payment_method_id=card.payment_method_id,
+                amount=amount,
+                currency=currency,
+                metadata=metadata,
+                description=description,
+            )
+        except stripe_gateway.GatewayUnavailable as unavailable:
+            raise PaymentProviderUnavailable(str(unavailable)) from unavailable
+        except stripe_gateway.GatewayError as refused:
+            raise _declined(refused) from refused
+        if intent.status != "succeeded":
+            raise PaymentDeclined(
+                "payment_incomplete", f"The payment is {intent.status}.", intent.id
+            )
+        return CardCharge(
+            payment_intent_id=intent.id, amount=intent.amount, currency=intent.currency
+        )

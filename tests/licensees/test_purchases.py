@@ -1,0 +1,323 @@
+"""Buying licenses: each pricing model on both billings, exact postings, clean failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from ledger.models import Entry, Transaction
+from ledger.selectors import account_balance
+from ledger.services import owner_accounts_open, platform_account
+from licensing.errors import LicensingError
+from licensing.models import InvoiceLine, License, Purchase
+from licensing.purchases import license_purchase
+from payouts import stripe_gateway
+from tests.licensees.conftest import Catalogue
+
+pytestmark = pytest.mark.django_db
+
+
+def entries_of(granted: License) -> dict[str, int]:
+    """The sale's legs by account code, in micros (debit > 0 > credit)."""
+    transaction = Transaction.objects.get(pk=granted.ledger_transaction_id)
+    return {
+        entry.account.code: entry.amount_micros
+        for entry in Entry.objects.filter(transaction=transaction).select_related("account")
+    }
+
+
+def payable_code(creator) -> str:
+    return f"creator:{creator.public_id}:payable:eur"
+
+
+def test_flat_on_invoice_posts_receivable_commission_and_co_owner_shares(
+    catalogue: Catalogue, invoice_org
+) -> None:
+    granted = license_purchase(
+        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+
+    assert granted.status == License.Status.ACTIVE
+    assert granted.amount == 1_000
+    assert granted.ends_at - granted.starts_at == timedelta(days=365)
+    assert list(granted.works.values_list("public_id", flat=True)) == [
+        catalogue.shared_work.public_id
+    ]
+    assert entries_of(granted) == {
+        f"organization:{invoice_org.public_id}:receivable:eur": 10_000_000,
+        "platform:commission:eur": -1_000_000,
+        payable_code(catalogue.alice): -6_000_300,
+        payable_code(catalogue.bob): -2_999_700,
+    }
+    line = InvoiceLine.objects.get(license=granted)
+    assert (line.amount, line.currency, line.period) == (
+        1_000,
+        "eur",
+        timezone.now().strftime("%Y-%m"),
+    )
+    assert Purchase.objects.count() == 0  # nothing to pay at once, nothing to retry
+    catalogue.flat_offer.current_version.refresh_from_db()
+    assert catalogue.flat_offer.current_version.licensed_at is not None
+
+
+def test_flat_by_card_charges_once_and_posts_to_the_stripe_balance(
+    catalogue: Catalogue, card_org
+) -> None:
+    granted = license_purchase(
+        organization=card_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+
+    purchase = Purchase.objects.get()
+    assert purchase.status == Purchase.Status.SUCCEEDED
+    assert purchase.license == granted
+    intent = stripe_gateway.payment_intent_retrieve(payment_intent_id=purchase.payment_intent_id)
+    assert (intent.status, intent.amount, intent.currency) == ("succeeded", 1_000, "eur")
+    assert intent.metadata["accord_purchase"] == purchase.public_id
+    assert entries_of(granted) == {
+        "platform:stripe_balance:eur": 10_000_000,
+        "platform:commission:eur": -1_000_000,
+        payable_code(catalogue.alice): -6_000_300,
+        payable_code(catalogue.bob): -2_999_700,
+    }
+    assert not InvoiceLine.objects.exists()
+
+
+def test_flat_per_work_of_a_collection_prices_each_work(catalogue: Catalogue, invoice_org) -> None:
+    granted = license_purchase(
+        organization=invoice_org,
+        offer_id=catalogue.collection_flat_offer.public_id,
+        work_ids=[catalogue.solo_work.public_id, catalogue.shared_work.public_id],
+    )
+
+    assert granted.amount == 1_000
+    # Each 5.00 work: 0.50 commission, 4.50 to its owners (shared: 6,667 / 3,333 bp).
+    assert entries_of(granted) == {
+        f"organization:{invoice_org.public_id}:receivable:eur": 10_000_000,
+        "platform:commission:eur": -1_000_000,
+        payable_code(catalogue.alice): -4_500_000 - 3_000_150,
+        payable_code(catalogue.bob): -1_499_850,
+    }
+
+
+@pytest.mark.parametrize("billing_fixture", ["invoice_org", "card_org"])
+def test_pool_credits_the_license_pool_after_commission(
+    catalogue: Catalogue, billing_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    organization = request.getfixturevalue(billing_fixture)
+
+    granted = license_purchase(
+        organization=organization, offer_id=catalogue.pool_offer.public_id, work_ids=None
+    )
+
+    debit_code = (
+        "platform:stripe_balance:eur"
+        if billing_fixture == "card_org"
+        else f"organization:{organization.public_id}:receivable:eur"
+    )
+    assert granted.amount == 3_000
+    assert sorted(granted.works.values_list("public_id", flat=True)) == sorted(
+        [catalogue.solo_work.public_id, catalogue.shared_work.public_id]
+    )
+    assert entries_of(granted) == {
+        debit_code: 30_000_000,
+        "platform:commission:eur": -3_000_000,
+        f"license:{granted.public_id}:pool:eur": -27_000_000,
+    }
+
+
+@pytest.mark.parametrize("billing_fixture", ["invoice_org", "card_org"])
+def test_per_unit_is_active_at_once_and_moves_no_money(
+    catalogue: Catalogue, billing_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    organization = request.getfixturevalue(billing_fixture)
+
+    granted = license_purchase(
+        organization=organization, offer_id=catalogue.per_unit_offer.public_id, work_ids=None
+    )
+
+    assert granted.status == License.Status.ACTIVE
+    assert granted.amount == 0
+    assert granted.ends_at is None
+    assert granted.ledger_transaction_id is None
+    assert not Transaction.objects.exists()
+    assert not Purchase.objects.exists()
+    assert not InvoiceLine.objects.exists()
+
+
+def test_a_sub_cent_split_loses_nothing(catalogue: Catalogue, invoice_org) -> None:
+    from licensing import services
+
+    services.offer_update(
+        offer=catalogue.flat_offer, terms={"amount": 1}
+    )  # one cent: 10,000 micros, 1,000 commission, 9,000 to split 6,667 / 3,333
+    granted = license_purchase(
+        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+
+    legs = entries_of(granted)
+    assert legs[payable_code(catalogue.alice)] == -6_000
+    assert legs[payable_code(catalogue.bob)] == -3_000  # 2,999.7 rounds up: largest remainder
+    assert sum(legs.values()) == 0
+
+
+def test_declined_card_is_402_and_writes_only_the_failed_attempt(
+    catalogue: Catalogue, declining_org
+) -> None:
+    with pytest.raises(LicensingError) as raised:
+        license_purchase(
+            organization=declining_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+        )
+
+    assert raised.value.code == "payment_failed"
+    assert raised.value.http_status == 402
+    assert not License.objects.exists()
+    assert not Transaction.objects.exists()
+    failed = Purchase.objects.get()
+    assert failed.status == Purchase.Status.FAILED
+    assert failed.failure_code
+
+
+def test_a_crash_after_stripe_answered_is_completed_by_the_retry_without_charging_twice(
+    catalogue: Catalogue, card_org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process dies between Stripe's answer and our commit; the client retries."""
+    import licensing.purchases as purchases
+
+    real_complete = purchases.purchase_complete
+
+    def die(**kwargs: object) -> None:
+        raise SystemExit("killed after Stripe answered")
+
+    monkeypatch.setattr(purchases, "purchase_complete", die)
+    with pytest.raises(SystemExit):
+        license_purchase(
+            organization=card_org,
+            offer_id=catalogue.flat_offer.public_id,
+            work_ids=None,
+            request_key="client-key-1",
+        )
+    assert Purchase.objects.get().status == Purchase.Status.PENDING
+    assert not License.objects.exists()
+
+    monkeypatch.setattr(purchases, "purchase_complete", real_complete)
+    granted = license_purchase(
+        organization=card_org,
+        offer_id=catalogue.flat_offer.public_id,
+        work_ids=None,
+        request_key="client-key-1",
+    )
+
+    assert License.objects.get() == granted
+    balance = stripe_gateway.balance_retrieve()
+    assert balance.available["eur"] == 1_000  # one charge, not two
+    stripe_balance = platform_account(name="stripe_balance", kind="asset", currency="eur")
+    assert account_balance(stripe_balance) == 10_000_000
+
+
+def test_retry_of_a_completed_purchase_returns_the_same_license(
+    catalogue: Catalogue, card_org
+) -> None:
+    first = license_purchase(
+        organization=card_org,
+        offer_id=catalogue.flat_offer.public_id,
+        work_ids=None,
+        request_key="k",
+    )
+    again = license_purchase(
+        organization=card_org,
+        offer_id=catalogue.flat_offer.public_id,
+        work_ids=None,
+        request_key="k",
+    )
+    assert again == first
+    assert License.objects.count() == 1
+    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+
+
+@pytest.mark.parametrize(
+    ("offer_name", "work_names", "code"),
+    [
+        ("usd_offer", None, "currency_mismatch"),
+        ("collection_flat_offer", None, "works_required"),
+        ("collection_flat_offer", ["reserved_work"], "work_not_in_offer"),
+        ("flat_offer", ["solo_work"], "work_not_in_offer"),
+        ("pool_offer", ["solo_work"], "works_not_allowed"),
+    ],
+)
+def test_bad_purchases_are_refused_with_a_code_and_write_nothing(
+    catalogue: Catalogue, invoice_org, offer_name: str, work_names: list[str] | None, code: str
+) -> None:
+    offer = getattr(catalogue, offer_name)
+    work_ids = [getattr(catalogue, name).public_id for name in work_names] if work_names else None
+
+    with pytest.raises(LicensingError) as raised:
+        license_purchase(organization=invoice_org, offer_id=offer.public_id, work_ids=work_ids)
+
+    assert raised.value.code == code
+    assert not License.objects.exists()
+    assert not Transaction.objects.exists()
+    assert not InvoiceLine.objects.exists()
+
+
+def test_unknown_withdrawn_and_draft_offers_are_refused(catalogue: Catalogue, invoice_org) -> None:
+    from licensing import services
+
+    services.offer_withdraw(offer=catalogue.flat_offer)
+    cases = {
+        "off_doesnotexist": "offer_not_found",
+        catalogue.flat_offer.public_id: "offer_withdrawn",
+    }
+    for offer_id, code in cases.items():
+        with pytest.raises(LicensingError) as raised:
+            license_purchase(organization=invoice_org, offer_id=offer_id, work_ids=None)
+        assert raised.value.code == code
+    assert not License.objects.exists()
+
+
+def test_a_work_reserved_after_joining_a_collection_is_not_licensed_by_its_pool(
+    catalogue: Catalogue, invoice_org
+) -> None:
+    from licensing import services
+
+    services.work_reserve(work=catalogue.shared_work)
+
+    granted = license_purchase(
+        organization=invoice_org, offer_id=catalogue.pool_offer.public_id, work_ids=None
+    )
+
+    assert list(granted.works.values_list("public_id", flat=True)) == [
+        catalogue.solo_work.public_id
+    ]
+
+
+def test_the_license_keeps_its_version_when_the_price_changes(
+    catalogue: Catalogue, invoice_org
+) -> None:
+    from licensing import services
+
+    granted = license_purchase(
+        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+    services.offer_update(offer=catalogue.flat_offer, terms={"amount": 2_000})
+    catalogue.flat_offer.refresh_from_db()
+
+    granted.refresh_from_db()
+    assert granted.offer_version.version == 1
+    assert granted.offer_version.amount == 1_000
+    assert catalogue.flat_offer.current_version.version == 2
+    assert catalogue.flat_offer.current_version.amount == 2_000
+
+
+def test_owner_accounts_are_in_the_sale_currency(catalogue: Catalogue, invoice_org) -> None:
+    license_purchase(
+        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+    payable = owner_accounts_open(
+        owner_type="creator",
+        owner_id=catalogue.bob.public_id,
+        currency="eur",
+        accounts={"payable": "liability"},
+    )["payable"]
+    assert account_balance(payable) == -2_999_700
