@@ -2,27 +2,36 @@
 
 Prices are stored in the currency's minor unit (cents for EUR), so the catalogue needs
 each currency's exponent to show a price in major units (RSL's `<amount>` is written
-that way). The set is deliberately small: every currency here must also be one that
-Stripe Connect can pay out, and adding one is a decision, not a typo.
+that way); the exponents come from `ledger.money`, the one module that owns money
+units. The set is deliberately smaller than the ledger's: every currency here must
+also be one that Stripe Connect pays out in, and adding one is a decision (and a
+migration of the currency choices), not a typo.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-# ISO 4217 code (lower case, as API.md writes it) -> number of digits after the point.
+from ledger.money import CURRENCY_EXPONENTS
+
+# The ISO 4217 codes (lower case, as API.md writes them) the catalogue prices and pays
+# in, a subset of what the books can hold; the exponents are the ledger's, so the
+# books and the catalogue never disagree on what a minor unit is.
+_CATALOGUE_CURRENCIES = (
+    "eur",
+    "usd",
+    "gbp",
+    "chf",
+    "cad",
+    "aud",
+    "sek",
+    "nok",
+    "dkk",
+    "pln",
+    "jpy",
+)
 SUPPORTED_CURRENCIES: dict[str, int] = {
-    "eur": 2,
-    "usd": 2,
-    "gbp": 2,
-    "chf": 2,
-    "cad": 2,
-    "aud": 2,
-    "sek": 2,
-    "nok": 2,
-    "dkk": 2,
-    "pln": 2,
-    "jpy": 0,
+    code: CURRENCY_EXPONENTS[code] for code in _CATALOGUE_CURRENCIES
 }
 
 CURRENCY_CHOICES = [(code, code.upper()) for code in SUPPORTED_CURRENCIES]
