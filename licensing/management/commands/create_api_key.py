@@ -1,0 +1,54 @@
+"""`manage.py create_api_key (--creator USERNAME | --org SLUG | --finance USERNAME)`.
+
+Prints the new key, and only the key, on stdout: it is shown this once and stored
+only as a hash, so scripts can capture it with `$(…)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from licensing import services
+from licensing.errors import LicensingError
+from licensing.models import ApiKey, Creator
+
+
+class Command(BaseCommand):
+    help = "Mint an API key for a creator, a licensee organisation or a finance user."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        owner = parser.add_mutually_exclusive_group(required=True)
+        owner.add_argument("--creator", metavar="USERNAME")
+        owner.add_argument("--org", metavar="SLUG")
+        owner.add_argument("--finance", metavar="USERNAME")
+        parser.add_argument("--name", default="", help="A label to recognise the key by.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            raw_key = self._create(options)
+        except LicensingError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(raw_key)
+
+    def _create(self, options: dict[str, Any]) -> str:
+        if options["org"] is not None:
+            # Licensee organisations arrive with the licensee API; none can exist yet.
+            raise CommandError(f"no organisation {options['org']!r}")
+        if options["creator"] is not None:
+            creator = Creator.objects.filter(user__username=options["creator"]).first()
+            if creator is None:
+                raise CommandError(f"no creator with username {options['creator']!r}")
+            _, raw_key = services.api_key_create(
+                kind=ApiKey.Kind.CREATOR, creator=creator, name=options["name"]
+            )
+            return raw_key
+        user = get_user_model().objects.filter(username=options["finance"]).first()
+        if user is None:
+            raise CommandError(f"no user {options['finance']!r}")
+        _, raw_key = services.api_key_create(
+            kind=ApiKey.Kind.FINANCE, user=user, name=options["name"]
+        )
+        return raw_key
