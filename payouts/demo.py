@@ -31,7 +31,11 @@ def demo_staff_load() -> list[DemoLogin]:
     return [DemoLogin(role="staff (superuser)", username="admin", password=DEMO_PASSWORD)]
 
 
-DEMO_LOADERS: tuple[str, ...] = ("payouts.demo.demo_staff_load", "ledger.demo.demo_ledger_load")
+DEMO_LOADERS: tuple[str, ...] = (
+    "payouts.demo.demo_staff_load",
+    "ledger.demo.demo_ledger_load",
+    "licensing.demo.demo_catalogue_load",
+)
 
 # The main job, step by step, as far as it exists: each is a callable returning a
 # one-line summary of what it did.
