@@ -97,6 +97,7 @@ def licenses_expire(*, now: datetime | None = None) -> int:
         expired_total += License.objects.filter(pk__in=batch, status=License.Status.ACTIVE).update(
             status=License.Status.EXPIRED
         )
+    return expired_total
 
 
 def license_revoke(*, granted: License, revoked_by: Any, reason: str) -> License:

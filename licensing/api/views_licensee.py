@@ -231,7 +231,7 @@ class CertificateVerifyApi(GenericAPIView):
         if license_id:
             granted = License.objects.filter(public_id=license_id).first()
             status = license_selectors.license_effective_status(granted) if granted else "unknown"
-            if status in (License.Status.REVOKED, "unknown") and status not in problems:
+            if status != License.Status.ACTIVE and status not in problems:
                 problems.append(status)
         return Response(
             {
