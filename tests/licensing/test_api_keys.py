@@ -1,0 +1,109 @@
+"""API keys: shown once, stored hashed, revocable, resolved into who is calling."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from licensing import services
+from licensing.api_keys import KEY_PREFIX, api_key_resolve
+from licensing.errors import LicensingError, LicensingErrorCode
+from licensing.models import ApiKey
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_the_hash_and_a_short_prefix_are_stored(alice) -> None:
+    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+
+    assert raw_key.startswith(KEY_PREFIX)
+    assert len(raw_key) >= 48
+    stored = ApiKey.objects.get(pk=api_key.pk)
+    assert stored.key_hash == hashlib.sha256(raw_key.encode()).hexdigest()
+    assert raw_key.startswith(stored.prefix)
+    assert len(stored.prefix) < 16
+    assert raw_key not in {str(value) for value in ApiKey.objects.values_list().get()}
+
+
+def test_a_key_resolves_to_its_principal(alice) -> None:
+    _, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+
+    principal, api_key = api_key_resolve(raw_key)
+
+    assert principal.is_authenticated
+    assert principal.is_creator
+    assert (principal.kind, principal.creator, principal.user) == ("creator", alice, alice.user)
+    assert principal.organization is None
+    assert api_key.creator_id == alice.pk
+    assert api_key_resolve(raw_key + "x") is None
+    assert api_key_resolve("sk_live_something") is None
+
+
+def test_a_revoked_key_is_refused_with_401(alice) -> None:
+    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    assert client.get("/api/v1/me/works").status_code == 200
+
+    services.api_key_revoke(api_key=api_key)
+    response = client.get("/api/v1/me/works")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize("header", ["Bearer ak_live_unknown", "Bearer", "Basic abc", "Bearer a b"])
+def test_bad_credentials_are_401(db, header: str) -> None:
+    response = APIClient().get("/api/v1/works", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "authentication_error"
+
+
+def test_no_key_is_401(db) -> None:
+    response = APIClient().get("/api/v1/me/works")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_required"
+
+
+def test_last_used_is_recorded_but_not_on_every_request(alice, settings) -> None:
+    settings.API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    assert api_key.last_used_at is None
+
+    api_key_resolve(raw_key)
+    first = ApiKey.objects.get(pk=api_key.pk).last_used_at
+    api_key_resolve(raw_key)
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at == first
+
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
+    api_key_resolve(raw_key)
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at > first - timedelta(seconds=1)
+    assert first is not None
+
+
+def test_a_finance_key_needs_a_finance_user(alice) -> None:
+    finance = services.finance_user_create(username="fiona")
+    _, raw_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
+    principal, _ = api_key_resolve(raw_key)
+    assert principal.is_finance
+    assert principal.user == finance
+
+    stranger = get_user_model().objects.create_user("stranger")
+    with pytest.raises(LicensingError) as raised:
+        services.api_key_create(kind=ApiKey.Kind.FINANCE, user=stranger)
+    assert raised.value.code == LicensingErrorCode.NOT_A_FINANCE_USER
+
+
+def test_a_key_of_the_wrong_kind_is_403(alice) -> None:
+    finance = services.finance_user_create(username="fiona")
+    _, raw_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
+
+    response = APIClient().get("/api/v1/me/works", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "creator_key_required"
