@@ -743,3 +743,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The licensee side of the portal lives in its own module; importing it registers it.
+from licensing import admin_licensees  # noqa: E402, F401

@@ -7,12 +7,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config.api.ids import public_id
-from ledger.money import currency_validate
+from licensing.currencies import currency_is_supported
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import LicenseeOrganization, OrganizationMembership
 from licensing.payments import PaymentDeclined, PaymentProviderUnavailable, card_payments
+from licensing.services import _group_ensure
 
 SLUG_LENGTH_MAX = 60
+MEMBER_GROUP = "Licensee members"
+_MEMBER_PERMISSIONS = (
+    "view_licenseeorganization",
+    "change_licenseeorganization",
+    "view_license",
+    "view_purchase",
+    "view_invoiceline",
+)
 
 
 def organization_create(
@@ -33,7 +42,13 @@ def organization_create(
         raise LicensingError(
             LicensingErrorCode.PARAMETER_INVALID, "billing is card or invoice.", param="billing"
         )
-    currency = currency_validate(currency)
+    currency = (currency or "").lower()
+    if not currency_is_supported(currency):
+        raise LicensingError(
+            LicensingErrorCode.CURRENCY_UNSUPPORTED,
+            f"Currency {currency!r} is not supported.",
+            param="currency",
+        )
     organization = LicenseeOrganization(
         public_id=public_id("org"), slug=slug, name=name or slug, billing=billing, currency=currency
     )
@@ -83,6 +98,7 @@ def organization_member_add(
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    user.groups.add(_group_ensure(name=MEMBER_GROUP, codenames=_MEMBER_PERMISSIONS))
     membership, _ = OrganizationMembership.objects.get_or_create(
         organization=organization, user=user
     )

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licensing import services
 from licensing.errors import LicensingError
-from licensing.models import ApiKey, Creator
+from licensing.models import ApiKey, Creator, LicenseeOrganization
 
 
 class Command(BaseCommand):
@@ -35,8 +35,13 @@ class Command(BaseCommand):
 
     def _create(self, options: dict[str, Any]) -> str:
         if options["org"] is not None:
-            # Licensee organisations arrive with the licensee API; none can exist yet.
-            raise CommandError(f"no organisation {options['org']!r}")
+            organization = LicenseeOrganization.objects.filter(slug=options["org"]).first()
+            if organization is None:
+                raise CommandError(f"no organisation {options['org']!r}")
+            _, raw_key = services.api_key_create(
+                kind=ApiKey.Kind.ORGANIZATION, organization=organization, name=options["name"]
+            )
+            return raw_key
         if options["creator"] is not None:
             creator = Creator.objects.filter(user__username=options["creator"]).first()
             if creator is None:
