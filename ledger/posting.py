@@ -16,12 +16,15 @@ database it runs on:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -137,6 +140,8 @@ def _check_balanced(legs: Sequence[LegRow]) -> None:
     totals: dict[str, int] = {}
     for leg in legs:
         totals[leg.currency] = totals.get(leg.currency, 0) + leg.amount_micros
+    if not any(totals.values()):
+        return
     imbalance = [
         {"currency": currency, "sum_micros": total}
         for currency, total in sorted(totals.items())
@@ -160,17 +165,9 @@ def content_digest(
     Texts are length-prefixed, so no choice of characters can make two different
     postings encode alike.
     """
-    sorted_legs = sorted((leg.account_id, leg.amount_micros) for leg in legs)
-    canonical = "|".join(
-        [
-            f"{len(kind)}:{kind}",
-            f"{len(reference)}:{reference}",
-            f"{len(memo)}:{memo}",
-            f"{reverses_id}",
-            *(f"{account_id}:{amount}" for account_id, amount in sorted_legs),
-        ]
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    header = f"{len(kind)}:{kind}|{len(reference)}:{reference}|{len(memo)}:{memo}|{reverses_id}"
+    legs_text = "|".join([f"{account}:{amount}" for account, amount, _ in sorted(legs)])
+    return hashlib.sha256(f"{header}|{legs_text}".encode()).hexdigest()
 
 
 def posting_prepare(posting: Posting, *, reverses_id: int | None = None) -> PreparedPosting:
@@ -198,6 +195,29 @@ def posting_prepare(posting: Posting, *, reverses_id: int | None = None) -> Prep
     return PreparedPosting(key, kind, reference, memo, reverses_id, legs, digest)
 
 
+def posting_prepare_indexed(posting: Posting, index: int) -> PreparedPosting:
+    """Prepare the posting at `index` of a batch; an error's details name the index."""
+    try:
+        return posting_prepare(posting)
+    except LedgerError as error:
+        error.details = [{"index": index, "param": error.param, "code": error.code}]
+        raise
+
+
+def first_of_its_key(seen: dict[str, PreparedPosting], posting: PreparedPosting) -> bool:
+    """Say whether a batch meets this key for the first time; refuse it with other content."""
+    first = seen.setdefault(posting.idempotency_key, posting)
+    if first is posting:
+        return True
+    if first.content_digest != posting.content_digest:
+        raise LedgerError(
+            LedgerErrorCode.IDEMPOTENCY_KEY_CONFLICT,
+            f"Idempotency key {posting.idempotency_key!r} appears twice with other content.",
+            param="idempotency_key",
+        )
+    return False
+
+
 def accounts_confirm(prepared: Iterable[PreparedPosting]) -> None:
     """Check against the database that every account exists in the leg's currency.
 
@@ -217,7 +237,9 @@ def accounts_confirm(prepared: Iterable[PreparedPosting]) -> None:
             )
 
 
-def _transaction_row(prepared: PreparedPosting, pk: int, created_at: object) -> Transaction:
+def transaction_row(
+    prepared: PreparedPosting, pk: int, created_at: object, alias: str
+) -> Transaction:
     """Build the model instance of a row just written, without a query.
 
     Bulk posting returns thousands of these, and Model.__init__ is the slowest part
@@ -236,7 +258,7 @@ def _transaction_row(prepared: PreparedPosting, pk: int, created_at: object) -> 
     )
     row._state = ModelState()
     row._state.adding = False
-    row._state.db = connection.alias
+    row._state.db = alias
     return row
 
 
@@ -263,21 +285,102 @@ WITH inserted AS (
 )
 SELECT id, idempotency_key, created_at FROM inserted
 """
-# Batches at least this large go through COPY instead.
-COPY_BATCH_SIZE_MIN = 64
 
 
-def _server_bound_cursor() -> object:
+def server_bound_cursor() -> CursorWrapper:
     """A psycopg cursor with server-side parameter binding, in Django's wrapper.
 
-    Django's default client-side binding makes PostgreSQL parse and plan the posting
-    statement on every call; bound parameters let psycopg prepare it once per
-    connection. The wrapper keeps query logging and execute wrappers working.
+    Django's default client-side binding sends every statement as text to be parsed
+    and planned again; bound parameters let the posting statements be prepared once
+    per connection (see `execute_prepared`). The wrapper keeps Django's query log and
+    execute wrappers working.
     """
     import psycopg
 
     connection.ensure_connection()
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+# Django connects with prepare_threshold=None (no prepared statements at all, for
+# PgBouncer's sake); while the ledger executes, this threshold lets psycopg prepare
+# only what is explicitly asked for, and never anything automatically.
+_PREPARE_ONLY_WHEN_ASKED = 2**31
+
+
+def execute_prepared(cursor: CursorWrapper, sql: str, params: Sequence[object]) -> None:
+    """Execute as a prepared statement, through Django's query log and execute wrappers.
+
+    Planning the posting statement costs more than running it; preparing it once per
+    connection takes that off every posting. With PgBouncer in transaction mode this
+    needs PgBouncer 1.21 or later (max_prepared_statements).
+    """
+    pg_connection = connection.connection
+    previous = pg_connection.prepare_threshold
+
+    def prepared(sql: str, params: Sequence[object], many: bool, context: dict) -> None:
+        with connection.wrap_database_errors:
+            context["cursor"].cursor.execute(sql, params, prepare=True)
+
+    with contextlib.ExitStack() as stack:
+        if isinstance(cursor, CursorDebugWrapper):
+            stack.enter_context(cursor.debug_sql(sql, params))
+        if previous is None:
+            pg_connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+            stack.callback(setattr, pg_connection, "prepare_threshold", None)
+        cursor._execute_with_wrappers(sql, params, many=False, executor=prepared)
+
+
+_POSTGRESQL_INSERT_ONE = """
+WITH inserted AS (
+    INSERT INTO ledger_transaction
+           (idempotency_key, content_digest, kind, reference, memo, reverses_id)
+    VALUES (%s, %s, %s, %s, %s, %s::bigint)
+        ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, created_at
+), entries AS (
+    INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)
+    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at
+      FROM inserted, (VALUES {legs}) AS leg(position, account_id, amount_micros, currency)
+     ORDER BY leg.position
+)
+SELECT id, created_at FROM inserted
+"""
+
+
+@functools.cache
+def insert_one_sql(leg_count: int) -> str:
+    """The single-posting statement for this many legs (one prepared plan per count)."""
+    legs = ", ".join(
+        f"({position}, %s::bigint, %s::bigint, %s::varchar)" for position in range(leg_count)
+    )
+    return _POSTGRESQL_INSERT_ONE.format(legs=legs)
+
+
+def insert_one_params(posting: PreparedPosting) -> list[object]:
+    params: list[object] = [
+        posting.idempotency_key,
+        posting.content_digest,
+        posting.kind,
+        posting.reference,
+        posting.memo,
+        posting.reverses_id,
+    ]
+    for leg in posting.legs:
+        params += leg
+    return params
+
+
+def _insert_postgresql_one(posting: PreparedPosting) -> dict[str, Transaction]:
+    """Insert one posting with one statement of scalar parameters (the common case).
+
+    A replayed key skips both inserts through ON CONFLICT, costing nothing extra.
+    """
+    with server_bound_cursor() as cursor:
+        execute_prepared(cursor, insert_one_sql(len(posting.legs)), insert_one_params(posting))
+        row = cursor.fetchone()
+    if row is None:
+        return {}
+    return {posting.idempotency_key: transaction_row(posting, row[0], row[1], connection.alias)}
 
 
 def _insert_postgresql_statement(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
@@ -305,86 +408,17 @@ def _insert_postgresql_statement(prepared: Sequence[PreparedPosting]) -> dict[st
         leg_currencies,
     ]
     by_key = {p.idempotency_key: p for p in prepared}
-    with _server_bound_cursor() as cursor:
-        cursor.execute(_POSTGRESQL_INSERT, params)
-        return {key: _transaction_row(by_key[key], pk, at) for pk, key, at in cursor.fetchall()}
-
-
-_COPY_NULL = "\\N"
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: str) -> str:
-    """Escape a text value for COPY's text format."""
-    return value.translate(_COPY_ESCAPES)
-
-
-def _insert_postgresql_copy(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
-    """Insert a large batch of new keys with COPY, the fastest way into PostgreSQL.
-
-    COPY has no ON CONFLICT: a key that exists already makes it fail, and the caller
-    falls back to the statement. The trigger allocates ids and stamps times, so they
-    are read back (this transaction's rows above the sequence's value before) to
-    give the entries their transaction id and created_at.
-    """
-    transactions_text = "".join(
-        f"{_copy_text(p.idempotency_key)}\t{p.content_digest}\t{_copy_text(p.kind)}\t"
-        f"{_copy_text(p.reference)}\t{_copy_text(p.memo)}\t"
-        f"{_COPY_NULL if p.reverses_id is None else p.reverses_id}\n"
-        for p in prepared
-    )
-    with _server_bound_cursor() as cursor:
-        cursor.execute("SELECT last_value FROM ledger_transaction_id_seq")
-        (id_before,) = cursor.fetchone()
-        # COPY goes around Django's cursor wrapper; this turns psycopg's errors into
-        # Django's (IntegrityError...) as for any other query.
-        with (
-            connection.wrap_database_errors,
-            cursor.copy(
-                "COPY ledger_transaction"
-                " (idempotency_key, content_digest, kind, reference, memo, reverses_id) FROM STDIN"
-            ) as copy,
-        ):
-            copy.write(transactions_text)
-        # Binary results: psycopg decodes them in C, noticeably faster for big batches.
-        cursor.cursor.execute(
-            "SELECT id, idempotency_key, created_at, created_at::text FROM ledger_transaction"
-            " WHERE id > %s AND xid = pg_current_xact_id()",
-            [id_before],
-            binary=True,
-        )
-        stamped = {key: (pk, at, at_text) for pk, key, at, at_text in cursor.fetchall()}
-        assert len(stamped) == len(prepared), (len(stamped), len(prepared))
-        entries_text = "".join(
-            f"{pk}\t{leg.account_id}\t{leg.amount_micros}\t{leg.currency}\t{at_text}\n"
-            for p in prepared
-            for pk, _, at_text in (stamped[p.idempotency_key],)
-            for leg in p.legs
-        )
-        with (
-            connection.wrap_database_errors,
-            cursor.copy(
-                "COPY ledger_entry"
-                " (transaction_id, account_id, amount_micros, currency, created_at) FROM STDIN"
-            ) as copy,
-        ):
-            copy.write(entries_text)
-    return {
-        p.idempotency_key: _transaction_row(p, *stamped[p.idempotency_key][:2]) for p in prepared
-    }
+    with server_bound_cursor() as cursor:
+        execute_prepared(cursor, _POSTGRESQL_INSERT, params)
+        alias = connection.alias
+        return {
+            key: transaction_row(by_key[key], pk, at, alias) for pk, key, at in cursor.fetchall()
+        }
 
 
 def _insert_postgresql(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
-    if len(prepared) < COPY_BATCH_SIZE_MIN:
-        return _insert_postgresql_statement(prepared)
-    try:
-        with transaction.atomic():
-            return _insert_postgresql_copy(prepared)
-    except IntegrityError as error:
-        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
-        if constraint != "ledger_transaction_key_unique":
-            raise
-    # Some keys exist already (replays); the statement sorts them out.
+    if len(prepared) == 1:
+        return _insert_postgresql_one(prepared[0])
     return _insert_postgresql_statement(prepared)
 
 
@@ -429,7 +463,9 @@ def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transactio
             row = cursor.fetchone()
             if row is None:
                 continue
-            inserted[posting.idempotency_key] = _transaction_row(posting, row[0], created_at)
+            inserted[posting.idempotency_key] = transaction_row(
+                posting, row[0], created_at, connection.alias
+            )
             entry_rows.extend(
                 (row[0], leg.account_id, leg.amount_micros, leg.currency, created_at_db)
                 for leg in posting.legs

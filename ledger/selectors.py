@@ -20,6 +20,7 @@ from config.api.pagination import after_cursor, decode_cursor, encode_cursor
 from ledger.checkpoints import BEGINNING
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.models import Account, BalanceCheckpoint, Entry, SealBlock, Transaction
+from ledger.posting import execute_prepared, server_bound_cursor
 
 ENTRIES_LIMIT_MAX = 1_000
 _ENTRY_ORDERING = ("created_at", "id")
@@ -83,9 +84,15 @@ def account_balance(account: Account, *, as_of: datetime | None = None) -> int:
     else:
         when = adapt(as_of)
         sql, params = _BALANCE_AS_OF_SQL, [account.pk, beginning, when, account.pk, when]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (balance,) = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        # Prepared once per connection: planning would cost more than the read.
+        with server_bound_cursor() as cursor:
+            execute_prepared(cursor, sql, params)
+            (balance,) = cursor.fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            (balance,) = cursor.fetchone()
     return int(balance)
 
 

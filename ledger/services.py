@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 
-from ledger import checkpoints, sealing
+from ledger import bulk, checkpoints, sealing
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.models import Account, AccountKind, Transaction
 from ledger.money import currency_validate
@@ -27,8 +28,10 @@ from ledger.posting import (
     Posting,
     PreparedPosting,
     accounts_confirm,
+    first_of_its_key,
     integrity_error_translate,
     posting_prepare,
+    posting_prepare_indexed,
     rows_insert,
 )
 
@@ -170,13 +173,7 @@ def _post(prepared: Sequence[PreparedPosting]) -> list[Transaction]:
     """Write the postings (skipping replays) in one transaction; return them in order."""
     unique: dict[str, PreparedPosting] = {}
     for posting in prepared:
-        first = unique.setdefault(posting.idempotency_key, posting)
-        if first.content_digest != posting.content_digest:
-            raise LedgerError(
-                LedgerErrorCode.IDEMPOTENCY_KEY_CONFLICT,
-                f"Idempotency key {posting.idempotency_key!r} appears twice with other content.",
-                param="idempotency_key",
-            )
+        first_of_its_key(unique, posting)
     if connection.vendor != "postgresql":
         accounts_confirm(unique.values())
     try:
@@ -186,11 +183,27 @@ def _post(prepared: Sequence[PreparedPosting]) -> list[Transaction]:
             if skipped:
                 by_key.update(_replay_or_conflict(list(unique.values()), skipped))
     except IntegrityError as error:
-        translated = integrity_error_translate(error)
-        if translated is None:
-            raise
-        raise translated from error
+        _raise_translated(error)
     return [by_key[posting.idempotency_key] for posting in prepared]
+
+
+def _raise_translated(error: IntegrityError) -> NoReturn:
+    translated = integrity_error_translate(error)
+    if translated is None:
+        raise error
+    raise translated from error
+
+
+def _post_by_copy(postings: Sequence[Posting]) -> list[Transaction] | None:
+    """Post a large batch of new keys with COPY; None if some key was posted before."""
+    try:
+        with db_transaction.atomic():
+            return bulk.postings_copy(postings)
+    except IntegrityError as error:
+        diagnostics = getattr(error.__cause__, "diag", None)
+        if getattr(diagnostics, "constraint_name", None) == "ledger_transaction_key_unique":
+            return None  # replays: the INSERT statement sorts them out
+        _raise_translated(error)
 
 
 def transaction_post(
@@ -222,13 +235,11 @@ def transactions_post_many(*, postings: Sequence[Posting]) -> list[Transaction]:
             f"At most {BATCH_SIZE_MAX} postings per call; got {len(postings)}.",
             param="postings",
         )
-    prepared = []
-    for index, posting in enumerate(postings):
-        try:
-            prepared.append(posting_prepare(posting))
-        except LedgerError as error:
-            error.details = [{"index": index, "param": error.param, "code": error.code}]
-            raise
+    if connection.vendor == "postgresql" and len(postings) >= bulk.COPY_BATCH_SIZE_MIN:
+        copied = _post_by_copy(postings)
+        if copied is not None:
+            return copied
+    prepared = [posting_prepare_indexed(posting, index) for index, posting in enumerate(postings)]
     return _post(prepared) if prepared else []
 
 

@@ -57,27 +57,21 @@ CREATE TRIGGER ledger_transaction_stamp
     BEFORE INSERT ON ledger_transaction
     FOR EACH ROW EXECUTE FUNCTION ledger_transaction_stamp();
 
-CREATE FUNCTION ledger_transaction_check_balanced() RETURNS trigger
-LANGUAGE plpgsql AS $$
+-- force_generic_plan: the ranges below are parameters; left to itself the plan cache
+-- keeps re-planning them (a custom plan looks cheaper than the generic one), which
+-- costs more than running them.
+CREATE FUNCTION ledger_transactions_check(first_id bigint, last_id bigint) RETURNS void
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    checked_through bigint :=
-        coalesce(nullif(current_setting('ledger.checked_through', true), ''), '0')::bigint;
-    last_allocated bigint;
     bad record;
 BEGIN
-    IF NEW.id <= checked_through THEN
-        RETURN NULL;  -- covered by this database transaction's earlier check
-    END IF;
-    -- Events fire in insertion order and this session allocated its ids in that order,
-    -- so NEW.id is the lowest unchecked one and currval the highest.
-    last_allocated := currval('ledger_transaction_id_seq');
     WITH mine AS (
         SELECT id FROM ledger_transaction
-         WHERE id BETWEEN NEW.id AND last_allocated AND xid = pg_current_xact_id()
+         WHERE id BETWEEN first_id AND last_id AND xid = pg_current_xact_id()
     ), per_currency AS (
         SELECT transaction_id, currency, sum(amount_micros) AS total, count(*) AS legs
           FROM ledger_entry
-         WHERE transaction_id BETWEEN NEW.id AND last_allocated
+         WHERE transaction_id BETWEEN first_id AND last_id
          GROUP BY transaction_id, currency
     )
     SELECT mine.id,
@@ -104,6 +98,23 @@ BEGIN
             MESSAGE = format('ledger: transaction %s is unbalanced (micros off per currency: %s)',
                              bad.id, bad.imbalance);
     END IF;
+END
+$$;
+
+CREATE FUNCTION ledger_transaction_check_balanced() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    last_allocated bigint;
+BEGIN
+    IF NEW.id <= coalesce(nullif(current_setting('ledger.checked_through', true), ''), '0')::bigint
+    THEN
+        RETURN NULL;  -- covered by this database transaction's earlier check
+    END IF;
+    -- Events fire in insertion order and this session allocated its ids in that order,
+    -- so NEW.id is the lowest unchecked one and currval the highest: one query checks
+    -- them all, and the events of the others return above.
+    last_allocated := currval('ledger_transaction_id_seq');
+    PERFORM ledger_transactions_check(NEW.id, last_allocated);
     PERFORM set_config('ledger.checked_through', last_allocated::text, true);
     RETURN NULL;
 END
@@ -114,7 +125,7 @@ CREATE CONSTRAINT TRIGGER ledger_transaction_balanced
     FOR EACH ROW EXECUTE FUNCTION ledger_transaction_check_balanced();
 
 CREATE FUNCTION ledger_entry_check_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     checked_through bigint :=
         coalesce(nullif(current_setting('ledger.checked_through', true), ''), '0')::bigint;
@@ -122,9 +133,10 @@ DECLARE
     rule text;
     detail text;
 BEGIN
-    -- Checked per distinct account and per distinct transaction of the statement.
-    -- LATERAL ... LIMIT 1 pins each lookup to a primary-key probe: the planner knows
-    -- nothing about a transition table and would otherwise hash-join whole tables.
+    -- Checked per distinct account and per distinct transaction of the statement (a
+    -- bulk insert has thousands of entries but few accounts). LATERAL ... LIMIT 1 pins
+    -- each lookup to a primary-key probe: the planner knows nothing about a transition
+    -- table and would otherwise hash-join whole tables.
     SELECT inserted.account_id, inserted.currency,
            account.id AS account_found, account.currency AS account_currency
       INTO bad
@@ -143,8 +155,8 @@ BEGIN
                              bad.currency, bad.account_id, bad.account_currency);
         END IF;
     ELSE
-        SELECT inserted.transaction_id, inserted.first_at, inserted.last_at,
-               parent.id AS transaction_found, parent.xid, parent.created_at
+        SELECT inserted.transaction_id, parent.id AS transaction_found, parent.xid,
+               parent.created_at
           INTO bad
           FROM (SELECT transaction_id, min(created_at) AS first_at, max(created_at) AS last_at
                   FROM ledger_entry_inserted GROUP BY transaction_id) AS inserted
@@ -246,6 +258,7 @@ DROP TRIGGER ledger_entry_check_inserted ON ledger_entry;
 DROP FUNCTION ledger_entry_check_inserted();
 DROP TRIGGER ledger_transaction_balanced ON ledger_transaction;
 DROP FUNCTION ledger_transaction_check_balanced();
+DROP FUNCTION ledger_transactions_check(bigint, bigint);
 DROP TRIGGER ledger_transaction_stamp ON ledger_transaction;
 DROP FUNCTION ledger_transaction_stamp();
 ALTER TABLE ledger_transaction DROP COLUMN xid;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from ledger import posting
+from ledger import bulk, posting
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transaction
 from ledger.services import (
@@ -241,7 +241,7 @@ class TestPostMany:
             for index in range(count)
         ]
 
-    @pytest.mark.parametrize("count", [3, posting.COPY_BATCH_SIZE_MIN + 5])
+    @pytest.mark.parametrize("count", [3, bulk.COPY_BATCH_SIZE_MIN + 5])
     def test_posts_every_transaction_in_order(self, eur: Books, count: int) -> None:
         posted = transactions_post_many(postings=self._postings(eur, count))
         deferred_checks_run()
@@ -253,7 +253,7 @@ class TestPostMany:
         assert last.created_at == posted[-1].created_at
         assert _entries(last)[0] == ("platform:stripe-cash:eur", 1_000 + count - 1, "eur")
 
-    @pytest.mark.parametrize("count", [3, posting.COPY_BATCH_SIZE_MIN + 5])
+    @pytest.mark.parametrize("count", [3, bulk.COPY_BATCH_SIZE_MIN + 5])
     def test_replays_inside_a_batch_return_the_earlier_rows(self, eur: Books, count: int) -> None:
         earlier = transactions_post_many(postings=self._postings(eur, 2))
         batch = self._postings(eur, count)
@@ -268,14 +268,15 @@ class TestPostMany:
         assert posted[0].pk == posted[1].pk
         assert _written() == (1, 3)
 
-    def test_a_key_twice_with_other_content_rejects_the_batch(self, eur: Books) -> None:
-        batch = [*self._postings(eur, 2), Posting("m-0", "sale", eur.sale(5, 1))]
+    @pytest.mark.parametrize("count", [2, bulk.COPY_BATCH_SIZE_MIN + 5])
+    def test_a_key_twice_with_other_content_rejects_the_batch(self, eur: Books, count: int) -> None:
+        batch = [*self._postings(eur, count), Posting("m-0", "sale", eur.sale(5, 1))]
         with pytest.raises(LedgerError) as caught:
             transactions_post_many(postings=batch)
         assert caught.value.code == "idempotency_key_conflict"
         assert _written() == (0, 0)
 
-    @pytest.mark.parametrize("count", [3, posting.COPY_BATCH_SIZE_MIN + 5])
+    @pytest.mark.parametrize("count", [3, bulk.COPY_BATCH_SIZE_MIN + 5])
     def test_a_conflicting_replay_rejects_the_batch(self, eur: Books, count: int) -> None:
         transaction_post(idempotency_key="m-1", kind="sale", legs=eur.sale(7, 1))
         with pytest.raises(LedgerError) as caught:
@@ -283,8 +284,11 @@ class TestPostMany:
         assert caught.value.code == "idempotency_key_conflict"
         assert _written() == (1, 3)
 
-    def test_an_invalid_posting_rejects_the_batch_and_names_its_index(self, eur: Books) -> None:
-        batch = self._postings(eur, 3)
+    @pytest.mark.parametrize("count", [3, bulk.COPY_BATCH_SIZE_MIN + 5])
+    def test_an_invalid_posting_rejects_the_batch_and_names_its_index(
+        self, eur: Books, count: int
+    ) -> None:
+        batch = self._postings(eur, count)
         batch[1] = Posting("bad", "sale", [Leg(eur.cash, 5), Leg(eur.commission, -4)])
         with pytest.raises(LedgerError) as caught:
             transactions_post_many(postings=batch)
@@ -305,7 +309,7 @@ class TestPostMany:
         tricky = "tab\there\\N back\\slash\nnew line\r"
         batch = [
             Posting(f"{tricky}-{index}", "sale", eur.sale(10, 1), tricky, tricky)
-            for index in range(posting.COPY_BATCH_SIZE_MIN)
+            for index in range(bulk.COPY_BATCH_SIZE_MIN)
         ]
         posted = transactions_post_many(postings=batch)
         stored = Transaction.objects.get(pk=posted[0].pk)
