@@ -180,6 +180,10 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
     },
     "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "LicenseStatusEnum": "licensing.models.License.Status",
+        "OfferStatusEnum": "licensing.models.Offer.Status",
+    },
 }
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).

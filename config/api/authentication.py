@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -39,3 +40,13 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) when no key was sent.
         return self.keyword
+
+
+class BearerKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Tell drf-spectacular that these endpoints take `Authorization: Bearer <key>`."""
+
+    target_class = "config.api.authentication.BearerKeyAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "An Accord API key."}

@@ -36,13 +36,21 @@ _DRF_CODE_OVERRIDES: dict[type[Exception], tuple[str, str]] = {
 }
 
 
+def _param_path(prefix: str, key: object) -> str:
+    """Name a nested field as API.md's `param` does: `events[3].units`, `works[0]`."""
+    if key == "non_field_errors":
+        return prefix
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
 def _flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     """Turn DRF's nested validation detail into a flat list of {param, code, message}."""
     if isinstance(detail, dict):
         flattened = []
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
-            flattened.extend(_flatten_validation_errors(value, str(name)))
+            flattened.extend(_flatten_validation_errors(value, _param_path(prefix, key)))
         return flattened
     if isinstance(detail, list):
         if all(isinstance(item, drf_exceptions.ErrorDetail) for item in detail):

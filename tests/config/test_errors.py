@@ -127,3 +127,21 @@ def test_admin_keeps_html_404() -> None:
     response = Client().get("/admin/no-such-page/")
     assert response.status_code in (302, 404)
     assert not response.get("Content-Type", "").startswith("application/json")
+
+
+def test_nested_list_errors_are_named_with_brackets() -> None:
+    from rest_framework import serializers
+
+    from config.api.exceptions import _flatten_validation_errors
+
+    class Item(serializers.Serializer):
+        units = serializers.IntegerField(min_value=1)
+
+    class Batch(serializers.Serializer):
+        events = Item(many=True)
+        ids = serializers.ListField(child=serializers.IntegerField())
+
+    batch = Batch(data={"events": [{"units": 1}, {"units": 0}], "ids": [1, "x"]})
+    assert not batch.is_valid()
+    params = sorted(item["param"] for item in _flatten_validation_errors(batch.errors))
+    assert params == ["events[1].units", "ids[1]"]
