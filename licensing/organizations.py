@@ -85,6 +85,35 @@ def organization_create(
     return organization
 
 
+def organization_card_replace(
+    *, organization: LicenseeOrganization, payment_method: str, idempotency_key: str
+) -> LicenseeOrganization:
+    """Put a new card on file (a new Stripe customer with it), e.g. after the old one expired.
+
+    The caller names the change with `idempotency_key`, so a retry finds the same customer.
+    """
+    try:
+        card = card_payments().card_on_file_create(
+            idempotency_key=f"accord-organization:{organization.public_id}:card:{idempotency_key}",
+            payment_method=payment_method,
+            name=organization.name,
+            email=None,
+        )
+    except (PaymentDeclined, PaymentProviderUnavailable) as refused:
+        raise LicensingError(
+            LicensingErrorCode.PAYMENT_METHOD_REFUSED,
+            f"Stripe did not accept the payment method: {refused}",
+            param="payment_method",
+        ) from refused
+    LicenseeOrganization.objects.filter(pk=organization.pk).update(
+        billing=LicenseeOrganization.Billing.CARD,
+        stripe_customer_id=card.customer_id,
+        stripe_payment_method_id=card.payment_method_id,
+    )
+    organization.refresh_from_db()
+    return organization
+
+
 @transaction.atomic
 def organization_member_add(
     *, organization: LicenseeOrganization, username: str

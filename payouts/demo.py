@@ -35,11 +35,15 @@ DEMO_LOADERS: tuple[str, ...] = (
     "payouts.demo.demo_staff_load",
     "ledger.demo.demo_ledger_load",
     "licensing.demo.demo_catalogue_load",
+    "licensing.demo_licensees.demo_licensees_load",
 )
 
 # The main job, step by step, as far as it exists: each is a callable returning a
 # one-line summary of what it did.
-DEMO_JOB_STEPS: tuple[str, ...] = ("ledger.demo.demo_ledger_seal",)
+DEMO_JOB_STEPS: tuple[str, ...] = (
+    "licensing.demo_licensees.demo_purchases_run",
+    "ledger.demo.demo_ledger_seal",
+)
 
 
 def demo_data_load() -> list[DemoLogin]:
