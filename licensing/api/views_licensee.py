@@ -75,6 +75,7 @@ class LicensePurchaseInput(serializers.Serializer):
 
 class LicensesApi(GenericAPIView):
     permission_classes = [IsLicensee]
+    serializer_class = LicensePurchaseInput  # what OPTIONS describes
     queryset = License.objects.none()  # for the schema; requests read through the selectors
     cursor_ordering = ("-id",)
 
@@ -218,6 +219,7 @@ class CertificateVerifyApi(GenericAPIView):
     authentication_classes: list = []
     throttle_classes = [ClientAddressRateThrottle]
     throttle_scope = "public"
+    serializer_class = CertificateVerifyInput  # what OPTIONS describes
 
     @extend_schema(
         operation_id="certificates_verify",
