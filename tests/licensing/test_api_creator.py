@@ -99,7 +99,7 @@ def test_co_owners_are_set_through_the_api(alice, bob, client_for) -> None:
         ({"title": "x", "kind": "text", "shares": [{"creator": "ALICE", "basis_points": 9000}]},
          422, "shares_total_invalid", "shares"),
         ({"title": "x", "kind": "text", "shares": [{"creator": "ALICE", "basis_points": 0}]},
-         400, "parameter_invalid", "shares.0.basis_points"),
+         400, "parameter_invalid", "shares[0].basis_points"),
         ({"title": "x", "kind": "text",
           "shares": [{"creator": "cre_nobody", "basis_points": 10000}]},
          422, "creator_not_found", "shares[0].creator"),
