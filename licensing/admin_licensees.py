@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from licensing.licenses import license_effective_status, license_revoke
 from licensing.models import (
     InvoiceLine,
@@ -132,7 +133,7 @@ class LicenseAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(OrganizationScopedAdmin):
+class PurchaseAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
     list_display = (
         "public_id",
         "organization",
@@ -144,15 +145,6 @@ class PurchaseAdmin(OrganizationScopedAdmin):
     )
     list_filter = ("status",)
     readonly_fields = [field.name for field in Purchase._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(InvoiceLine)

@@ -10,7 +10,12 @@ from config.api.ids import public_id
 from licensing.currencies import currency_is_supported
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import LicenseeOrganization, OrganizationMembership
-from licensing.payments import PaymentDeclined, PaymentProviderUnavailable, card_payments
+from licensing.payments import (
+    CardOnFile,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    card_payments,
+)
 from licensing.services import _group_ensure
 
 SLUG_LENGTH_MAX = 60
@@ -22,6 +27,29 @@ _MEMBER_PERMISSIONS = (
     "view_purchase",
     "view_invoiceline",
 )
+
+
+def _card_on_file(
+    organization: LicenseeOrganization,
+    payment_method: str,
+    *,
+    key_suffix: str,
+    email: str | None = None,
+) -> CardOnFile:
+    """Make a Stripe customer with the card; the key derives from the organisation's id."""
+    try:
+        return card_payments().card_on_file_create(
+            idempotency_key=f"accord-organization:{organization.public_id}:{key_suffix}",
+            payment_method=payment_method,
+            name=organization.name,
+            email=email,
+        )
+    except (PaymentDeclined, PaymentProviderUnavailable) as refused:
+        raise LicensingError(
+            LicensingErrorCode.PAYMENT_METHOD_REFUSED,
+            f"Stripe did not accept the payment method: {refused}",
+            param="payment_method",
+        ) from refused
 
 
 def organization_create(
@@ -66,19 +94,7 @@ def organization_create(
                 "Card billing needs a payment method (e.g. pm_card_visa).",
                 param="payment_method",
             )
-        try:
-            card = card_payments().card_on_file_create(
-                idempotency_key=f"accord-organization:{organization.public_id}:card",
-                payment_method=payment_method,
-                name=organization.name,
-                email=email,
-            )
-        except (PaymentDeclined, PaymentProviderUnavailable) as refused:
-            raise LicensingError(
-                LicensingErrorCode.PAYMENT_METHOD_REFUSED,
-                f"Stripe did not accept the payment method: {refused}",
-                param="payment_method",
-            ) from refused
+        card = _card_on_file(organization, payment_method, key_suffix="card", email=email)
         organization.stripe_customer_id = card.customer_id
         organization.stripe_payment_method_id = card.payment_method_id
     organization.save()
@@ -92,19 +108,7 @@ def organization_card_replace(
 
     The caller names the change with `idempotency_key`, so a retry finds the same customer.
     """
-    try:
-        card = card_payments().card_on_file_create(
-            idempotency_key=f"accord-organization:{organization.public_id}:card:{idempotency_key}",
-            payment_method=payment_method,
-            name=organization.name,
-            email=None,
-        )
-    except (PaymentDeclined, PaymentProviderUnavailable) as refused:
-        raise LicensingError(
-            LicensingErrorCode.PAYMENT_METHOD_REFUSED,
-            f"Stripe did not accept the payment method: {refused}",
-            param="payment_method",
-        ) from refused
+    card = _card_on_file(organization, payment_method, key_suffix=f"card:{idempotency_key}")
     LicenseeOrganization.objects.filter(pk=organization.pk).update(
         billing=LicenseeOrganization.Billing.CARD,
         stripe_customer_id=card.customer_id,

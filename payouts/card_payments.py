@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 
 from licensing.payments import (
     CardCharge,
@@ -22,21 +23,28 @@ def _declined(refused: stripe_gateway.GatewayError) -> PaymentDeclined:
     return PaymentDeclined(refused.stripe_code or refused.code, refused.message, None)
 
 
+@contextlib.contextmanager
+def _in_licensing_terms() -> Iterator[None]:
+    """Say the gateway's failures in the words of `licensing.payments`."""
+    try:
+        yield
+    except stripe_gateway.GatewayUnavailable as unavailable:
+        raise PaymentProviderUnavailable(str(unavailable)) from unavailable
+    except stripe_gateway.GatewayError as refused:
+        raise _declined(refused) from refused
+
+
 class StripeCardPayments:
     def card_on_file_create(
         self, *, idempotency_key: str, payment_method: str, name: str, email: str | None
     ) -> CardOnFile:
-        try:
+        with _in_licensing_terms():
             customer = stripe_gateway.customer_create_with_payment_method(
                 idempotency_key=idempotency_key,
                 payment_method=payment_method,
                 name=name,
                 email=email,
             )
-        except stripe_gateway.GatewayUnavailable as unavailable:
-            raise PaymentProviderUnavailable(str(unavailable)) from unavailable
-        except stripe_gateway.GatewayError as refused:
-            raise _declined(refused) from refused
         return CardOnFile(customer_id=customer.id, payment_method_id=customer.payment_method_id)
 
     def card_charge(
@@ -49,7 +57,7 @@ class StripeCardPayments:
         metadata: Mapping[str, str],
         description: str,
     ) -> CardCharge:
-        try:
+        with _in_licensing_terms():
             intent = stripe_gateway.payment_intent_confirm_off_session(
                 idempotency_key=idempotency_key,
                 customer_id=card.customer_id,
@@ -59,10 +67,6 @@ class StripeCardPayments:
                 metadata=metadata,
                 description=description,
             )
-        except stripe_gateway.GatewayUnavailable as unavailable:
-            raise PaymentProviderUnavailable(str(unavailable)) from unavailable
-        except stripe_gateway.GatewayError as refused:
-            raise _declined(refused) from refused
         if intent.status != "succeeded":
             raise PaymentDeclined(
                 "payment_incomplete", f"The payment is {intent.status}.", intent.id
