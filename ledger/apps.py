@@ -1,3 +1,5 @@
+"""The ledger's app configuration."""
+
 from django.apps import AppConfig
 
 
