@@ -98,7 +98,11 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
                 "A pool license covers its whole collection; do not name works.",
                 "works",
             )
-        works = tuple(offer.collection.works.filter(reserved=False).order_by("id"))
+        works = tuple(
+            offer.collection.works.filter(reserved=False)
+            .order_by("id")
+            .prefetch_related("shares__creator")
+        )
         if not works:
             raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
         return works
@@ -112,7 +116,7 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
             f"Name each work once, at most {WORKS_PER_LICENSE_MAX} works.",
             "works",
         )
-    covered = Work.objects.filter(public_id__in=work_ids)
+    covered = Work.objects.filter(public_id__in=work_ids).prefetch_related("shares__creator")
     covered = (
         covered.filter(pk=offer.work_id)
         if offer.work_id
@@ -266,7 +270,9 @@ def purchase_complete(*, purchase: Purchase, payment_intent_id: str) -> License:
         if locked.status == Purchase.Status.SUCCEEDED:
             return locked.license
         version = OfferVersion.objects.select_related("offer").get(pk=locked.offer_version_id)
-        works = Work.objects.in_bulk(locked.work_ids, field_name="public_id")
+        works = Work.objects.prefetch_related("shares__creator").in_bulk(
+            locked.work_ids, field_name="public_id"
+        )
         quote = Quote(
             version.offer, version, tuple(works[w] for w in locked.work_ids), locked.amount
         )

@@ -48,19 +48,23 @@ def _commission_split(amount_micros: int, rate_basis_points: int) -> tuple[int, 
     return parts["commission"], parts["owners"]
 
 
-def _owner_credits(work: Work, owners_micros: int, currency: str) -> dict[Account, int]:
+def _owner_parts(work: Work, owners_micros: int) -> dict[str, int]:
+    """Split a work's owners' part by its rights shares, keyed by creator id."""
     shares = {share.creator.public_id: share.basis_points for share in work.shares.all()}
     assert sum(shares.values()) == BASIS_POINTS_TOTAL, (work.public_id, shares)
-    credits: dict[Account, int] = {}
-    for creator_public_id, part in split_largest_remainder(owners_micros, shares).items():
-        payable = owner_accounts_open(
+    return split_largest_remainder(owners_micros, shares)
+
+
+def _payable_accounts(creator_public_ids: set[str], currency: str) -> dict[str, Account]:
+    return {
+        creator_public_id: owner_accounts_open(
             owner_type="creator",
             owner_id=creator_public_id,
             currency=currency,
             accounts={"payable": "liability"},
         )["payable"]
-        credits[payable] = part
-    return credits
+        for creator_public_id in sorted(creator_public_ids)
+    }
 
 
 def sale_legs(
@@ -74,6 +78,7 @@ def sale_legs(
     rate = commission_basis_points()
     commission_account = platform_account(name="commission", kind="revenue", currency=currency)
     credits: dict[Account, int] = defaultdict(int)
+    owner_credits: dict[str, int] = defaultdict(int)
     for line in lines:
         commission, owners = _commission_split(line.amount_micros, rate)
         credits[commission_account] += commission
@@ -81,8 +86,11 @@ def sale_legs(
             credits[pool_account] += owners
             continue
         assert line.work is not None, "a per-work sale line names its work"
-        for account, part in _owner_credits(line.work, owners, currency).items():
-            credits[account] += part
+        for creator_public_id, part in _owner_parts(line.work, owners).items():
+            owner_credits[creator_public_id] += part
+    # One account lookup per co-owner, however many of the works they co-own.
+    for creator_public_id, account in _payable_accounts(set(owner_credits), currency).items():
+        credits[account] += owner_credits[creator_public_id]
     total = sum(line.amount_micros for line in lines)
     legs = [Leg(debit_account, total, currency)]
     legs += [

@@ -321,3 +321,26 @@ def test_owner_accounts_are_in_the_sale_currency(catalogue: Catalogue, invoice_o
         accounts={"payable": "liability"},
     )["payable"]
     assert account_balance(payable) == -2_999_700
+
+
+def test_a_purchase_costs_the_same_queries_whatever_the_number_of_works(
+    catalogue: Catalogue, invoice_org
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_buy(works: list) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            license_purchase(
+                organization=invoice_org,
+                offer_id=catalogue.collection_flat_offer.public_id,
+                work_ids=[work.public_id for work in works],
+            )
+        return len(captured)
+
+    queries_to_buy([catalogue.solo_work, catalogue.shared_work])  # opens every account once
+    # Both purchases pay the same two co-owners (the shared work has both).
+    one_work = queries_to_buy([catalogue.shared_work])
+    two_works = queries_to_buy([catalogue.shared_work, catalogue.solo_work])
+
+    assert two_works <= one_work + 1, (one_work, two_works)
