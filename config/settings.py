@@ -176,10 +176,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"bearerAuth": []}],
     "ENUM_NAME_OVERRIDES": {
         "LicenseStatusEnum": "licensing.models.License.Status",
         "OfferStatusEnum": "licensing.models.Offer.Status",

@@ -21,3 +21,18 @@ def test_docs_page_loads_its_assets_locally() -> None:
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+def test_every_operation_documents_its_errors_with_the_error_body() -> None:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    undocumented = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "patch", "put", "delete"}:
+                continue
+            errors = {code: body for code, body in operation["responses"].items() if code[0] == "4"}
+            documented = [code for code, body in errors.items() if "ErrorBody" in str(body)]
+            public = operation.get("security") in (None, [], [{}])
+            if not documented or (not public and "401" not in errors) or "429" not in errors:
+                undocumented.append(f"{method.upper()} {path}: {sorted(errors)}")
+    assert undocumented == []
