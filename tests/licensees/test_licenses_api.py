@@ -204,3 +204,18 @@ def _catalogue_for_race() -> str:
         status="active",
     )
     return offer.public_id
+
+
+def test_each_licensee_key_is_rate_limited_on_its_own(
+    catalogue: Catalogue, invoice_org, client_for, settings
+) -> None:
+    settings.ACCORD_RATE_LIMITS = {**settings.ACCORD_RATE_LIMITS, "default": "2/min"}
+    busy, other = client_for(invoice_org), client_for(invoice_org)
+
+    statuses = [busy.get("/api/v1/licenses").status_code for _ in range(3)]
+    limited = busy.get("/api/v1/licenses")
+
+    assert statuses == [200, 200, 429]
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited["Retry-After"]) >= 1
+    assert other.get("/api/v1/licenses").status_code == 200
