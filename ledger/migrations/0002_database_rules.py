@@ -65,26 +65,38 @@ LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     bad record;
 BEGIN
-    WITH mine AS (
-        SELECT id FROM ledger_transaction
-         WHERE id BETWEEN first_id AND last_id AND xid = pg_current_xact_id()
-    ), per_currency AS (
-        SELECT transaction_id, currency, sum(amount_micros) AS total, count(*) AS legs
-          FROM ledger_entry
-         WHERE transaction_id BETWEEN first_id AND last_id
-         GROUP BY transaction_id, currency
-    )
-    SELECT mine.id,
-           coalesce(sum(per_currency.legs), 0) AS legs,
-           string_agg(per_currency.currency || ' ' || per_currency.total, ', '
-                      ORDER BY per_currency.currency)
-               FILTER (WHERE per_currency.total <> 0) AS imbalance
-      INTO bad
-      FROM mine LEFT JOIN per_currency ON per_currency.transaction_id = mine.id
-     GROUP BY mine.id
-    HAVING coalesce(sum(per_currency.legs), 0) < 2 OR bool_or(per_currency.total <> 0)
-     ORDER BY mine.id
-     LIMIT 1;
+    IF first_id = last_id THEN
+        -- One posting, the common case: a plain probe of its entries is enough.
+        SELECT first_id AS id, coalesce(sum(legs), 0) AS legs,
+               string_agg(currency || ' ' || total, ', ' ORDER BY currency)
+                   FILTER (WHERE total <> 0) AS imbalance
+          INTO bad
+          FROM (SELECT currency, sum(amount_micros) AS total, count(*) AS legs
+                  FROM ledger_entry WHERE transaction_id = first_id
+                 GROUP BY currency) AS per_currency
+        HAVING coalesce(sum(legs), 0) < 2 OR bool_or(total <> 0);
+    ELSE
+        WITH mine AS (
+            SELECT id FROM ledger_transaction
+             WHERE id BETWEEN first_id AND last_id AND xid = pg_current_xact_id()
+        ), per_currency AS (
+            SELECT transaction_id, currency, sum(amount_micros) AS total, count(*) AS legs
+              FROM ledger_entry
+             WHERE transaction_id BETWEEN first_id AND last_id
+             GROUP BY transaction_id, currency
+        )
+        SELECT mine.id,
+               coalesce(sum(per_currency.legs), 0) AS legs,
+               string_agg(per_currency.currency || ' ' || per_currency.total, ', '
+                          ORDER BY per_currency.currency)
+                   FILTER (WHERE per_currency.total <> 0) AS imbalance
+          INTO bad
+          FROM mine LEFT JOIN per_currency ON per_currency.transaction_id = mine.id
+         GROUP BY mine.id
+        HAVING coalesce(sum(per_currency.legs), 0) < 2 OR bool_or(per_currency.total <> 0)
+         ORDER BY mine.id
+         LIMIT 1;
+    END IF;
     IF FOUND AND bad.legs < 2 THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
