@@ -107,6 +107,16 @@ class TestAtCommit:
         assert Transaction.objects.count() == 0
 
 
+    def test_an_empty_transaction_inside_a_batch_fails_at_commit(self, books: Books) -> None:
+        with _refused("ledger_transaction_balanced"):
+            for index in range(3):
+                pk, at = _raw_transaction(f"raw-gap-{index}")
+                if index != 1:
+                    _raw_entry(pk, books.cash, 100, at)
+                    _raw_entry(pk, books.commission, -100, at)
+        assert Transaction.objects.count() == 0
+
+
 class TestImmediately:
     def test_update_of_an_entry_is_refused(self, eur: Books) -> None:
         sale = transaction_post(idempotency_key="s", kind="sale", legs=eur.sale(100, 20))
