@@ -111,7 +111,10 @@ class Raw:
 
     def post_bulk(self, rows: list[tuple[str, str, list[tuple[int, int]]]]) -> None:
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT last_value FROM ledger_transaction_id_seq")
+            cursor.execute(
+                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+                " FROM ledger_transaction_id_seq"
+            )
             (id_before,) = cursor.fetchone()
             with cursor.copy(
                 "COPY ledger_transaction"

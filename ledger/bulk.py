@@ -118,7 +118,12 @@ def postings_copy(postings: Sequence[Posting]) -> list[Transaction]:
     assert connection.vendor == "postgresql"
     assert connection.in_atomic_block, "run it in a savepoint"
     with server_bound_cursor() as cursor:
-        cursor.execute("SELECT last_value FROM ledger_transaction_id_seq")
+        # The highest id handed out so far (last_value is the next one while is_called
+        # is false, on a fresh sequence): every id this COPY gets is above it.
+        cursor.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+            " FROM ledger_transaction_id_seq"
+        )
         (id_before,) = cursor.fetchone()
         ordered, unique = _transactions_copy(cursor, postings)
         # Binary results: psycopg decodes them in C, noticeably faster for big batches.

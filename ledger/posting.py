@@ -4,11 +4,12 @@ The services in `ledger.services` are the public face; this module holds what th
 share. Posting is on the hot path of every sale, so the insert is written for the
 database it runs on:
 
-- PostgreSQL: one statement per call, whatever the number of transactions. The
-  transactions go in with `INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`, and
-  their entries in a data-modifying CTE joined to what was actually inserted, all
-  from arrays. A replayed key inserts nothing and costs no savepoint. Triggers do the
-  stamping and the checking (migration 0002).
+- PostgreSQL: one prepared statement per call. The transactions go in with
+  `INSERT ... ON CONFLICT (idempotency_key) DO NOTHING` and their entries in a
+  data-modifying CTE joined to what was actually inserted (scalar parameters for one
+  posting, arrays for several). A replayed key inserts nothing and costs no
+  savepoint. Triggers do the stamping and the checking (migration 0002). Batches of
+  64 postings or more go through COPY instead (`ledger.bulk`).
 - SQLite (the embedded default): the same rows, statement by statement. The write
   lock is taken before the clock is read, so `created_at` grows with commit order as
   it does on PostgreSQL; the horizon used by sealing and checkpoints relies on that.

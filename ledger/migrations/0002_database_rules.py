@@ -109,9 +109,12 @@ DECLARE
 BEGIN
     -- Every visible transaction in the range must balance, this database
     -- transaction's and others' (committed ones always do) alike, so the entries
-    -- alone tell, without a join.
-    SELECT count(*), min(transaction_id) FILTER (WHERE legs < 2 OR unbalanced)
-      INTO with_entries, first_bad
+    -- alone tell, without a join. A transaction without any entry shows up only as a
+    -- difference in counts; both counts come from one statement, hence one snapshot,
+    -- or a concurrent commit in the range between two statements would look like one.
+    SELECT count(*), min(transaction_id) FILTER (WHERE legs < 2 OR unbalanced),
+           (SELECT count(*) FROM ledger_transaction WHERE id BETWEEN first_id AND last_id)
+      INTO with_entries, first_bad, visible
       FROM (SELECT transaction_id, sum(legs) AS legs, bool_or(total <> 0) AS unbalanced
               FROM (SELECT transaction_id, currency, sum(amount_micros) AS total,
                            count(*) AS legs
@@ -121,13 +124,18 @@ BEGIN
     IF first_bad IS NOT NULL THEN
         PERFORM ledger_transaction_check_one(first_bad);  -- raises, saying what is wrong
     END IF;
-    -- A transaction without any entry shows up only as a difference in counts.
-    SELECT count(*) INTO visible FROM ledger_transaction WHERE id BETWEEN first_id AND last_id;
     IF visible <> with_entries THEN
         SELECT id INTO empty_id FROM ledger_transaction AS parent
          WHERE id BETWEEN first_id AND last_id
            AND NOT EXISTS (SELECT 1 FROM ledger_entry WHERE transaction_id = parent.id)
          ORDER BY id LIMIT 1;
+        IF empty_id IS NULL THEN  -- only if rows were removed behind the triggers' back
+            RAISE EXCEPTION USING
+                ERRCODE = 'check_violation',
+                CONSTRAINT = 'ledger_transaction_balanced',
+                MESSAGE = format('ledger: transactions %s to %s have entries of missing rows',
+                                 first_id, last_id);
+        END IF;
         PERFORM ledger_transaction_refuse(empty_id, 0, NULL);
     END IF;
 END

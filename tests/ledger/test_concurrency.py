@@ -92,6 +92,26 @@ def test_overlapping_batches_post_each_key_once(books: Books) -> None:
     assert Entry.objects.count() == 750
 
 
+def test_bulk_batches_from_several_connections_commit_side_by_side(books: Books) -> None:
+    """Each commit-time check reads id ranges that interleave with the others' commits."""
+
+    def batches(index: int) -> int:
+        for number in range(6):
+            transactions_post_many(
+                postings=[
+                    Posting(f"b-{index}-{number}-{n}", "sale", books.sale(100 + n, 10))
+                    for n in range(80)
+                ]
+            )
+        return 6 * 80
+
+    results = _race(batches, workers=4)
+
+    assert results == [480] * 4, results
+    assert Transaction.objects.count() == 4 * 480
+    assert account_balance(books.cash) == 4 * 6 * sum(100 + n for n in range(80))
+
+
 def test_a_hot_account_loses_no_posting(books: Books) -> None:
     def post(index: int) -> None:
         for number in range(25):

@@ -17,7 +17,7 @@ from ledger.services import (
     transaction_reverse,
     transactions_post_many,
 )
-from tests.ledger.conftest import Books, deferred_checks_run
+from tests.ledger.conftest import Books, books_open, deferred_checks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -319,6 +319,20 @@ class TestPostMany:
             tricky,
         )
         assert transactions_post_many(postings=batch)[0].pk == posted[0].pk
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_the_very_first_batch_on_a_fresh_sequence_is_complete() -> None:
+    """A fresh sequence's last_value is the *next* id; the first bulk batch must count it."""
+    books = books_open("eur")
+    batch = [
+        Posting(f"first-{index}", "sale", books.sale(1_000 + index, 100))
+        for index in range(bulk.COPY_BATCH_SIZE_MIN)
+    ]
+    posted = transactions_post_many(postings=batch)
+    assert [row.idempotency_key for row in posted] == [p.idempotency_key for p in batch]
+    assert posted[0].pk == 1
+    assert Entry.objects.count() == 3 * bulk.COPY_BATCH_SIZE_MIN
 
 
 class TestReverse:
