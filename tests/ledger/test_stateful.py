@@ -28,6 +28,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from ledger import bulk
 from ledger.checkpoints import balance_checkpoints_write
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transaction
@@ -35,9 +36,11 @@ from ledger.sealing import blocks_seal, chain_verify
 from ledger.selectors import account_balance, trial_balance
 from ledger.services import (
     Leg,
+    Posting,
     owner_accounts_open,
     transaction_post,
     transaction_reverse,
+    transactions_post_many,
 )
 from tests.ledger.conftest import deferred_checks_run
 
@@ -81,6 +84,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(target=posted, data=st.data())
     def post(self, data: st.DataObject) -> str:
+        legs = self._random_legs(data)
+        key = self._new_key()
+        row = transaction_post(
+            idempotency_key=key, kind="sale", legs=[Leg(a, amount) for a, amount in legs]
+        )
+        self._record(key, row, legs)
+        return key
+
+    def _random_legs(self, data: st.DataObject) -> list[tuple[Account, int]]:
         legs: list[tuple[Account, int]] = []
         for currency in data.draw(st.sampled_from([["eur"], ["usd"], ["eur", "usd"]])):
             accounts = self.accounts[currency]
@@ -90,12 +102,20 @@ class LedgerMachine(RuleBasedStateMachine):
             closing = -sum(amount for account, amount in legs if account.currency == currency)
             if closing:  # already zero with two or more legs: nothing to close
                 legs.append((data.draw(st.sampled_from(accounts)), closing))
-        key = self._new_key()
-        row = transaction_post(
-            idempotency_key=key, kind="sale", legs=[Leg(a, amount) for a, amount in legs]
+        return legs
+
+    @rule(data=st.data(), size=st.sampled_from([2, 3, bulk.COPY_BATCH_SIZE_MIN]))
+    def post_many(self, data: st.DataObject, size: int) -> None:
+        """A batch: small ones take the INSERT statement, large ones COPY."""
+        template = self._random_legs(data)
+        keys = [self._new_key() for _ in range(size)]
+        rows = transactions_post_many(
+            postings=[
+                Posting(key, "sale", [Leg(a, amount) for a, amount in template]) for key in keys
+            ]
         )
-        self._record(key, row, legs)
-        return key
+        for key, row in zip(keys, rows, strict=True):
+            self._record(key, row, template)
 
     @rule(key=posted)
     def replay(self, key: str) -> None:
