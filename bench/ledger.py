@@ -124,10 +124,11 @@ class Raw:
                 copy.write(
                     "".join(f"{key}\t{digest}\tsale\tbench\t\t\\N\n" for key, digest, _ in rows)
                 )
+            (id_last,) = cursor.execute("SELECT currval('ledger_transaction_id_seq')").fetchone()
             cursor.execute(
                 "SELECT id, idempotency_key, created_at::text FROM ledger_transaction"
-                " WHERE id > %s AND xid = pg_current_xact_id()",
-                [id_before],
+                " WHERE id BETWEEN %s AND %s AND xid = pg_current_xact_id()",
+                [id_before + 1, id_last],
                 binary=True,
             )
             stamped = {key: (pk, at) for pk, key, at in cursor.fetchall()}

@@ -56,11 +56,14 @@ def _as_datetime(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _touched_account_ids(transaction_id_floor: int) -> list[int]:
+def _touched_account_ids(after_transaction_id: int, last_transaction_id: int) -> list[int]:
+    # A closed range: an open "transaction_id > x" can be planned (e.g. before
+    # autovacuum has analysed the table) as a scan of every entry ever written.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT account_id FROM ledger_entry WHERE transaction_id > %s ORDER BY 1",
-            [transaction_id_floor],
+            "SELECT DISTINCT account_id FROM ledger_entry"
+            " WHERE transaction_id > %s AND transaction_id <= %s ORDER BY 1",
+            [after_transaction_id, last_transaction_id],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -155,7 +158,7 @@ def balance_checkpoints_write(
             return CheckpointSummary(skipped="nothing posted since the last run")
         floor = runs[1].last_transaction_id if len(runs) == 2 else 0
         since = previous.horizon_at if previous is not None else BEGINNING
-        account_ids = _touched_account_ids(floor)
+        account_ids = _touched_account_ids(floor, horizon.last_transaction_id)
         written = 0
         moved: set[int] = set()
         for start in range(0, len(account_ids), ACCOUNTS_PER_QUERY_MAX):
