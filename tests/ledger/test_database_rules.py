@@ -106,7 +106,6 @@ class TestAtCommit:
                 _raw_entry(pk, books.commission, -100 if index != 3 else -1, at)
         assert Transaction.objects.count() == 0
 
-
     def test_an_empty_transaction_inside_a_batch_fails_at_commit(self, books: Books) -> None:
         with _refused("ledger_transaction_balanced"):
             for index in range(3):
