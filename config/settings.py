@@ -104,6 +104,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Sealing is sequential by design; a short period keeps the unsealed tail small.
+    "ledger-seal": {"task": "ledger.tasks.ledger_seal_task", "schedule": 5.0},
     "licenses-expire": {"task": "licensing.tasks.licenses_expire_task", "schedule": 300.0},
     "idempotency-records-purge": {
         "task": "config.api.tasks.idempotency_records_purge_task",
