@@ -1,0 +1,14 @@
+"""Every job Celery beat is told to run names a task that exists."""
+
+from config.celery import app
+
+
+def test_every_scheduled_task_is_registered() -> None:
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert scheduled == {
+        "ledger.tasks.ledger_seal_task",
+        "licensing.tasks.licenses_expire_task",
+        "config.api.tasks.idempotency_records_purge_task",
+    }
+    assert scheduled <= set(app.tasks)
