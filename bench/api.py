@@ -1,0 +1,293 @@
+"""Benchmark: buying licenses over HTTP against gunicorn on PostgreSQL, with the sandbox.
+
+`python -m bench.api` (env `DATABASE_URL` names a PostgreSQL server, `REDIS_URL` a Redis
+for the rate limits as in production; the benchmark makes and drops its own database,
+`accord_bench_api` unless `BENCH_API_DATABASE` says otherwise). It starts the Stripe
+sandbox and gunicorn, then drives closed-loop clients, each one request at a time:
+
+1. `healthz`: `GET /healthz` from 16 clients, the floor of the stack (routing, the
+   middleware, `SELECT 1`, a Redis PING, JSON);
+2. `purchase`: `POST /api/v1/licenses` from 16 clients, a flat license paid by card:
+   quote, purchase row, PaymentIntent at the sandbox, license, ledger posting,
+   certificate, all through the idempotency and rate-limit layers;
+3. `purchase_alone`: the same from one client, a purchase's latency without queueing.
+
+The scenarios alternate, round after round, so all see the same background noise on a
+shared machine; the figures are the medians of the rounds. Besides latency and
+requests/s, each scenario reports the CPU milliseconds per request spent by gunicorn,
+by its PostgreSQL backends, by the sandbox and by the load generator, which do not
+depend on what else the machine is doing. The last line is one JSON object with every
+figure; docs/benchmarks.md has the figures and how to read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from itertools import count
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+
+from bench._load import CpuGroups, Request, child_pids, median_summary, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 16
+START_SECONDS_MAX = 60
+PURCHASE_P95_TARGET_MS = 100.0
+# Two processes per core, two threads each: a thread overlaps its waits on PostgreSQL
+# and the sandbox; more threads per process only queue on its GIL, more processes only
+# add context switches (4x2 against 4x4, 8x1 and 2x2 in docs/benchmarks.md).
+GUNICORN_WORKERS_DEFAULT = 4
+GUNICORN_THREADS_DEFAULT = 2
+# Seconds Django keeps a database connection between requests. Django's default (0)
+# opens a PostgreSQL connection, a forked backend, for every request; a production
+# DATABASE_URL carries `?conn_max_age=` for that reason, and so does the benchmark's.
+CONN_MAX_AGE_DEFAULT = 60
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS_DEFAULT)
+    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS_DEFAULT)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=float(os.environ.get("BENCH_API_SECONDS", "8")),
+        help="length of each scenario in each round",
+    )
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=CONN_MAX_AGE_DEFAULT,
+        help="Django's CONN_MAX_AGE for gunicorn; 0 is a new connection per request",
+    )
+    return parser.parse_args(argv)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url(conn_max_age: int) -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("bench.api needs DATABASE_URL to point at PostgreSQL")
+    name = os.environ.get("BENCH_API_DATABASE", "accord_bench_api")
+    query = dict(parse_qsl(parts.query))
+    query["conn_max_age"] = str(conn_max_age)
+    return urlunsplit(parts._replace(path=f"/{name}", query=urlencode(query)))
+
+
+def _admin_url(database_url: str) -> str:
+    return urlunsplit(urlsplit(database_url)._replace(path="/postgres", query=""))
+
+
+def _database_recreate(database_url: str) -> None:
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(_admin_url(database_url), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _licenses_written(database_url: str) -> int:
+    """Count the licenses in the benchmark's database, to check every 201 wrote one."""
+    plain_url = urlunsplit(urlsplit(database_url)._replace(query=""))
+    with psycopg.connect(plain_url) as connection:
+        return connection.execute("SELECT count(*) FROM licensing_license").fetchone()[0]
+
+
+def _cpu_groups(
+    monitor: psycopg.Connection, database_url: str, gunicorn_pid: int, sandbox_pid: int
+) -> CpuGroups:
+    """Name the processes under test: gunicorn, its PostgreSQL backends, the sandbox.
+
+    The backends are only readable when PostgreSQL runs on this machine, and only those
+    alive for a whole round count, so with `--conn-max-age 0` the database figure is
+    missing (0): each request's backend lives and dies inside the round.
+    """
+    name = urlsplit(database_url).path.lstrip("/")
+
+    def groups() -> dict[str, list[int]]:
+        backends = monitor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+        return {
+            "app": [gunicorn_pid, *child_pids(gunicorn_pid)],
+            "database": [pid for (pid,) in backends],
+            "sandbox": [sandbox_pid],
+        }
+
+    return groups
+
+
+def _wait_for(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_SECONDS_MAX
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"{process.args[0]} exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"nothing answered at {url} within {START_SECONDS_MAX} s")
+
+
+def _run(environment: dict[str, str], *arguments: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=environment,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        sys.exit(f"{' '.join(arguments)} failed:\n{completed.stderr[-4000:]}")
+    return completed.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _arguments(argv)
+    if not os.environ.get("REDIS_URL"):
+        print("REDIS_URL is not set: rate limits count in process memory, not as in production")
+    database_url = _database_url(options.conn_max_age)
+    _database_recreate(database_url)
+    sandbox_port, web_port = _free_port(), _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        # The limit is per key and every client shares one: count, but never refuse.
+        "RATE_LIMIT_DEFAULT": "1000000/min",
+        # A prefix of its own, so the counts start at zero and touch nobody else's keys.
+        "CACHE_KEY_PREFIX": f"accord-bench-{os.getpid()}",
+    }
+    environment.pop("STRIPE_SECRET_KEY", None)  # the sandbox, never a real Stripe
+    processes: list[subprocess.Popen] = []
+    try:
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "stripe_sandbox", "--port", str(sandbox_port)],
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        processes.append(sandbox)
+        _wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/health", sandbox)
+        print("migrating and loading the benchmark's catalogue…", flush=True)
+        _run(environment, "manage.py", "migrate", "--noinput", "-v", "0")
+        setup = json.loads(_run(environment, "-m", "bench._api_setup"))
+        gunicorn = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi",
+                "--bind", f"127.0.0.1:{web_port}",
+                "--workers", str(options.workers), "--threads", str(options.threads),
+                "--worker-class", "gthread", "--log-level", "warning",
+            ],
+            cwd=ROOT, env=environment,
+        )  # fmt: skip
+        processes.append(gunicorn)
+        base_url = f"http://127.0.0.1:{web_port}"
+        _wait_for(f"{base_url}/healthz", gunicorn)
+        plain_url = urlunsplit(urlsplit(database_url)._replace(query=""))
+        with psycopg.connect(plain_url, autocommit=True) as monitor:
+            cpu_groups = _cpu_groups(monitor, database_url, gunicorn.pid, sandbox.pid)
+            figures = _measure(base_url, setup, options, cpu_groups)
+        licenses = _licenses_written(database_url)
+        created = figures.pop("purchases_created")
+        if licenses != created:
+            sys.exit(f"{created} purchases answered 201, but {licenses} licenses were written")
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    figures.update(
+        gunicorn_workers=options.workers,
+        gunicorn_threads=options.threads,
+        conn_max_age=options.conn_max_age,
+        licenses_written=licenses,
+    )
+    print(json.dumps(figures, sort_keys=True))
+    return 0
+
+
+def _measure(
+    base_url: str, setup: dict, options: argparse.Namespace, cpu_groups: CpuGroups
+) -> dict[str, object]:
+    purchase_numbers = count()
+    offers = setup["offers"]
+    headers = {"Authorization": f"Bearer {setup['api_key']}", "Content-Type": "application/json"}
+
+    def healthz(client: int, sequence: int) -> Request:
+        return Request("GET", "/healthz")
+
+    def purchase(client: int, sequence: int) -> Request:
+        number = next(purchase_numbers)
+        # Spread over many offers, as buyers are: one offer would measure its row lock.
+        body = json.dumps({"offer": offers[number % len(offers)]}).encode()
+        return Request(
+            "POST",
+            "/api/v1/licenses",
+            body=body,
+            headers={**headers, "Idempotency-Key": f"bench-{number}"},
+        )
+
+    # Warm every worker up: imports, the first connections, the first purchase of each offer.
+    warm_up = run_load(base_url, purchase, clients=CLIENTS, duration_seconds=2)
+    created = warm_up.statuses.get(201, 0)
+    # One client alone shows a purchase's own latency; sixteen add the wait for a core.
+    scenarios = (
+        ("healthz", healthz, CLIENTS),
+        ("purchase", purchase, CLIENTS),
+        ("purchase_alone", purchase, 1),
+    )
+    rounds: dict[str, list] = {name: [] for name, _, _ in scenarios}
+    for round_number in range(1, options.rounds + 1):
+        for name, scenario, clients in scenarios:
+            result = run_load(
+                base_url,
+                scenario,
+                clients=clients,
+                duration_seconds=options.seconds,
+                cpu_groups=cpu_groups,
+            )
+            rounds[name].append(result)
+            created += result.statuses.get(201, 0)
+            print(f"round {round_number} {name:<14} {result.summary()}", flush=True)
+    figures: dict[str, object] = {
+        "clients": CLIENTS,
+        "rounds": options.rounds,
+        "seconds_per_round": options.seconds,
+    }
+    for name, _, _ in scenarios:
+        medians = median_summary(rounds[name])
+        print(f"median {name:<14} {medians}")
+        figures.update(
+            {f"{name}_{figure}": value for figure, value in medians.items() if figure != "requests"}
+        )
+    within = figures["purchase_p95_ms"] < PURCHASE_P95_TARGET_MS
+    print(f"purchase p95 {figures['purchase_p95_ms']} ms, target < {PURCHASE_P95_TARGET_MS} ms")
+    figures.update(
+        purchase_p95_target_ms=PURCHASE_P95_TARGET_MS,
+        purchase_p95_within_target=within,
+        purchases_created=created,
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    sys.exit(main())
