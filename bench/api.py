@@ -49,8 +49,8 @@ PURCHASE_P95_TARGET_MS = 100.0
 GUNICORN_WORKERS_DEFAULT = 4
 GUNICORN_THREADS_DEFAULT = 2
 # Seconds Django keeps a database connection between requests. Django's default (0)
-# opens a PostgreSQL connection, a forked backend, for every request; a production
-# DATABASE_URL carries `?conn_max_age=` for that reason, and so does the benchmark's.
+# opens a PostgreSQL connection, a forked backend, for every request; production keeps
+# them, and so does the benchmark (`--conn-max-age 0` shows the difference).
 CONN_MAX_AGE_DEFAULT = 60
 
 
@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
+        # Settings that set CONN_MAX_AGE themselves read it from here, not from the URL.
+        "DB_CONN_MAX_AGE": str(options.conn_max_age),
         "STRIPE_API_BASE": f"http://127.0.0.1:{sandbox_port}",
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
