@@ -265,7 +265,9 @@ def purchase_complete(*, purchase: Purchase, payment_intent_id: str) -> License:
     """Grant the license of a paid purchase, once (also from the payment webhook)."""
     with transaction.atomic():
         locked = (
-            Purchase.objects.select_for_update().select_related("organization").get(pk=purchase.pk)
+            Purchase.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=purchase.pk)
         )
         if locked.status == Purchase.Status.SUCCEEDED:
             return locked.license
