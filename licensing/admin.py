@@ -119,6 +119,14 @@ class CreatorScopedAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Delete row by row through `delete_model` (a service), reporting each refusal."""
+        for obj in queryset[: services.COLLECTION_WORKS_MAX]:
+            try:
+                self.delete_model(request, obj)
+            except LicensingError as error:
+                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+
     def get_list_filter(self, request: HttpRequest) -> Any:
         return self.list_filter
 
@@ -359,13 +367,6 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
     def delete_model(self, request: HttpRequest, obj: Work) -> None:
         services.work_delete(work=obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for work in queryset[: services.COLLECTION_WORKS_MAX]:
-            try:
-                services.work_delete(work=work)
-            except LicensingError as error:
-                self.message_user(request, f"{work}: {error.message}", messages.ERROR)
-
 
 @admin.register(RightsShare)
 class RightsShareAdmin(CreatorScopedAdmin):
@@ -445,13 +446,6 @@ class CollectionAdmin(CreatorScopedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Collection) -> None:
         services.collection_delete(collection=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for collection in queryset[: services.COLLECTION_WORKS_MAX]:
-            try:
-                services.collection_delete(collection=collection)
-            except LicensingError as error:
-                self.message_user(request, f"{collection}: {error.message}", messages.ERROR)
 
 
 # --- Offers ---------------------------------------------------------------------------
@@ -641,13 +635,6 @@ class OfferAdmin(CreatorScopedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Offer) -> None:
         services.offer_delete(offer=obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for offer in queryset[: services.COLLECTION_WORKS_MAX]:
-            try:
-                services.offer_delete(offer=offer)
-            except LicensingError as error:
-                self.message_user(request, f"{offer}: {error.message}", messages.ERROR)
 
 
 # --- Creators and keys ----------------------------------------------------------------
