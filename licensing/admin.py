@@ -26,6 +26,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
@@ -118,6 +119,28 @@ class CreatorScopedAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """List the rows to delete, and leave what goes with them, and whether, to the service.
+
+        Django's own listing asks for delete permission on every related row, and a
+        creator has none on the rows the portal keeps read-only (a work's co-owner
+        shares), so the "delete selected" action answered 403; it also stops at the
+        offers and versions that PROTECT their parent, which the service deletes first.
+        `delete_model` is a service that takes those rows along and refuses a row that
+        may not go (a licensed one); `objs` is already scoped to the creator.
+        """
+        assert type(self).delete_model is not admin.ModelAdmin.delete_model, (
+            "an admin that deletes must delete through a service"
+        )
+        rows = list(objs)
+        name = capfirst(self.opts.verbose_name)
+        return (
+            [f"{name}: {row}" for row in rows],
+            {self.opts.verbose_name_plural: len(rows)},
+            set(),
+            [],
+        )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Delete row by row through `delete_model` (a service), reporting each refusal."""
@@ -443,6 +466,16 @@ class CollectionAdmin(CreatorScopedAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
         """The works were set by the service in `save_model`."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Collection | None = None) -> bool:
+        if (
+            obj is not None
+            and OfferVersion.objects.filter(
+                offer__collection=obj, licensed_at__isnull=False
+            ).exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Collection) -> None:
         services.collection_delete(collection=obj)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -344,3 +345,65 @@ def test_staff_import_works_on_behalf_of_creators(alice, admin_client) -> None:
     assert list(invalid) == [2]
     assert "creator" in invalid[2]
     assert not Work.objects.exists()
+
+
+# --- Bulk delete ----------------------------------------------------------------------
+
+
+def _rows_of(name: str, creator, make_work, make_offer) -> list:
+    """Two rows of the kind named, each with the related rows Django would stop at."""
+    if name == "work":
+        works = [make_work(creator), make_work(creator)]
+        make_offer(creator, work=works[0])  # PROTECTs its work until the service deletes it
+        return works
+    if name == "collection":
+        collections = [
+            services.collection_create(creator=creator, title=title, works=[make_work(creator)])
+            for title in ("Box one", "Box two")
+        ]
+        make_offer(creator, collection=collections[0], terms=flat_terms(pricing="pool"))
+        return collections
+    return [make_offer(creator, work=make_work(creator)) for _ in range(2)]
+
+
+def _delete_selected(portal: Client, name: str, rows: list, confirmed: bool = True):
+    data = {"action": "delete_selected", "_selected_action": [row.pk for row in rows]}
+    if confirmed:
+        data["post"] = "yes"
+    return portal.post(reverse(f"admin:licensing_{name}_changelist"), data)
+
+
+@pytest.mark.parametrize("name", ["work", "collection", "offer"])
+def test_a_creator_bulk_deletes_their_own_rows_and_never_another_creators(
+    alice, bob, make_work, make_offer, portal, name
+) -> None:
+    mine = _rows_of(name, alice, make_work, make_offer)
+    theirs = _rows_of(name, bob, make_work, make_offer)
+    model = type(mine[0])
+
+    confirmation = _delete_selected(portal, name, mine + theirs, confirmed=False)
+    response = _delete_selected(portal, name, mine + theirs)
+
+    assert confirmation.status_code == 200
+    assert confirmation.context["perms_lacking"] == set()
+    assert not confirmation.context["protected"]
+    assert {str(row) for row in confirmation.context["queryset"]} == {str(row) for row in mine}
+    assert response.status_code == 302
+    assert not model.objects.filter(pk__in=[row.pk for row in mine]).exists()
+    assert set(model.objects.values_list("pk", flat=True)) == {row.pk for row in theirs}
+
+
+def test_a_bulk_delete_leaves_a_licensed_work_with_the_services_message(
+    alice, make_work, make_offer, portal
+) -> None:
+    licensed, unlicensed = make_work(alice, title="Licensed"), make_work(alice)
+    offer = make_offer(alice, work=licensed)
+    services.offer_version_mark_licensed(offer_version=offer.current_version)
+
+    response = _delete_selected(portal, "work", [licensed, unlicensed])
+
+    assert response.status_code == 302
+    assert list(Work.objects.values_list("pk", flat=True)) == [licensed.pk]
+    assert Offer.objects.filter(pk=offer.pk).exists()
+    errors = [str(message) for message in get_messages(response.wsgi_request)]
+    assert "Licensed: This work has been licensed; reserve it instead of deleting it." in errors
