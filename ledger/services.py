@@ -36,9 +36,11 @@ from ledger.posting import (
 )
 
 __all__ = [
+    "AccountRef",
     "Leg",
     "Posting",
     "SealSummary",
+    "accounts_open",
     "ledger_seal",
     "owner_accounts_open",
     "platform_account",
@@ -81,14 +83,70 @@ def _account_kind(kind: object) -> str:
     return str(kind)
 
 
-def _accounts_get_or_create(wanted: Sequence[Account]) -> dict[str, Account]:
-    """Insert the accounts whose codes are new; return all of them, by code."""
-    codes = [account.code for account in wanted]
-    with db_transaction.atomic():
-        # ON CONFLICT DO NOTHING: two concurrent openers both succeed, neither fails.
-        Account.objects.bulk_create(wanted, ignore_conflicts=True)
-        found = Account.objects.in_bulk(codes, field_name="code")
-    for account in wanted:
+@dataclass(frozen=True)
+class AccountRef:
+    """Names one account to open or find: the platform's own, or an owner's.
+
+    Its code is `platform:{name}:{currency}` for the platform and
+    `{owner_type}:{owner_id}:{name}:{currency}` for an owner.
+    """
+
+    owner_type: str
+    owner_id: str
+    name: str
+    kind: str
+    currency: str
+
+    @classmethod
+    def platform(cls, *, name: str, kind: str, currency: str) -> AccountRef:
+        return cls(PLATFORM_OWNER_TYPE, "", name, kind, currency)
+
+    @classmethod
+    def owner(
+        cls, *, owner_type: str, owner_id: str, name: str, kind: str, currency: str
+    ) -> AccountRef:
+        return cls(owner_type, owner_id, name, kind, currency)
+
+    def row(self) -> Account:
+        """The account this reference would open, checked, not yet saved."""
+        name = _code_part(self.name, "name")
+        currency = currency_validate(self.currency)
+        if self.owner_type == PLATFORM_OWNER_TYPE and not self.owner_id:
+            code, label = f"{PLATFORM_OWNER_TYPE}:{name}:{currency}", f"platform {name}"
+        else:
+            owner_type = _code_part(self.owner_type, "owner_type")
+            owner_id = _code_part(self.owner_id, "owner_id")
+            code = f"{owner_type}:{owner_id}:{name}:{currency}"
+            label = f"{owner_type} {owner_id} {name}"
+        return Account(
+            code=code,
+            name=f"{label} ({currency})",
+            kind=_account_kind(self.kind),
+            currency=currency,
+            owner_type=self.owner_type,
+            owner_id=self.owner_id,
+        )
+
+
+def accounts_open(*, refs: Sequence[AccountRef]) -> dict[AccountRef, Account]:
+    """Open (or find) accounts; return them by reference.
+
+    Accounts are only ever added, so the common case, every account already open, is
+    one SELECT; only new codes are inserted. Idempotent: an account that exists with
+    another kind or currency is an `account_conflict`.
+    """
+    wanted = {ref: ref.row() for ref in refs}
+    codes = {account.code for account in wanted.values()}
+    found = Account.objects.in_bulk(codes, field_name="code")
+    missing = [account for account in wanted.values() if account.code not in found]
+    if missing:
+        with db_transaction.atomic():
+            # ON CONFLICT DO NOTHING: two concurrent openers both succeed, neither fails.
+            Account.objects.bulk_create(missing, ignore_conflicts=True)
+            found.update(
+                Account.objects.in_bulk([account.code for account in missing], field_name="code")
+            )
+    for account in wanted.values():
         existing = found[account.code]
         if (existing.kind, existing.currency) != (account.kind, account.currency):
             raise LedgerError(
@@ -97,7 +155,7 @@ def _accounts_get_or_create(wanted: Sequence[Account]) -> dict[str, Account]:
                 f"{existing.currency}, not a {account.kind} account in {account.currency}.",
                 param="accounts",
             )
-    return found
+    return {ref: found[account.code] for ref, account in wanted.items()}
 
 
 def owner_accounts_open(
@@ -110,28 +168,22 @@ def owner_accounts_open(
     accounts are returned as they are, and one opened with another kind is an
     `account_conflict`.
     """
-    owner_type = _code_part(owner_type, "owner_type")
-    owner_id = _code_part(owner_id, "owner_id")
-    currency = currency_validate(currency)
     if not accounts or len(accounts) > ACCOUNTS_PER_OWNER_MAX:
         raise LedgerError(
             LedgerErrorCode.FIELD_INVALID,
             f"Open between 1 and {ACCOUNTS_PER_OWNER_MAX} accounts at once.",
             param="accounts",
         )
-    wanted = {
-        name: Account(
-            code=f"{owner_type}:{owner_id}:{_code_part(name, 'accounts')}:{currency}",
-            name=f"{owner_type} {owner_id} {name} ({currency})",
-            kind=_account_kind(kind),
-            currency=currency,
-            owner_type=owner_type,
-            owner_id=owner_id,
+    _code_part(owner_type, "owner_type")
+    _code_part(owner_id, "owner_id")
+    refs = {
+        name: AccountRef.owner(
+            owner_type=owner_type, owner_id=owner_id, name=name, kind=kind, currency=currency
         )
         for name, kind in accounts.items()
     }
-    found = _accounts_get_or_create(list(wanted.values()))
-    return {name: found[account.code] for name, account in wanted.items()}
+    opened = accounts_open(refs=list(refs.values()))
+    return {name: opened[ref] for name, ref in refs.items()}
 
 
 def platform_account(*, name: str, kind: str, currency: str) -> Account:
@@ -139,17 +191,8 @@ def platform_account(*, name: str, kind: str, currency: str) -> Account:
 
     For commission revenue, Stripe cash, receivables, pool liabilities and the like.
     """
-    name = _code_part(name, "name")
-    currency = currency_validate(currency)
-    account = Account(
-        code=f"{PLATFORM_OWNER_TYPE}:{name}:{currency}",
-        name=f"platform {name} ({currency})",
-        kind=_account_kind(kind),
-        currency=currency,
-        owner_type=PLATFORM_OWNER_TYPE,
-        owner_id="",
-    )
-    return _accounts_get_or_create([account])[account.code]
+    ref = AccountRef.platform(name=name, kind=kind, currency=currency)
+    return accounts_open(refs=[ref])[ref]
 
 
 def _replay_or_conflict(prepared: Sequence[PreparedPosting], skipped: set[str]) -> dict:

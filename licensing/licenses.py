@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import License, LicenseeOrganization
+from licensing.models import License, LicenseeOrganization, Work
 
 EXPIRE_BATCH_SIZE_MAX = 500
 CERTIFICATE_ISSUER = "accord"
@@ -20,7 +21,7 @@ def _rfc3339(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def license_statement(granted: License) -> dict[str, Any]:
+def license_statement(granted: License, works: Sequence[Work]) -> dict[str, Any]:
     """What a license's certificate says: who may do what with which works, until when."""
     version = granted.offer_version
     offer = version.offer
@@ -34,7 +35,7 @@ def license_statement(granted: License) -> dict[str, Any]:
         "use": offer.use,
         "works": [
             {"id": work.public_id, "title": work.title, "sha256": work.sha256}
-            for work in granted.works.order_by("id")
+            for work in sorted(works, key=lambda work: work.pk)
         ],
         "terms": {
             "offer": offer.public_id,

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from config.api.ids import public_id
 from ledger.money import minor_to_micros
-from ledger.services import owner_accounts_open, platform_account
+from ledger.services import AccountRef
 from licensing import services as catalogue_services
 from licensing.certificates.signing import certificate_sign
 from licensing.errors import LicensingError, LicensingErrorCode
@@ -39,6 +40,7 @@ from licensing.models import (
     Offer,
     OfferVersion,
     Purchase,
+    RightsShare,
     Work,
 )
 from licensing.payments import (
@@ -51,6 +53,7 @@ from licensing.sales import SaleLine, sale_post
 
 WORKS_PER_LICENSE_MAX = 1000
 Pricing = OfferVersion.Pricing
+_SHARES_WITH_CREATORS = Prefetch("shares", queryset=RightsShare.objects.select_related("creator"))
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ def _error(
     return LicensingError(code, message, param=param, **kwargs)
 
 
+def _with_owners(works: QuerySet[Work]) -> QuerySet[Work]:
+    """Works with their rights shares and the shares' creators: what a sale splits by."""
+    return works.prefetch_related(_SHARES_WITH_CREATORS)
+
+
 def _offer_for_sale(offer_id: str) -> Offer:
     offer = (
         Offer.objects.select_related("current_version", "work", "collection")
@@ -87,6 +95,7 @@ def _offer_for_sale(offer_id: str) -> Offer:
         raise _error(LicensingErrorCode.OFFER_NOT_FOUND, f"No offer {offer_id}.", "offer")
     if offer.status == Offer.Status.WITHDRAWN:
         raise _error(LicensingErrorCode.OFFER_WITHDRAWN, "This offer was withdrawn.", "offer")
+    offer.current_version.offer = offer  # the license and its certificate read both
     return offer
 
 
@@ -98,16 +107,12 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
                 "A pool license covers its whole collection; do not name works.",
                 "works",
             )
-        works = tuple(
-            offer.collection.works.filter(reserved=False)
-            .order_by("id")
-            .prefetch_related("shares__creator")
-        )
+        works = tuple(_with_owners(offer.collection.works.filter(reserved=False).order_by("id")))
         if not works:
             raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
         return works
-    if offer.work_id is not None and not work_ids:
-        work_ids = [offer.work.public_id]
+    if offer.work_id is not None and (not work_ids or work_ids == [offer.work.public_id]):
+        return _single_work(offer.work)
     if not work_ids:
         raise _error(LicensingErrorCode.WORKS_REQUIRED, "Name the works to license.", "works")
     if len(work_ids) > WORKS_PER_LICENSE_MAX or len(set(work_ids)) != len(work_ids):
@@ -116,7 +121,7 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
             f"Name each work once, at most {WORKS_PER_LICENSE_MAX} works.",
             "works",
         )
-    covered = Work.objects.filter(public_id__in=work_ids).prefetch_related("shares__creator")
+    covered = _with_owners(Work.objects.filter(public_id__in=work_ids))
     covered = (
         covered.filter(pk=offer.work_id)
         if offer.work_id
@@ -140,6 +145,15 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
             LicensingErrorCode.WORK_RESERVED, f"{reserved[0]} is reserved from AI use.", "works"
         )
     return tuple(works[work_id] for work_id in work_ids)
+
+
+def _single_work(work: Work) -> tuple[Work, ...]:
+    if work.reserved:
+        raise _error(
+            LicensingErrorCode.WORK_RESERVED, f"{work.public_id} is reserved from AI use.", "works"
+        )
+    prefetch_related_objects([work], _SHARES_WITH_CREATORS)
+    return (work,)
 
 
 def purchase_quote(
@@ -184,7 +198,7 @@ def license_purchase(
         with transaction.atomic():
             return _license_grant(organization=organization, quote=quote, purchase=None)
     purchase = _purchase_claim(organization, quote, request_key or public_id("req"))
-    return _purchase_pay_and_complete(purchase)
+    return _purchase_pay_and_complete(purchase, quote)
 
 
 def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_key: str) -> Purchase:
@@ -211,7 +225,7 @@ def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_ke
     return existing
 
 
-def _purchase_pay_and_complete(purchase: Purchase) -> License:
+def _purchase_pay_and_complete(purchase: Purchase, quote: Quote) -> License:
     if purchase.status == Purchase.Status.SUCCEEDED:
         return purchase.license
     if purchase.status == Purchase.Status.FAILED:
@@ -247,7 +261,9 @@ def _purchase_pay_and_complete(purchase: Purchase) -> License:
             http_status=503,
         ) from unavailable
     assert charge.amount == purchase.amount, (charge.amount, purchase.amount)
-    return purchase_complete(purchase=purchase, payment_intent_id=charge.payment_intent_id)
+    return purchase_complete(
+        purchase=purchase, payment_intent_id=charge.payment_intent_id, quote=quote
+    )
 
 
 def _payment_failed(purchase: Purchase) -> LicensingError:
@@ -261,39 +277,68 @@ def _payment_failed(purchase: Purchase) -> LicensingError:
     )
 
 
-def purchase_complete(*, purchase: Purchase, payment_intent_id: str) -> License:
-    """Grant the license of a paid purchase, once (also from the payment webhook)."""
+def purchase_complete(
+    *, purchase: Purchase, payment_intent_id: str, quote: Quote | None = None
+) -> License:
+    """Grant the license of a paid purchase, once (also from the payment webhook).
+
+    `quote` is what the buyer's request priced, when it was priced under the purchase's
+    own offer version; without it (the webhook) the purchase's row says what to grant.
+    """
     with transaction.atomic():
-        locked = (
-            Purchase.objects.select_for_update(of=("self",))
-            .select_related("organization")
-            .get(pk=purchase.pk)
+        # The conditional UPDATE is the lock: a concurrent completer waits for this
+        # transaction, then finds the purchase succeeded and returns its license.
+        claimed = (
+            Purchase.objects.filter(pk=purchase.pk)
+            .exclude(status=Purchase.Status.SUCCEEDED)
+            .update(
+                status=Purchase.Status.SUCCEEDED,
+                payment_intent_id=payment_intent_id,
+                completed_at=timezone.now(),
+            )
         )
-        if locked.status == Purchase.Status.SUCCEEDED:
-            return locked.license
-        version = OfferVersion.objects.select_related("offer").get(pk=locked.offer_version_id)
-        works = Work.objects.prefetch_related("shares__creator").in_bulk(
-            locked.work_ids, field_name="public_id"
-        )
-        quote = Quote(
-            version.offer, version, tuple(works[w] for w in locked.work_ids), locked.amount
-        )
-        granted = _license_grant(organization=locked.organization, quote=quote, purchase=locked)
-        locked.status = Purchase.Status.SUCCEEDED
-        locked.payment_intent_id = payment_intent_id
-        locked.completed_at = timezone.now()
-        locked.save(update_fields=["status", "payment_intent_id", "completed_at"])
-        return granted
+        if not claimed:
+            return License.objects.get(purchase=purchase.pk)
+        if quote is None or quote.version.pk != purchase.offer_version_id:
+            quote = _purchased_quote(purchase)
+        granted = _license_grant(organization=purchase.organization, quote=quote, purchase=purchase)
+    purchase.status = Purchase.Status.SUCCEEDED
+    purchase.payment_intent_id = payment_intent_id
+    return granted
+
+
+def _purchased_quote(purchase: Purchase) -> Quote:
+    """What a purchase row bought, read again (the webhook has nothing else)."""
+    version = OfferVersion.objects.select_related("offer").get(pk=purchase.offer_version_id)
+    works = _with_owners(Work.objects.all()).in_bulk(purchase.work_ids, field_name="public_id")
+    ordered = tuple(works[work_id] for work_id in purchase.work_ids)
+    return Quote(version.offer, version, ordered, purchase.amount)
+
+
+def _terms_frozen(version: OfferVersion) -> OfferVersion:
+    """The version a license is granted under, its terms frozen from now on.
+
+    Once `licensed_at` is set (and we read it set, so it is committed) an edit makes
+    a new version instead of changing this one; only the first purchase of a version
+    needs to take its lock.
+    """
+    if version.licensed_at is not None:
+        return version
+    return catalogue_services.offer_version_mark_licensed(offer_version=version)
 
 
 def _license_grant(
     *, organization: LicenseeOrganization, quote: Quote, purchase: Purchase | None
 ) -> License:
-    """Write the license, its posting and invoice line, and sign it (caller's transaction)."""
-    version = catalogue_services.offer_version_mark_licensed(offer_version=quote.version)
+    """Write the license, its posting and invoice line, and sign it (caller's transaction).
+
+    Everything the license row holds (its posting, its certificate) is known before it
+    is written, so it is written once; its works follow in one INSERT.
+    """
+    version = _terms_frozen(quote.version)
     assert purchase is None or version.pk == purchase.offer_version_id
     now = timezone.now()
-    granted = License.objects.create(
+    granted = License(
         organization=organization,
         offer_version=version,
         purchase=purchase,
@@ -302,48 +347,57 @@ def _license_grant(
         amount=quote.amount,
         currency=version.currency,
     )
-    granted.works.set(quote.works)
     if quote.amount > 0:
         granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
-    granted.certificate = certificate_sign(statement=license_statement(granted))
-    granted.save(update_fields=["ledger_transaction_id", "certificate"])
+    granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
+    granted.save(force_insert=True)
+    License.works.through.objects.bulk_create(
+        [License.works.through(license=granted, work=work) for work in quote.works]
+    )
+    if quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.INVOICE:
+        _invoice_line_add(organization, granted, quote)
+    prefetch_related_objects([granted], "works")
     return granted
+
+
+def _invoice_line_add(organization: LicenseeOrganization, granted: License, quote: Quote) -> None:
+    InvoiceLine.objects.create(
+        organization=organization,
+        license=granted,
+        period=granted.starts_at.strftime("%Y-%m"),
+        description=f"License {granted.public_id}: {quote.offer} (v{quote.version.version})",
+        amount=quote.amount,
+        currency=quote.currency,
+    )
 
 
 def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quote):
     currency = quote.currency
     if organization.billing == LicenseeOrganization.Billing.CARD:
-        debit = platform_account(name="stripe_balance", kind="asset", currency=currency)
+        debit = AccountRef.platform(name="stripe_balance", kind="asset", currency=currency)
     else:
-        debit = owner_accounts_open(
+        debit = AccountRef.owner(
             owner_type="organization",
             owner_id=organization.public_id,
-            currency=currency,
-            accounts={"receivable": "asset"},
-        )["receivable"]
-        InvoiceLine.objects.create(
-            organization=organization,
-            license=granted,
-            period=granted.starts_at.strftime("%Y-%m"),
-            description=f"License {granted.public_id}: {quote.offer} (v{quote.version.version})",
-            amount=quote.amount,
+            name="receivable",
+            kind="asset",
             currency=currency,
         )
-    pool_account = None
+    pool = None
     if quote.version.pricing == Pricing.POOL:
         lines = [SaleLine(minor_to_micros(quote.amount, currency), None)]
-        pool_account = owner_accounts_open(
-            owner_type="license", owner_id=granted.public_id, currency=currency,
-            accounts={"pool": "liability"},
-        )["pool"]  # fmt: skip
+        pool = AccountRef.owner(
+            owner_type="license", owner_id=granted.public_id, name="pool", kind="liability",
+            currency=currency,
+        )  # fmt: skip
     else:
         per_work = minor_to_micros(quote.version.amount or 0, currency)
         lines = [SaleLine(per_work, work) for work in quote.works]
     return sale_post(
         license_public_id=granted.public_id,
-        debit_account=debit,
+        debit=debit,
         lines=lines,
         currency=currency,
-        pool_account=pool_account,
+        pool=pool,
         memo=f"{organization.name} bought {granted.public_id}",
     )

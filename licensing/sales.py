@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from ledger.models import Account, Transaction
+from ledger.models import Transaction
 from ledger.money import split_largest_remainder
 from ledger.posting import Leg
-from ledger.services import owner_accounts_open, platform_account, transaction_post
+from ledger.services import AccountRef, accounts_open, transaction_post
 from licensing.models import Work
 
 BASIS_POINTS_TOTAL = 10_000
@@ -55,49 +55,48 @@ def _owner_parts(work: Work, owners_micros: int) -> dict[str, int]:
     return split_largest_remainder(owners_micros, shares)
 
 
-def _payable_accounts(creator_public_ids: set[str], currency: str) -> dict[str, Account]:
-    return {
-        creator_public_id: owner_accounts_open(
-            owner_type="creator",
-            owner_id=creator_public_id,
-            currency=currency,
-            accounts={"payable": "liability"},
-        )["payable"]
-        for creator_public_id in sorted(creator_public_ids)
-    }
+def _payable_ref(creator_public_id: str, currency: str) -> AccountRef:
+    return AccountRef.owner(
+        owner_type="creator",
+        owner_id=creator_public_id,
+        name="payable",
+        kind="liability",
+        currency=currency,
+    )
 
 
 def sale_legs(
     *,
-    debit_account: Account,
+    debit: AccountRef,
     lines: Sequence[SaleLine],
     currency: str,
-    pool_account: Account | None = None,
+    pool: AccountRef | None = None,
 ) -> list[Leg]:
-    """Turn a sale's lines into balanced legs: one debit, then the credits per account."""
+    """Turn a sale's lines into balanced legs: one debit, then the credits per account.
+
+    Every account the sale touches is opened (or found) at once, with one query when
+    they all exist, which after a creator's first sale they do.
+    """
     rate = commission_basis_points()
-    commission_account = platform_account(name="commission", kind="revenue", currency=currency)
-    credits: dict[Account, int] = defaultdict(int)
-    owner_credits: dict[str, int] = defaultdict(int)
+    commission = AccountRef.platform(name="commission", kind="revenue", currency=currency)
+    credits: dict[AccountRef, int] = defaultdict(int)
     for line in lines:
-        commission, owners = _commission_split(line.amount_micros, rate)
-        credits[commission_account] += commission
-        if pool_account is not None:
-            credits[pool_account] += owners
+        commission_part, owners_part = _commission_split(line.amount_micros, rate)
+        credits[commission] += commission_part
+        if pool is not None:
+            credits[pool] += owners_part
             continue
         assert line.work is not None, "a per-work sale line names its work"
-        for creator_public_id, part in _owner_parts(line.work, owners).items():
-            owner_credits[creator_public_id] += part
-    # One account lookup per co-owner, however many of the works they co-own.
-    for creator_public_id, account in _payable_accounts(set(owner_credits), currency).items():
-        credits[account] += owner_credits[creator_public_id]
+        # A creator who co-owns several of the works gets one leg.
+        for creator_public_id, part in _owner_parts(line.work, owners_part).items():
+            credits[_payable_ref(creator_public_id, currency)] += part
+    accounts = accounts_open(refs=[debit, *credits])
     total = sum(line.amount_micros for line in lines)
-    legs = [Leg(debit_account, total, currency)]
-    legs += [
-        Leg(account, -amount, currency)
-        for account, amount in sorted(credits.items(), key=lambda item: item[0].code)
-        if amount
-    ]
+    legs = [Leg(accounts[debit], total, currency)]
+    legs += sorted(
+        (Leg(accounts[ref], -amount, currency) for ref, amount in credits.items() if amount),
+        key=lambda leg: leg.account.code,
+    )
     assert sum(leg.amount_micros for leg in legs) == 0
     return legs
 
@@ -105,19 +104,17 @@ def sale_legs(
 def sale_post(
     *,
     license_public_id: str,
-    debit_account: Account,
+    debit: AccountRef,
     lines: Sequence[SaleLine],
     currency: str,
-    pool_account: Account | None = None,
+    pool: AccountRef | None = None,
     memo: str = "",
 ) -> Transaction:
     """Post the sale of one license, once: the key is the license's own id."""
     return transaction_post(
         idempotency_key=f"license-sale:{license_public_id}",
         kind=SALE_KIND,
-        legs=sale_legs(
-            debit_account=debit_account, lines=lines, currency=currency, pool_account=pool_account
-        ),
+        legs=sale_legs(debit=debit, lines=lines, currency=currency, pool=pool),
         reference=f"license:{license_public_id}",
         memo=memo,
     )

@@ -127,9 +127,6 @@ class LicensesApi(GenericAPIView):
             work_ids=payload.validated_data.get("works"),
             request_key=request.headers.get("Idempotency-Key"),
         )
-        granted = license_selectors.organization_license_get(
-            organization=request.user.organization, public_id=granted.public_id
-        )
         return Response(
             LicenseSerializer(granted).data,
             status=201,

@@ -31,7 +31,7 @@ def test_the_webhook_completes_a_pending_purchase_once(
 
     charged: list[str] = []
 
-    def die_after_charge(*, purchase: Purchase, payment_intent_id: str) -> None:
+    def die_after_charge(*, purchase: Purchase, payment_intent_id: str, **_: object) -> None:
         charged.append(payment_intent_id)
         raise SystemExit("killed after Stripe answered")
 
