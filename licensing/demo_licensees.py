@@ -2,8 +2,11 @@
 
 The sandbox keeps its state in memory, so a customer made by an earlier demo run is
 gone when the demo starts again: each run puts a fresh card on file for the card
-organisation (as a licensee updating an expired card would), then buys with fixed
-request keys, so a second run finds its purchases instead of buying again.
+organisation (as a licensee updating an expired card would). A second run buys
+nothing: it finds the license each organisation already holds of each offer. The
+fixed request keys alone would not do, because `license_purchase` keeps a request key
+only when it charges a card; an invoiced or free license would be granted (and, if
+priced, posted to the ledger) again.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from django.contrib.auth import get_user_model
 
 from licensing import services
 from licensing.currencies import major_amount_format
-from licensing.models import ApiKey, LicenseeOrganization, Offer, OfferVersion
+from licensing.models import ApiKey, License, LicenseeOrganization, Offer, OfferVersion
 from licensing.organizations import (
     organization_card_replace,
     organization_create,
@@ -90,6 +93,29 @@ def _first_offer(pricing: str) -> Offer:
     )
 
 
+def _license_held(organization: LicenseeOrganization, offer: Offer) -> License | None:
+    """The license of this offer an earlier demo run bought for the organisation, if any."""
+    return (
+        License.objects.filter(organization=organization, offer_version__offer=offer)
+        .order_by("id")
+        .first()
+    )
+
+
+def _license_buy(organization: LicenseeOrganization, offer: Offer, pricing: str) -> License:
+    works = None
+    if offer.collection_id and pricing != OfferVersion.Pricing.POOL:
+        works = list(
+            offer.collection.works.filter(reserved=False).values_list("public_id", flat=True)[:3]
+        )
+    return license_purchase(
+        organization=organization,
+        offer_id=offer.public_id,
+        work_ids=works,
+        request_key=f"demo-{organization.slug}-{pricing}",
+    )
+
+
 def demo_purchases_run() -> str:
     """Buy one license of every pricing model for each demo organisation (once)."""
     bought = []
@@ -99,19 +125,9 @@ def demo_purchases_run() -> str:
             offer = _first_offer(pricing)
             if offer is None:
                 continue
-            works = None
-            if offer.collection_id and pricing != OfferVersion.Pricing.POOL:
-                works = list(
-                    offer.collection.works.filter(reserved=False).values_list(
-                        "public_id", flat=True
-                    )[:3]
-                )
-            granted = license_purchase(
-                organization=organization,
-                offer_id=offer.public_id,
-                work_ids=works,
-                request_key=f"demo-{slug}-{pricing}",
-            )
+            held = _license_held(organization, offer)
+            granted = held or _license_buy(organization, offer, pricing)
             price = major_amount_format(granted.amount, granted.currency)
-            bought.append(f"{slug} {pricing} {price} {granted.currency}")
+            note = " (held already)" if held else ""
+            bought.append(f"{slug} {pricing} {price} {granted.currency}{note}")
     return "licenses bought: " + "; ".join(bought)
