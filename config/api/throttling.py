@@ -16,7 +16,8 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -46,17 +47,35 @@ def window_hit(
     """Count one request in `bucket`; return seconds to wait if over the limit, else None."""
     now = time.time() if now is None else now
     window_start = int(now // window_seconds) * window_seconds
-    key = f"ratelimit:{bucket}:{window_start}"
     # The key outlives its window a little so a slow clock on another process still finds it.
-    cache.add(key, 0, timeout=window_seconds + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this request opens a new count
-        cache.add(key, 1, timeout=window_seconds + 5)
-        count = 1
+    count = _count_one(f"ratelimit:{bucket}:{window_start}", timeout=window_seconds + 5)
     if count <= limit:
         return None
     return max(0.001, window_start + window_seconds - now)
+
+
+def _count_one(key: str, *, timeout: int) -> int:
+    """Add one to a count that expires `timeout` seconds after it was opened."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        return _redis_count_one(backend, key, timeout=timeout)
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr: this request opens a new count
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
+def _redis_count_one(backend: RedisCache, key: str, *, timeout: int) -> int:
+    # Django's add + incr cost three round trips (SET NX, EXISTS, INCRBY) on every
+    # request; INCR creates a missing key at 1 and EXPIRE NX dates only a new one, in
+    # one MULTI. Django stores integers unpickled, so cache.get still reads the count.
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    with client.pipeline(transaction=True) as pipeline:
+        count, _ = pipeline.incr(full_key).expire(full_key, timeout, nx=True).execute()
+    return count
 
 
 def client_address(request: Request) -> str:

@@ -92,3 +92,19 @@ def test_counts_live_in_redis_so_processes_share_them(settings) -> None:
         f"{prefix}:*ratelimit:public:address:192.0.2.50:*"
     )
     assert len(keys) == 1
+
+
+@pytest.mark.redis
+def test_a_count_in_redis_is_exact_and_expires_after_its_window(settings) -> None:
+    import redis
+
+    # The window is [960, 1020): the third request waits for its end.
+    assert window_hit("ttl-check", limit=2, window_seconds=60, now=1_000.0) is None
+    assert window_hit("ttl-check", limit=2, window_seconds=60, now=1_001.0) is None
+    assert window_hit("ttl-check", limit=2, window_seconds=60, now=1_002.0) == 18.0
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    server = redis.Redis.from_url(settings.REDIS_URL)
+    (key,) = server.keys(f"{prefix}:*ratelimit:ttl-check:960")
+    assert int(server.get(key)) == 3
+    # The window's key dies a little after the window (60 s + 5 s), never lives on.
+    assert 60 <= server.ttl(key) <= 65
