@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from typing import Any
@@ -43,12 +44,22 @@ def signing_key_rotate() -> SigningKey:
 
 
 def signing_key_current() -> tuple[str, OKPKey]:
-    """Return the key that signs now, making the first one on first use."""
-    row = SigningKey.objects.filter(retired_at__isnull=True).first()
-    if row is None:
-        row = signing_key_rotate()
-    private_jwk = json.loads(_fernet().decrypt(bytes(row.private_jwk_encrypted)))
-    return row.kid, OKPKey.import_key(private_jwk)
+    """Return the key that signs now, making the first one on first use.
+
+    Which key is current is read every time, so a rotation (or a rolled-back one)
+    takes effect at once in every process; a key's private half never changes, so it
+    is decrypted once per process.
+    """
+    kid = SigningKey.objects.filter(retired_at__isnull=True).values_list("kid", flat=True).first()
+    if kid is None:
+        kid = signing_key_rotate().kid
+    return kid, _private_key(kid)
+
+
+@functools.lru_cache(maxsize=16)
+def _private_key(kid: str) -> OKPKey:
+    encrypted = SigningKey.objects.values_list("private_jwk_encrypted", flat=True).get(kid=kid)
+    return OKPKey.import_key(json.loads(_fernet().decrypt(bytes(encrypted))))
 
 
 def public_jwks() -> dict[str, Any]:
