@@ -84,6 +84,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # forked PostgreSQL backend) halved throughput in bench.api (docs/benchmarks.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DB_SERVER_SIDE_BINDING", default=True
+):
+    # Server-side parameters let psycopg prepare a statement after its fifth run on a
+    # connection; the API's queries repeat, and planning their joins anew each time
+    # cost PostgreSQL more than running them (docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
@@ -186,6 +193,10 @@ SPECTACULAR_SETTINGS = {
         "LicenseStatusEnum": "licensing.models.License.Status",
         "OfferStatusEnum": "licensing.models.Offer.Status",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.idempotency_key_document",
+    ],
 }
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
