@@ -87,10 +87,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DB_SERVER_SIDE_BINDING", default=True
 ):
-    # Server-side parameters let psycopg prepare a statement after its fifth run on a
-    # connection; the API's queries repeat, and planning their joins anew each time
-    # cost PostgreSQL more than running them (docs/benchmarks.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Server-side parameters spare psycopg quoting every value in Python, and let it
+    # prepare a statement after its fifth run on a connection (Django turns that off
+    # unless asked): the API's queries repeat on kept connections, and planning their
+    # joins anew each time cost PostgreSQL more than running them (docs/benchmarks.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

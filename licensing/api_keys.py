@@ -96,12 +96,13 @@ def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
     """Return `(principal, api_key)` for a valid, unrevoked key; None otherwise."""
     if not raw_key.startswith(KEY_PREFIX) or len(raw_key) > KEY_LENGTH_MAX:
         return None
-    api_key = (
-        ApiKey.objects.select_related("creator", "creator__user", "user", "organization")
-        .filter(key_hash=api_key_digest(raw_key), revoked_at__isnull=True)
-        .first()
-    )
-    if api_key is None:
+    try:
+        # get(), not first(): the hash is unique, and first()'s ORDER BY makes PostgreSQL
+        # plan this join anew on every request instead of reusing a prepared plan.
+        api_key = ApiKey.objects.select_related("creator__user", "user", "organization").get(
+            key_hash=api_key_digest(raw_key), revoked_at__isnull=True
+        )
+    except ApiKey.DoesNotExist:
         return None
     _touch_last_used(api_key)
     user = api_key.user if api_key.user_id else getattr(api_key.creator, "user", None)

@@ -86,11 +86,12 @@ def _with_owners(works: QuerySet[Work]) -> QuerySet[Work]:
 
 
 def _offer_for_sale(offer_id: str) -> Offer:
-    offer = (
-        Offer.objects.select_related("current_version", "work", "collection")
-        .filter(public_id=offer_id)
-        .first()
-    )
+    try:
+        offer = Offer.objects.select_related("current_version", "work", "collection").get(
+            public_id=offer_id
+        )
+    except Offer.DoesNotExist:
+        offer = None
     if offer is None or offer.status == Offer.Status.DRAFT or offer.current_version is None:
         raise _error(LicensingErrorCode.OFFER_NOT_FOUND, f"No offer {offer_id}.", "offer")
     if offer.status == Offer.Status.WITHDRAWN:
