@@ -1,7 +1,10 @@
-"""The OpenAPI schema and its browsable docs are served without a key, offline."""
+"""The OpenAPI schema and its browsable docs are served without a key, offline; the
+schema documents every error an operation may answer and the `Idempotency-Key`."""
 
 import pytest
 from django.test import Client
+
+from config.api.idempotency import KEY_LENGTH_MAX
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +39,94 @@ def test_every_operation_documents_its_errors_with_the_error_body() -> None:
             if not documented or (not public and "401" not in errors) or "429" not in errors:
                 undocumented.append(f"{method.upper()} {path}: {sorted(errors)}")
     assert undocumented == []
+
+
+# --- Idempotency-Key ------------------------------------------------------------------
+
+# What the idempotency middleware answers itself, on any operation it covers.
+IDEMPOTENCY_ERRORS = {
+    "400": "idempotency_key_invalid",
+    "409": "idempotency_key_in_use",
+    "422": "idempotency_key_reused",
+}
+
+
+def _operations(schema: dict) -> dict[str, tuple[str, str, dict]]:
+    return {
+        operation["operationId"]: (method, path, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+
+def _idempotency_key(operation: dict) -> dict | None:
+    headers = [
+        parameter
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key"
+    ]
+    assert len(headers) <= 1
+    return headers[0] if headers else None
+
+
+def test_buying_a_license_documents_the_idempotency_key_and_its_replay() -> None:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    _, _, operation = _operations(schema)["licenses_create"]
+
+    header = _idempotency_key(operation)
+
+    assert header is not None
+    assert header["required"] is False
+    assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": KEY_LENGTH_MAX}
+    replayed = {
+        status
+        for status, response in operation["responses"].items()
+        if "Idempotent-Replayed" in response.get("headers", {})
+    }
+    # Stored, so replayed: every answer below 500 but a 401, a 409 and a 429.
+    assert replayed == {"201", "400", "402", "403", "404", "422"}
+    assert operation["responses"]["201"]["headers"]["Idempotent-Replayed"]["schema"] == {
+        "type": "string",
+        "enum": ["true"],
+    }
+
+
+def test_every_post_under_the_api_documents_the_idempotency_key_and_its_errors() -> None:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    posts = {
+        operation_id: operation
+        for operation_id, (method, path, operation) in _operations(schema).items()
+        if method == "post" and path.startswith("/api/")
+    }
+
+    missing = [
+        operation_id for operation_id, operation in posts.items() if not _idempotency_key(operation)
+    ]
+    undocumented = [
+        f"{operation_id} {status}"
+        for operation_id, operation in posts.items()
+        for status, code in IDEMPOTENCY_ERRORS.items()
+        if code not in operation["responses"].get(status, {}).get("description", "")
+    ]
+
+    assert {"licenses_create", "me_works_create", "certificates_verify"} <= set(posts)
+    assert missing == []
+    assert undocumented == []
+
+
+def test_operations_the_middleware_ignores_do_not_document_the_key() -> None:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    ignored = {
+        operation_id
+        for operation_id, (method, path, operation) in _operations(schema).items()
+        if method != "post" or not path.startswith("/api/")
+    }
+    documented = {
+        operation_id
+        for operation_id, (_, _, operation) in _operations(schema).items()
+        if _idempotency_key(operation) is not None
+    }
+
+    assert "me_works_partial_update" in ignored
+    assert documented & ignored == set()
