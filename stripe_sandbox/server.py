@@ -361,10 +361,11 @@ class RunningSandbox:
         return self.server.sandbox
 
     def stop(self) -> None:
-        """Stop serving and stop webhook delivery."""
+        """Stop webhook delivery, then serving; return once both threads are gone."""
+        # Delivery first: no attempt is left running (and logging) after the server went.
+        self.server.sandbox.close()
         self.server.shutdown()
         self.server.server_close()
-        self.server.sandbox.close()
         self.thread.join(timeout=5)
 
 

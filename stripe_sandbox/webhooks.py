@@ -13,10 +13,16 @@ retries for three days, the sandbox compresses that to seconds. Because retries
 are scheduled, not slept on, an endpoint that answers non-2xx does not hold back
 other deliveries - and events can arrive out of order, as they can from Stripe.
 (An endpoint that does not answer at all holds the thread for the 5 s timeout.)
+
+`stop` ends delivery at once: it aborts the attempt in flight (closing its socket, so
+a slow receiver cannot hold it), joins the thread, and nothing is logged after it
+returns, so a sandbox stopped at the end of a test run leaves no thread behind that
+would log into streams already closed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import hmac
@@ -24,6 +30,7 @@ import http.client
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,13 +75,17 @@ class _Delivery:
     generation: int = field(compare=False, default=0)
 
 
-def _post(endpoint: Endpoint, payload: bytes) -> int:
-    """POST the payload once and return the HTTP status (0 when there was no answer)."""
+def _connection(endpoint: Endpoint) -> http.client.HTTPConnection:
     parts = urlsplit(endpoint.url)
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
-    connection = connection_class(parts.netloc, timeout=DELIVERY_TIMEOUT_SECONDS)
+    return connection_class(parts.netloc, timeout=DELIVERY_TIMEOUT_SECONDS)
+
+
+def _post(connection: http.client.HTTPConnection, endpoint: Endpoint, payload: bytes) -> int:
+    """POST the payload once and return the HTTP status; raise OSError without an answer."""
+    parts = urlsplit(endpoint.url)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -88,9 +99,8 @@ def _post(endpoint: Endpoint, payload: bytes) -> int:
         response = connection.getresponse()
         response.read()
         return response.status
-    except OSError as error:
-        logger.info("webhook to %s failed: %s", endpoint.url, error)
-        return 0
+    except http.client.HTTPException as error:  # a garbled answer is no answer
+        raise OSError(str(error) or type(error).__name__) from error
     finally:
         connection.close()
 
@@ -111,6 +121,7 @@ class WebhookDispatcher:
         self._generation = 0
         self._condition = threading.Condition()
         self._stopped = False
+        self._in_flight: http.client.HTTPConnection | None = None
         self._thread = threading.Thread(
             target=self._run, name="stripe-sandbox-webhooks", daemon=True
         )
@@ -155,11 +166,21 @@ class WebhookDispatcher:
             self._endpoints = [endpoint for endpoint in self._endpoints if endpoint.permanent]
 
     def stop(self) -> None:
-        """Stop the delivery thread (pending deliveries are abandoned)."""
+        """Stop the delivery thread and wait for it (pending deliveries are abandoned)."""
         with self._condition:
             self._stopped = True
+            in_flight = self._in_flight
             self._condition.notify()
+        sock = in_flight.sock if in_flight is not None else None
+        if sock is not None:
+            # Wakes the thread out of a blocked send or receive, which close() would not;
+            # an OSError means the attempt ended by itself meanwhile.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        # Bounded: every step of an attempt times out (a connect cannot be aborted).
         self._thread.join(timeout=DELIVERY_TIMEOUT_SECONDS + 1)
+        if self._thread.is_alive():
+            logger.warning("webhook delivery thread did not stop")
 
     def _next_due(self) -> _Delivery | None:
         with self._condition:
@@ -170,10 +191,32 @@ class WebhookDispatcher:
                 self._condition.wait(timeout)
             return None
 
+    def _attempt(self, delivery: _Delivery) -> int | None:
+        """POST the delivery once; its HTTP status, 0 without an answer, None once stopped."""
+        payload = json.dumps(delivery.event, indent=2).encode()
+        connection = _connection(delivery.endpoint)
+        with self._condition:
+            if self._stopped:
+                return None
+            self._in_flight = connection
+        try:
+            status = _post(connection, delivery.endpoint, payload)
+            error = None
+        except OSError as failure:
+            status, error = 0, failure
+        with self._condition:
+            self._in_flight = None
+            if self._stopped:
+                return None  # aborted by `stop`, or finished after it: say nothing more
+        if error is not None:
+            logger.info("webhook to %s failed: %s", delivery.endpoint.url, error)
+        return status
+
     def _run(self) -> None:
         while (delivery := self._next_due()) is not None:
-            payload = json.dumps(delivery.event, indent=2).encode()
-            status = _post(delivery.endpoint, payload)
+            status = self._attempt(delivery)
+            if status is None:
+                return
             if 200 <= status < 300 or delivery.attempt >= self.attempts_max:
                 if not 200 <= status < 300:
                     logger.warning(

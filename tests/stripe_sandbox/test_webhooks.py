@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 import stripe
 
+from stripe_sandbox import serve_in_thread
 from tests.fixtures.stripe_sandbox import SANDBOX_WEBHOOK_SECRET, SandboxControl
 from tests.stripe_sandbox.conftest import WebhookReceiver
 from tests.stripe_sandbox.helpers import fund_platform, onboarded_account
@@ -91,3 +96,34 @@ def test_every_endpoint_gets_the_event_signed_with_its_own_secret(
                 continue
             secrets.append(secret)
     assert sorted(secrets) == [SANDBOX_WEBHOOK_SECRET, "whsec_second"]
+
+
+def test_stopping_aborts_a_delivery_in_flight_and_leaves_no_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a sandbox of its own, delivering to a receiver that reads and never answers,
+    # as a receiver calling back into a sandbox that is going away would.
+    threads_before = set(threading.enumerate())
+    running = serve_in_thread("127.0.0.1", 0)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(5)
+        control = SandboxControl(running.url)
+        control.add_webhook_endpoint(f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        client = stripe.StripeClient(
+            "sk_test_stop", base_addresses={"api": running.url}, max_network_retries=0
+        )
+        client.v1.customers.create({})
+        connection, _ = silent.accept()
+        with connection:
+            assert connection.recv(65_536).startswith(b"POST /hook")  # the attempt is in flight
+
+            # When the sandbox stops
+            started = time.monotonic()
+            running.stop()
+            stop_seconds = time.monotonic() - started
+
+    # Then it did not wait for the receiver, no thread of it is left, and it said nothing.
+    assert stop_seconds < 1
+    left = [thread.name for thread in set(threading.enumerate()) - threads_before]
+    assert not [name for name in left if name.startswith("stripe-sandbox")]
+    assert not [record for record in caplog.records if record.name.startswith("stripe_sandbox")]
