@@ -239,3 +239,15 @@ def test_unknown_objects_are_not_found():
         stripe_gateway.transfer_retrieve(transfer_id="tr_missing")
 
     assert missing.value.code == GatewayErrorCode.NOT_FOUND
+
+
+def test_proxy_variables_are_read_once_for_stripes_address(monkeypatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    through_proxy = stripe_gateway._http_client("https://api.stripe.com")
+    direct = stripe_gateway._http_client("http://127.0.0.1:12111")
+
+    assert through_proxy._proxy == {"https": "http://proxy.internal:3128"}
+    assert direct._proxy is None
+    # Nothing is looked up per request any more: the session ignores the environment.
+    assert through_proxy._session.trust_env is False
