@@ -27,6 +27,7 @@ from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from config.api.ids import public_id
+from config.db import savepoint_if_nested
 from ledger.money import minor_to_micros
 from ledger.services import AccountRef
 from licensing import services as catalogue_services
@@ -205,7 +206,8 @@ def license_purchase(
 def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_key: str) -> Purchase:
     """Commit the purchase row before any money moves, or find the one this request made."""
     try:
-        with transaction.atomic():
+        # Committed on its own, before any money moves.
+        with savepoint_if_nested():
             return Purchase.objects.create(
                 organization=organization,
                 request_key=request_key,

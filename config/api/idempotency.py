@@ -21,12 +21,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.exceptions import json_error_response
 from config.api.models import IdempotencyRecord
+from config.db import savepoint_if_nested
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_LENGTH_MAX = 255
@@ -72,7 +73,7 @@ def _claim(scope_digest: str, key: str, request_digest: str) -> tuple[Idempotenc
     """Insert the claim, or return the row that already holds the key."""
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():
             record = IdempotencyRecord.objects.create(
                 scope_digest=scope_digest, key=key, request_digest=request_digest, locked_at=now
             )
