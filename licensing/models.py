@@ -540,11 +540,13 @@ class OrganizationMembership(models.Model):
 
 
 class Purchase(models.Model):
-    """One attempt to buy a license that is paid by card at purchase.
+    """One request to buy a license, once per organisation and request key.
 
-    The row is committed before Stripe is called, and its id derives the PaymentIntent's
-    idempotency key, so a retry after a crash finds the same PaymentIntent instead of
-    charging twice. A declined card leaves this row (status failed) and nothing else.
+    Paid by card, the row is committed before Stripe is called, and its id derives the
+    PaymentIntent's idempotency key, so a retry after a crash finds the same
+    PaymentIntent instead of charging twice. A declined card leaves this row (status
+    failed) and nothing else. Invoiced or free, the row commits with the license, so
+    a retry finds the license instead of billing it twice.
     """
 
     class Status(models.TextChoices):

@@ -196,19 +196,28 @@ def license_purchase(
 ) -> License:
     """Buy a license; raise `payment_failed` (402) if the card is declined."""
     quote = purchase_quote(organization=organization, offer_id=offer_id, work_ids=work_ids)
-    if not _needs_card(organization, quote):
-        with transaction.atomic():
-            return _license_grant(organization=organization, quote=quote, purchase=None)
-    purchase = _purchase_claim(organization, quote, request_key or public_id("req"))
+    request_key = request_key or public_id("req")
+    if _needs_card(organization, quote):
+        # Committed on its own, before any money moves.
+        purchase, _ = _purchase_claim(organization, quote, request_key)
+        return _purchase_pay_and_complete(purchase, quote)
+    # Invoiced or free: the purchase row commits with its license and posting, so a
+    # retry of this request (the client's, or the idempotency layer's after a crash)
+    # finds the license instead of granting and billing it again.
+    with transaction.atomic():
+        purchase, claimed = _purchase_claim(organization, quote, request_key, paid=True)
+        if claimed:
+            return _license_grant(organization=organization, quote=quote, purchase=purchase)
     return _purchase_pay_and_complete(purchase, quote)
 
 
-def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_key: str) -> Purchase:
-    """Commit the purchase row before any money moves, or find the one this request made."""
+def _purchase_claim(
+    organization: LicenseeOrganization, quote: Quote, request_key: str, *, paid: bool = False
+) -> tuple[Purchase, bool]:
+    """Write the purchase row, or find the one this request made; say which."""
     try:
-        # Committed on its own, before any money moves.
         with savepoint_if_nested():
-            return Purchase.objects.create(
+            purchase = Purchase.objects.create(
                 organization=organization,
                 request_key=request_key,
                 request_digest=quote.digest(),
@@ -216,7 +225,10 @@ def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_ke
                 work_ids=[work.public_id for work in quote.works],
                 amount=quote.amount,
                 currency=quote.currency,
+                status=Purchase.Status.SUCCEEDED if paid else Purchase.Status.PENDING,
+                completed_at=timezone.now() if paid else None,
             )
+        return purchase, True
     except IntegrityError:
         existing = Purchase.objects.get(organization=organization, request_key=request_key)
     if existing.request_digest != quote.digest():
@@ -225,7 +237,7 @@ def _purchase_claim(organization: LicenseeOrganization, quote: Quote, request_ke
             "This Idempotency-Key bought something else; use a new key.",
             http_status=422,
         )
-    return existing
+    return existing, False
 
 
 def _purchase_pay_and_complete(purchase: Purchase, quote: Quote) -> License:

@@ -57,7 +57,13 @@ def test_flat_on_invoice_posts_receivable_commission_and_co_owner_shares(
         "eur",
         timezone.now().strftime("%Y-%m"),
     )
-    assert Purchase.objects.count() == 0  # nothing to pay at once, nothing to retry
+    # Nothing to pay at once, but the request is recorded with its license, for retries.
+    purchase = Purchase.objects.get()
+    assert (purchase.status, purchase.payment_intent_id, purchase.license) == (
+        Purchase.Status.SUCCEEDED,
+        "",
+        granted,
+    )
     catalogue.flat_offer.current_version.refresh_from_db()
     assert catalogue.flat_offer.current_version.licensed_at is not None
 
@@ -142,8 +148,35 @@ def test_per_unit_is_active_at_once_and_moves_no_money(
     assert granted.ends_at is None
     assert granted.ledger_transaction_id is None
     assert not Transaction.objects.exists()
-    assert not Purchase.objects.exists()
+    assert Purchase.objects.get().amount == 0
     assert not InvoiceLine.objects.exists()
+
+
+@pytest.mark.parametrize("offer_name", ["flat_offer", "per_unit_offer"])
+def test_an_invoiced_request_retried_with_its_key_grants_and_bills_once(
+    catalogue: Catalogue, invoice_org, offer_name: str
+) -> None:
+    """A crash after the commit but before the answer: the retry finds the license."""
+    offer_id = getattr(catalogue, offer_name).public_id
+    first = license_purchase(
+        organization=invoice_org, offer_id=offer_id, work_ids=None, request_key="retry-me"
+    )
+    again = license_purchase(
+        organization=invoice_org, offer_id=offer_id, work_ids=None, request_key="retry-me"
+    )
+
+    assert again.pk == first.pk
+    assert License.objects.count() == 1
+    assert InvoiceLine.objects.count() == (1 if offer_name == "flat_offer" else 0)
+    assert Transaction.objects.count() == (1 if offer_name == "flat_offer" else 0)
+    with pytest.raises(LicensingError) as caught:
+        license_purchase(
+            organization=invoice_org,
+            offer_id=catalogue.pool_offer.public_id,
+            work_ids=None,
+            request_key="retry-me",
+        )
+    assert caught.value.code == "purchase_key_reused"
 
 
 def test_a_sub_cent_split_loses_nothing(catalogue: Catalogue, invoice_org) -> None:
