@@ -20,7 +20,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin import actions as admin_actions
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -143,12 +145,43 @@ class CreatorScopedAdmin(SimpleHistoryAdmin):
         )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._rows_delete(request, queryset)
+
+    def _rows_delete(self, request: HttpRequest, queryset: QuerySet) -> int:
         """Delete row by row through `delete_model` (a service), reporting each refusal."""
+        deleted = 0
         for obj in queryset[: services.COLLECTION_WORKS_MAX]:
             try:
-                self.delete_model(request, obj)
+                with transaction.atomic():  # the admin log names only rows that went
+                    self.log_deletions(request, [obj])
+                    self.delete_model(request, obj)
             except LicensingError as error:
                 self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+            else:
+                deleted += 1
+        return deleted
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (type(self)._delete_selected, name, description)
+        return actions
+
+    def _delete_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Django's "delete selected", counting only the rows the services deleted.
+
+        Django's action reports every selected row as deleted; a refused one is not.
+        """
+        if not request.POST.get("post"):
+            return admin_actions.delete_selected(self, request, queryset)  # the confirmation
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        deleted = self._rows_delete(request, queryset)
+        if deleted:
+            noun = self.opts.verbose_name if deleted == 1 else self.opts.verbose_name_plural
+            self.message_user(request, f"Deleted {deleted} {noun}.", messages.SUCCESS)
+        return None
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         return self.list_filter

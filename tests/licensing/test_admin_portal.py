@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -405,5 +406,10 @@ def test_a_bulk_delete_leaves_a_licensed_work_with_the_services_message(
     assert response.status_code == 302
     assert list(Work.objects.values_list("pk", flat=True)) == [licensed.pk]
     assert Offer.objects.filter(pk=offer.pk).exists()
-    errors = [str(message) for message in get_messages(response.wsgi_request)]
-    assert "Licensed: This work has been licensed; reserve it instead of deleting it." in errors
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert "Licensed: This work has been licensed; reserve it instead of deleting it." in said
+    # Only the row that went is reported deleted, and only it is in the admin's log.
+    assert "Deleted 1 work." in said
+    assert not any(message.startswith("Successfully deleted") for message in said)
+    logged = LogEntry.objects.filter(action_flag=DELETION)
+    assert list(logged.values_list("object_id", flat=True)) == [str(unlicensed.pk)]
