@@ -91,8 +91,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     # prepare a statement after its fifth run on a connection (Django turns that off
     # unless asked): the API's queries repeat on kept connections, and planning their
     # joins anew each time cost PostgreSQL more than running them (docs/benchmarks.md).
+    # psycopg prepares at once with 0 and never with None: "off" (or -1) is None.
+    _prepare_threshold = env("DB_PREPARE_THRESHOLD", default="5")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
+        server_side_binding=True,
+        prepare_threshold=None if _prepare_threshold in {"off", "-1"} else int(_prepare_threshold),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
