@@ -174,7 +174,7 @@ def owner_accounts_open(
             f"Open between 1 and {ACCOUNTS_PER_OWNER_MAX} accounts at once.",
             param="accounts",
         )
-    _code_part(owner_type, "owner_type")
+    # An empty owner id would name the platform's own accounts.
     _code_part(owner_id, "owner_id")
     refs = {
         name: AccountRef.owner(

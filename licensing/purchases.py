@@ -114,7 +114,10 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
             raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
         return works
     if offer.work_id is not None and (not work_ids or work_ids == [offer.work.public_id]):
-        return _single_work(offer.work)
+        if offer.work.reserved:
+            raise _work_reserved(offer.work.public_id)
+        prefetch_related_objects([offer.work], _SHARES_WITH_CREATORS)
+        return (offer.work,)
     if not work_ids:
         raise _error(LicensingErrorCode.WORKS_REQUIRED, "Name the works to license.", "works")
     if len(work_ids) > WORKS_PER_LICENSE_MAX or len(set(work_ids)) != len(work_ids):
@@ -143,19 +146,12 @@ def _works_for_offer(offer: Offer, pricing: str, work_ids: list[str] | None) -> 
         )
     reserved = [work_id for work_id in work_ids if works[work_id].reserved]
     if reserved:
-        raise _error(
-            LicensingErrorCode.WORK_RESERVED, f"{reserved[0]} is reserved from AI use.", "works"
-        )
+        raise _work_reserved(reserved[0])
     return tuple(works[work_id] for work_id in work_ids)
 
 
-def _single_work(work: Work) -> tuple[Work, ...]:
-    if work.reserved:
-        raise _error(
-            LicensingErrorCode.WORK_RESERVED, f"{work.public_id} is reserved from AI use.", "works"
-        )
-    prefetch_related_objects([work], _SHARES_WITH_CREATORS)
-    return (work,)
+def _work_reserved(work_id: str) -> LicensingError:
+    return _error(LicensingErrorCode.WORK_RESERVED, f"{work_id} is reserved from AI use.", "works")
 
 
 def purchase_quote(
@@ -207,7 +203,7 @@ def license_purchase(
     with transaction.atomic():
         purchase, claimed = _purchase_claim(organization, quote, request_key, paid=True)
         if claimed:
-            return _license_grant(organization=organization, quote=quote, purchase=purchase)
+            return _license_grant(purchase=purchase, quote=quote)
     return _purchase_pay_and_complete(purchase, quote)
 
 
@@ -316,7 +312,7 @@ def purchase_complete(
             return License.objects.get(purchase=purchase.pk)
         if quote is None or quote.version.pk != purchase.offer_version_id:
             quote = _purchased_quote(purchase)
-        granted = _license_grant(organization=purchase.organization, quote=quote, purchase=purchase)
+        granted = _license_grant(purchase=purchase, quote=quote)
     purchase.status = Purchase.Status.SUCCEEDED
     purchase.payment_intent_id = payment_intent_id
     return granted
@@ -342,16 +338,15 @@ def _terms_frozen(version: OfferVersion) -> OfferVersion:
     return catalogue_services.offer_version_mark_licensed(offer_version=version)
 
 
-def _license_grant(
-    *, organization: LicenseeOrganization, quote: Quote, purchase: Purchase | None
-) -> License:
+def _license_grant(*, purchase: Purchase, quote: Quote) -> License:
     """Write the license, its posting and invoice line, and sign it (caller's transaction).
 
     Everything the license row holds (its posting, its certificate) is known before it
     is written, so it is written once; its works follow in one INSERT.
     """
+    organization = purchase.organization
     version = _terms_frozen(quote.version)
-    assert purchase is None or version.pk == purchase.offer_version_id
+    assert version.pk == purchase.offer_version_id
     now = timezone.now()
     granted = License(
         organization=organization,

@@ -31,7 +31,7 @@ from config.db import savepoint_if_nested
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_LENGTH_MAX = 255
-_RELEASE_STATUSES = frozenset({401, 409, 429})
+RELEASE_STATUSES = frozenset({401, 409, 429})
 
 
 def _digest(*parts: bytes) -> str:
@@ -154,7 +154,7 @@ class IdempotencyKeyMiddleware:
         if (
             response.streaming
             or response.status_code >= 500
-            or response.status_code in _RELEASE_STATUSES
+            or response.status_code in RELEASE_STATUSES
         ):
             _release(record)
         else:

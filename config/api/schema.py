@@ -19,7 +19,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
-from config.api.idempotency import _RELEASE_STATUSES, KEY_LENGTH_MAX
+from config.api.idempotency import KEY_LENGTH_MAX, RELEASE_STATUSES
 from config.errors import error_type_for_status
 
 _STATUS_DESCRIPTIONS = {
@@ -157,7 +157,7 @@ def _is_replayable(status: str) -> bool:
     """Whether the middleware stores, and so may replay, an answer with this status."""
     if not status.isdigit():
         return True  # "default" or a range: it may stand for a replayable status
-    return int(status) < 500 and int(status) not in _RELEASE_STATUSES
+    return int(status) < 500 and int(status) not in RELEASE_STATUSES
 
 
 def _idempotency_error_response(status: int, code: str) -> dict[str, Any]:

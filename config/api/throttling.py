@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -59,11 +59,11 @@ def _count_one(key: str, *, timeout: int) -> int:
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         return _redis_count_one(backend, key, timeout=timeout)
-    cache.add(key, 0, timeout=timeout)
+    backend.add(key, 0, timeout=timeout)
     try:
-        return cache.incr(key)
+        return backend.incr(key)
     except ValueError:  # expired between add and incr: this request opens a new count
-        cache.add(key, 1, timeout=timeout)
+        backend.add(key, 1, timeout=timeout)
         return 1
 
 
