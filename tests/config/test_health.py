@@ -56,3 +56,40 @@ def test_broken_database_is_503_naming_the_database(
 def test_real_redis_answers(settings) -> None:
     body = Client().get("/healthz").json()
     assert body["checks"]["redis"] == "ok"
+
+
+def _probe_connection_ids(server) -> list[int]:
+    from config.health import redis_client_name
+
+    return [entry["id"] for entry in server.client_list() if entry["name"] == redis_client_name()]
+
+
+@pytest.fixture
+def redis_server(settings):
+    import redis
+
+    server = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    yield server
+    server.close()
+
+
+@pytest.mark.redis
+def test_probes_share_one_redis_connection(redis_server) -> None:
+    Client().get("/healthz")
+    first = _probe_connection_ids(redis_server)
+    for _ in range(5):
+        assert Client().get("/healthz").json()["checks"]["redis"] == "ok"
+    assert len(first) == 1
+    assert _probe_connection_ids(redis_server) == first
+
+
+@pytest.mark.redis
+def test_a_dropped_redis_connection_is_replaced_by_the_next_probe(redis_server) -> None:
+    Client().get("/healthz")
+    (dropped,) = _probe_connection_ids(redis_server)
+    redis_server.client_kill_filter(_id=dropped)  # as a Redis restart would
+    body = Client().get("/healthz").json()
+    assert body["checks"]["redis"] == "ok"
+    replacement = _probe_connection_ids(redis_server)
+    assert len(replacement) == 1
+    assert replacement != [dropped]
