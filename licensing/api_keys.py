@@ -18,13 +18,16 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from licensing.models import ApiKey, Creator
+from config.joined_reads import JoinedRead, Table
+from licensing.models import ApiKey, Creator, LicenseeOrganization
 
 KEY_PREFIX = "ak_live_"
 _RANDOM_ALPHABET = string.ascii_letters + string.digits
@@ -92,25 +95,51 @@ def _touch_last_used(api_key: ApiKey) -> None:
     api_key.last_used_at = now
 
 
+@cache
+def _key_with_owner() -> JoinedRead:
+    """An unrevoked key by its digest, with whom it acts for, in one indexed join.
+
+    Every API request runs it; the ORM's `select_related` of the same five tables
+    spent more CPU compiling the SQL than PostgreSQL spent running it.
+    """
+    key = Table(ApiKey, "k")
+    organization = Table(LicenseeOrganization, "o")
+    creator = Table(Creator, "c")
+    creator_user = Table(get_user_model(), "cu")
+    user = Table(get_user_model(), "u")
+
+    def sql(columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM {key.name}"
+            f" LEFT JOIN {organization.name}"
+            f" ON {organization.column('id')} = {key.column('organization_id')}"
+            f" LEFT JOIN {creator.name} ON {creator.column('id')} = {key.column('creator_id')}"
+            f" LEFT JOIN {creator_user.name}"
+            f" ON {creator_user.column('id')} = {creator.column('user_id')}"
+            f" LEFT JOIN {user.name} ON {user.column('id')} = {key.column('user_id')}"
+            f" WHERE {key.column('key_hash')} = %s AND {key.column('revoked_at')} IS NULL"
+        )
+
+    return JoinedRead([key, organization, creator, creator_user, user], sql)
+
+
 def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
     """Return `(principal, api_key)` for a valid, unrevoked key; None otherwise."""
     if not raw_key.startswith(KEY_PREFIX) or len(raw_key) > KEY_LENGTH_MAX:
         return None
-    try:
-        # get(), not first(): the hash is unique, and first()'s ORDER BY makes PostgreSQL
-        # plan this join anew on every request instead of reusing a prepared plan.
-        api_key = ApiKey.objects.select_related("creator__user", "user", "organization").get(
-            key_hash=api_key_digest(raw_key), revoked_at__isnull=True
-        )
-    except ApiKey.DoesNotExist:
+    found = _key_with_owner().rows([api_key_digest(raw_key)])
+    if not found:
         return None
+    ((api_key, organization, creator, creator_user, user),) = found
+    if creator is not None:
+        creator.user = creator_user
+    api_key.organization, api_key.creator, api_key.user = organization, creator, user
     _touch_last_used(api_key)
-    user = api_key.user if api_key.user_id else getattr(api_key.creator, "user", None)
     principal = Principal(
         kind=api_key.kind,
         api_key=api_key,
-        user=user,
-        creator=api_key.creator,
-        organization=api_key.organization,
+        user=user or getattr(creator, "user", None),
+        creator=creator,
+        organization=organization,
     )
     return principal, api_key

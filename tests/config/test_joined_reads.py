@@ -1,0 +1,89 @@
+"""A joined read builds the same instances as the ORM, converters and all, on either database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+
+from config.joined_reads import JoinedRead, Table
+from licensing import services
+from licensing.models import ApiKey, Creator, LicenseeOrganization
+from payouts.models import StripeEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(instance: Model) -> dict[str, Any]:
+    return {
+        field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+    }
+
+
+def _key_with_creator_and_organization() -> JoinedRead:
+    key, creator, user = Table(ApiKey, "k"), Table(Creator, "c"), Table(get_user_model(), "u")
+    organization = Table(LicenseeOrganization, "o")
+
+    def sql(columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM {key.name}"
+            f" LEFT JOIN {creator.name} ON {creator.column('id')} = {key.column('creator_id')}"
+            f" LEFT JOIN {user.name} ON {user.column('id')} = {creator.column('user_id')}"
+            f" LEFT JOIN {organization.name}"
+            f" ON {organization.column('id')} = {key.column('organization_id')}"
+            f" WHERE {key.column('public_id')} = %s"
+        )
+
+    return JoinedRead([key, creator, user, organization], sql)
+
+
+def test_every_instance_equals_the_orms_and_a_missed_join_is_none() -> None:
+    creator = services.creator_create(username="joined-reader", password=None)
+    api_key, _ = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at="2026-11-25T10:00:00Z")
+    read = _key_with_creator_and_organization()
+
+    ((key, joined_creator, user, organization),) = read.rows([api_key.public_id])
+
+    expected = ApiKey.objects.select_related("creator__user").get(pk=api_key.pk)
+    assert _values(key) == _values(expected)
+    assert key.last_used_at is not None
+    assert key.last_used_at.tzinfo is not None  # SQLite's text became an aware datetime
+    assert _values(joined_creator) == _values(expected.creator)
+    assert _values(user) == _values(expected.creator.user)
+    assert organization is None
+    assert key._state.adding is False
+    assert key._state.db == "default"
+
+
+def test_json_and_dates_are_read_through_their_converters() -> None:
+    event = StripeEvent.objects.create(
+        stripe_id="evt_joined",
+        type="payment_intent.succeeded",
+        created=datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
+        payload={"data": {"object": {"id": "pi_1", "amount": 1250}}, "list": [1, 2]},
+    )
+    events = Table(StripeEvent, "e")
+    read = JoinedRead(
+        [events],
+        lambda columns: f"SELECT {columns} FROM {events.name} WHERE {events.column('id')} = %s",
+    )
+
+    ((found,),) = read.rows([event.pk])
+
+    assert found.payload == {"data": {"object": {"id": "pi_1", "amount": 1250}}, "list": [1, 2]}
+    assert found.created == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert _values(found) == _values(StripeEvent.objects.get(pk=event.pk))
+
+
+def test_the_sql_is_written_once_and_each_read_is_one_statement() -> None:
+    read = _key_with_creator_and_organization()
+    assert read.sql() is read.sql()
+    with CaptureQueriesContext(connection) as queries:
+        assert read.rows(["ak_none"]) == []
+    assert len(queries) == 1
