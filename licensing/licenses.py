@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, LicenseeOrganization, Work
 
 EXPIRE_BATCH_SIZE_MAX = 500
+# Where a license carries its works in the API's order (newest work first), once read.
+WORKS_LISTED = "works_listed"
 CERTIFICATE_ISSUER = "accord"
 
 
@@ -76,8 +78,17 @@ def organization_licenses(*, organization: LicenseeOrganization) -> QuerySet[Lic
         .select_related(
             "organization", "offer_version__offer__work", "offer_version__offer__collection"
         )
-        .prefetch_related("works")
+        .prefetch_related(Prefetch("works", Work.objects.order_by("-id"), to_attr=WORKS_LISTED))
     )
+
+
+def license_works(granted: License) -> list[Work]:
+    """A license's works in the API's order: as prefetched or granted, else read now."""
+    listed = getattr(granted, WORKS_LISTED, None)
+    if listed is None:
+        listed = list(granted.works.order_by("-id"))
+        setattr(granted, WORKS_LISTED, listed)
+    return listed
 
 
 def organization_license_get(*, organization: LicenseeOrganization, public_id: str) -> License:

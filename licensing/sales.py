@@ -11,7 +11,7 @@ account, so a creator who co-owns several of the works gets one leg.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,18 +20,21 @@ from ledger.models import Transaction
 from ledger.money import split_largest_remainder
 from ledger.posting import Leg
 from ledger.services import AccountRef, accounts_open, transaction_post
-from licensing.models import Work
 
 BASIS_POINTS_TOTAL = 10_000
 SALE_KIND = "license_sale"
 
 
+# A work's owners: each co-owner's creator id and share in basis points.
+Owners = Mapping[str, int]
+
+
 @dataclass(frozen=True)
 class SaleLine:
-    """One priced item of a sale: a work (or, for a pool, the whole collection)."""
+    """One priced item of a sale: a work and its owners (None for a pool's collection)."""
 
     amount_micros: int
-    work: Work | None
+    owners: Owners | None
 
 
 def commission_basis_points() -> int:
@@ -48,11 +51,10 @@ def _commission_split(amount_micros: int, rate_basis_points: int) -> tuple[int, 
     return parts["commission"], parts["owners"]
 
 
-def _owner_parts(work: Work, owners_micros: int) -> dict[str, int]:
-    """Split a work's owners' part by its rights shares, keyed by creator id."""
-    shares = {share.creator.public_id: share.basis_points for share in work.shares.all()}
-    assert sum(shares.values()) == BASIS_POINTS_TOTAL, (work.public_id, shares)
-    return split_largest_remainder(owners_micros, shares)
+def _owner_parts(owners: Owners, owners_micros: int) -> dict[str, int]:
+    """Split a work's owners' part by their rights shares, keyed by creator id."""
+    assert sum(owners.values()) == BASIS_POINTS_TOTAL, owners
+    return split_largest_remainder(owners_micros, owners)
 
 
 def _payable_ref(creator_public_id: str, currency: str) -> AccountRef:
@@ -86,9 +88,9 @@ def sale_legs(
         if pool is not None:
             credits[pool] += owners_part
             continue
-        assert line.work is not None, "a per-work sale line names its work"
+        assert line.owners is not None, "a per-work sale line names the work's owners"
         # A creator who co-owns several of the works gets one leg.
-        for creator_public_id, part in _owner_parts(line.work, owners_part).items():
+        for creator_public_id, part in _owner_parts(line.owners, owners_part).items():
             credits[_payable_ref(creator_public_id, currency)] += part
     accounts = accounts_open(refs=[debit, *credits])
     total = sum(line.amount_micros for line in lines)

@@ -35,7 +35,7 @@ class LicenseSerializer(serializers.Serializer):
             "object": "license",
             "status": license_selectors.license_effective_status(granted),
             "offer": offer_render(version.offer, version),
-            "works": [work.public_id for work in granted.works.all()],
+            "works": [work.public_id for work in license_selectors.license_works(granted)],
             "licensee": granted.organization.public_id,
             "starts_at": granted.starts_at.isoformat(),
             "ends_at": granted.ends_at.isoformat() if granted.ends_at else None,

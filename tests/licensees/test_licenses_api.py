@@ -42,6 +42,24 @@ def test_buying_answers_201_with_the_license(catalogue: Catalogue, invoice_org, 
     assert response["Location"] == f"/api/v1/licenses/{body['id']}"
 
 
+@pytest.mark.parametrize("offer_name", ["collection_flat_offer", "pool_offer"])
+def test_the_purchase_answer_lists_the_works_as_a_later_read_does(
+    catalogue: Catalogue, invoice_org, client_for, offer_name: str
+) -> None:
+    client = client_for(invoice_org)
+    body = {"offer": getattr(catalogue, offer_name).public_id}
+    if offer_name == "collection_flat_offer":
+        # Asked oldest first; the API lists a license's works newest first.
+        body["works"] = [catalogue.solo_work.public_id, catalogue.shared_work.public_id]
+
+    bought = buy(client, body).json()
+
+    newest_first = [catalogue.shared_work.public_id, catalogue.solo_work.public_id]
+    assert bought["works"] == newest_first
+    assert client.get(f"/api/v1/licenses/{bought['id']}").json()["works"] == newest_first
+    assert client.get("/api/v1/licenses").json()["data"][0]["works"] == newest_first
+
+
 def test_card_declined_is_402_payment_failed(
     catalogue: Catalogue, declining_org, client_for
 ) -> None:
