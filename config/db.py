@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Model
 
 
 def savepoint_if_nested(using: str = DEFAULT_DB_ALIAS) -> contextlib.AbstractContextManager[object]:
@@ -18,3 +20,24 @@ def savepoint_if_nested(using: str = DEFAULT_DB_ALIAS) -> contextlib.AbstractCon
     if connections[using].in_atomic_block:
         return transaction.atomic(using=using)
     return contextlib.nullcontext()
+
+
+@dataclass(frozen=True)
+class SqlNames:
+    """A model's table and some of its columns, quoted for hand-written SQL."""
+
+    table: str
+    columns: dict[str, str]
+
+    def __getitem__(self, field_name: str) -> str:
+        return self.columns[field_name]
+
+
+def sql_names(model: type[Model], *field_names: str, using: str = DEFAULT_DB_ALIAS) -> SqlNames:
+    """Quote a model's table and fields' columns as its `_meta` names them."""
+    quote = connections[using].ops.quote_name
+    meta = model._meta
+    return SqlNames(
+        quote(meta.db_table),
+        {name: quote(meta.get_field(name).column) for name in field_names},
+    )
