@@ -31,6 +31,7 @@ from django.utils import timezone
 from config.api.ids import public_id
 from config.db import savepoint_if_nested, sql_names
 from config.joined_reads import JoinedRead, Table
+from config.row_insert import RowInsert
 from ledger.money import minor_to_micros
 from ledger.services import AccountRef
 from licensing import services as catalogue_services
@@ -59,6 +60,8 @@ from licensing.sales import Owners, SaleLine, sale_post
 
 WORKS_PER_LICENSE_MAX = 1000
 Pricing = OfferVersion.Pricing
+_PURCHASE_INSERT = RowInsert(Purchase)
+_LICENSE_INSERT = RowInsert(License)
 _SHARES_WITH_CREATORS = Prefetch("shares", queryset=RightsShare.objects.select_related("creator"))
 
 
@@ -261,19 +264,20 @@ def _purchase_claim(
     organization: LicenseeOrganization, quote: Quote, request_key: str, *, paid: bool = False
 ) -> tuple[Purchase, bool]:
     """Write the purchase row, or find the one this request made; say which."""
+    purchase = Purchase(
+        organization=organization,
+        request_key=request_key,
+        request_digest=quote.digest(),
+        offer_version=quote.version,
+        work_ids=[work.public_id for work in quote.works],
+        amount=quote.amount,
+        currency=quote.currency,
+        status=Purchase.Status.SUCCEEDED if paid else Purchase.Status.PENDING,
+        completed_at=timezone.now() if paid else None,
+    )
     try:
         with savepoint_if_nested():
-            purchase = Purchase.objects.create(
-                organization=organization,
-                request_key=request_key,
-                request_digest=quote.digest(),
-                offer_version=quote.version,
-                work_ids=[work.public_id for work in quote.works],
-                amount=quote.amount,
-                currency=quote.currency,
-                status=Purchase.Status.SUCCEEDED if paid else Purchase.Status.PENDING,
-                completed_at=timezone.now() if paid else None,
-            )
+            _PURCHASE_INSERT.insert(purchase)
         return purchase, True
     except IntegrityError:
         existing = Purchase.objects.get(organization=organization, request_key=request_key)
@@ -429,7 +433,7 @@ def _license_grant(*, purchase: Purchase, quote: Quote) -> License:
     if quote.amount > 0:
         granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
     granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
-    granted.save(force_insert=True)
+    _LICENSE_INSERT.insert(granted)
     License.works.through.objects.bulk_create(
         [License.works.through(license=granted, work=work) for work in quote.works]
     )

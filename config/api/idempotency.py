@@ -18,20 +18,23 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.exceptions import json_error_response
 from config.api.models import IdempotencyRecord
-from config.db import savepoint_if_nested
+from config.db import savepoint_if_nested, sql_names
+from config.row_insert import RowInsert
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_LENGTH_MAX = 255
 RELEASE_STATUSES = frozenset({401, 409, 429})
+_RECORD_INSERT = RowInsert(IdempotencyRecord)
 
 
 def _digest(*parts: bytes) -> str:
@@ -74,9 +77,10 @@ def _claim(scope_digest: str, key: str, request_digest: str) -> tuple[Idempotenc
     now = timezone.now()
     try:
         with savepoint_if_nested():
-            record = IdempotencyRecord.objects.create(
+            record = IdempotencyRecord(
                 scope_digest=scope_digest, key=key, request_digest=request_digest, locked_at=now
             )
+            _RECORD_INSERT.insert(record)
         return record, True
     except IntegrityError:
         return IdempotencyRecord.objects.get(scope_digest=scope_digest, key=key), False
@@ -91,14 +95,37 @@ def _take_over_stale_claim(record: IdempotencyRecord) -> bool:
     return taken == 1
 
 
+_STORED_FIELDS = (
+    "completed_at",
+    "response_status",
+    "response_body",
+    "response_content_type",
+    "response_location",
+)
+
+
+@cache
+def _store_sql() -> str:
+    """Written once: every POST with a key stores its answer (see config.row_insert)."""
+    names = sql_names(IdempotencyRecord, "id", *_STORED_FIELDS)
+    assignments = ", ".join(f"{names[field]} = %s" for field in _STORED_FIELDS)
+    return f"UPDATE {names.table} SET {assignments} WHERE {names['id']} = %s"
+
+
 def _store(record: IdempotencyRecord, response: HttpResponse) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        completed_at=timezone.now(),
-        response_status=response.status_code,
-        response_body=response.content,
-        response_content_type=response.get("Content-Type", ""),
-        response_location=response.get("Location", ""),
-    )
+    answer = {
+        "completed_at": timezone.now(),
+        "response_status": response.status_code,
+        "response_body": response.content,
+        "response_content_type": response.get("Content-Type", ""),
+        "response_location": response.get("Location", ""),
+    }
+    values = [
+        IdempotencyRecord._meta.get_field(field).get_db_prep_save(answer[field], connection)
+        for field in _STORED_FIELDS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_sql(), [*values, record.pk])
 
 
 def _release(record: IdempotencyRecord) -> None:
