@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import abc
 import time
+from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
@@ -72,10 +74,17 @@ def _redis_count_one(backend: RedisCache, key: str, *, timeout: int) -> int:
     # request; INCR creates a missing key at 1 and EXPIRE NX dates only a new one, in
     # one MULTI. Django stores integers unpickled, so cache.get still reads the count.
     full_key = backend.make_and_validate_key(key)
-    client = backend._cache.get_client(full_key, write=True)
+    client = _redis_client(backend._cache._get_connection_pool(write=True))
     with client.pipeline(transaction=True) as pipeline:
         count, _ = pipeline.incr(full_key).expire(full_key, timeout, nx=True).execute()
     return count
+
+
+@lru_cache(maxsize=8)
+def _redis_client(pool: redis.ConnectionPool) -> redis.Redis:
+    """One client per connection pool: Django's cache makes a new one per call, and a
+    redis-py client costs more to build than the round trip it is built for."""
+    return redis.Redis(connection_pool=pool)
 
 
 def client_address(request: Request) -> str:
