@@ -28,8 +28,6 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
 
 Converter = Callable[[Any, Any, Any], Any]
-# A column's converters, with the column expression they are called with.
-ColumnConverters = tuple[list[Converter], Any]
 
 
 @dataclass(frozen=True)
@@ -66,64 +64,81 @@ class JoinedRead:
     def __init__(self, tables: Sequence[Table], sql_for: Callable[[str], str]) -> None:
         self.tables = tuple(tables)
         self._sql_for = sql_for
-        self._compiled: dict[str, tuple[str, list[ColumnConverters]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, using: str) -> tuple[str, list[ColumnConverters]]:
+    def _compile(self, using: str) -> _Compiled:
         compiled = self._compiled.get(using)
         if compiled is None:
             connection = connections[using]
             quote = connection.ops.quote_name
-            columns, converters = [], []
+            columns, converting, slices = [], [], []
             for table in self.tables:
-                for field in table.fields:
-                    columns.append(f"{quote(table.alias)}.{quote(field.column)}")
+                fields = table.fields
+                start = len(columns)
+                for field in fields:
                     column = field.get_col(table.alias)
-                    converters.append(
-                        (
-                            connection.ops.get_db_converters(column)
-                            + column.get_db_converters(connection),
-                            column,
-                        )
+                    converters = connection.ops.get_db_converters(
+                        column
+                    ) + column.get_db_converters(connection)
+                    if converters:
+                        converting.append((len(columns), converters, column))
+                    columns.append(f"{quote(table.alias)}.{quote(field.column)}")
+                slices.append(
+                    _TableSlice(
+                        table.model,
+                        start,
+                        len(columns),
+                        start + fields.index(table.model._meta.pk),
+                        [field.attname for field in fields],
                     )
-            compiled = (self._sql_for(", ".join(columns)), converters)
+                )
+            compiled = _Compiled(self._sql_for(", ".join(columns)), converting, slices)
             self._compiled[using] = compiled
         return compiled
 
     def sql(self, using: str = DEFAULT_DB_ALIAS) -> str:
-        return self._compile(using)[0]
+        return self._compile(using).sql
 
     def rows(
         self, params: Sequence[Any], using: str = DEFAULT_DB_ALIAS
     ) -> list[tuple[Model | None, ...]]:
         """Run the read; each row as one instance per table (None where a LEFT JOIN missed)."""
-        sql, converters = self._compile(using)
+        compiled = self._compile(using)
         connection = connections[using]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        return [self._instances(row, converters, connection, using) for row in fetched]
+        return [compiled.instances(row, connection, using) for row in fetched]
 
-    def _instances(
-        self,
-        row: Sequence[Any],
-        converters: list[ColumnConverters],
-        connection: Any,
-        using: str,
+
+@dataclass(frozen=True)
+class _TableSlice:
+    """Where one table's columns sit in a joined row."""
+
+    model: type[Model]
+    start: int
+    end: int
+    pk_index: int
+    attnames: list[str]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # (index in the row, converters, column): only the columns that have converters.
+    converting: list[tuple[int, list[Converter], Any]]
+    slices: list[_TableSlice]
+
+    def instances(
+        self, row: Sequence[Any], connection: Any, using: str
     ) -> tuple[Model | None, ...]:
         values = list(row)
-        for index, (column_converters, column) in enumerate(converters):
-            for converter in column_converters:
+        for index, converters, column in self.converting:
+            for converter in converters:
                 values[index] = converter(values[index], column, connection)
-        instances: list[Model | None] = []
-        start = 0
-        for table in self.tables:
-            fields = table.fields
-            own = values[start : start + len(fields)]
-            start += len(fields)
-            pk_index = fields.index(table.model._meta.pk)
-            instances.append(
-                None
-                if own[pk_index] is None
-                else table.model.from_db(using, [field.attname for field in fields], own)
-            )
-        return tuple(instances)
+        return tuple(
+            None
+            if values[table.pk_index] is None
+            else table.model.from_db(using, table.attnames, values[table.start : table.end])
+            for table in self.slices
+        )

@@ -62,6 +62,7 @@ WORKS_PER_LICENSE_MAX = 1000
 Pricing = OfferVersion.Pricing
 _PURCHASE_INSERT = RowInsert(Purchase)
 _LICENSE_INSERT = RowInsert(License)
+_LICENSE_WORK_INSERT = RowInsert(License.works.through)
 _SHARES_WITH_CREATORS = Prefetch("shares", queryset=RightsShare.objects.select_related("creator"))
 
 
@@ -434,9 +435,11 @@ def _license_grant(*, purchase: Purchase, quote: Quote) -> License:
         granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
     granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
     _LICENSE_INSERT.insert(granted)
-    License.works.through.objects.bulk_create(
-        [License.works.through(license=granted, work=work) for work in quote.works]
-    )
+    links = [License.works.through(license=granted, work=work) for work in quote.works]
+    if len(links) == 1:  # most licenses: one row, without bulk_create's compiling
+        _LICENSE_WORK_INSERT.insert(links[0])
+    else:
+        License.works.through.objects.bulk_create(links)
     if quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.INVOICE:
         _invoice_line_add(organization, granted, quote)
     setattr(granted, WORKS_LISTED, sorted(quote.works, key=lambda work: -work.pk))
