@@ -58,6 +58,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS_DEFAULT)
     parser.add_argument("--threads", type=int, default=GUNICORN_THREADS_DEFAULT)
+    parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--seconds",
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                 sys.executable, "-m", "gunicorn", "config.wsgi",
                 "--bind", f"127.0.0.1:{web_port}",
                 "--workers", str(options.workers), "--threads", str(options.threads),
-                "--worker-class", "gthread", "--log-level", "warning",
+                "--worker-class", options.worker_class, "--log-level", "warning",
             ],
             cwd=ROOT, env=environment,
         )  # fmt: skip
