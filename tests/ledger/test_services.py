@@ -9,8 +9,10 @@ from ledger import bulk, posting
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transaction
 from ledger.services import (
+    AccountRef,
     Leg,
     Posting,
+    accounts_open,
     owner_accounts_open,
     platform_account,
     transaction_post,
@@ -439,3 +441,41 @@ class TestAccounts:
         assert platform_account(name="commission", kind="revenue", currency="eur").pk == first.pk
         assert first.normal_sign == -1
         assert platform_account(name="stripe-cash", kind="asset", currency="eur").normal_sign == 1
+
+
+@pytest.mark.parametrize("count", [3, 16, 17, 40])
+def test_accounts_open_finds_what_exists_and_opens_the_rest_whatever_their_number(
+    count: int,
+) -> None:
+    refs = [
+        AccountRef.owner(
+            owner_type="creator", owner_id=f"cr_{index}", name="payable", kind="liability",
+            currency="eur",
+        )
+        for index in range(count)
+    ]  # fmt: skip
+    existing = accounts_open(refs=refs[: count // 2])
+
+    opened = accounts_open(refs=refs)
+
+    assert list(opened) == refs
+    assert {ref: opened[ref].pk for ref in existing} == {
+        ref: account.pk for ref, account in existing.items()
+    }
+    assert Account.objects.filter(owner_type="creator").count() == count
+    assert {account.code for account in opened.values()} == {
+        f"creator:cr_{index}:payable:eur" for index in range(count)
+    }
+
+
+def test_accounts_open_refuses_an_existing_code_of_another_kind() -> None:
+    ref = AccountRef.owner(
+        owner_type="creator", owner_id="cr_x", name="payable", kind="liability", currency="eur"
+    )
+    accounts_open(refs=[ref])
+    clash = AccountRef.owner(
+        owner_type="creator", owner_id="cr_x", name="payable", kind="asset", currency="eur"
+    )
+    with pytest.raises(LedgerError) as refused:
+        accounts_open(refs=[clash])
+    assert refused.value.code == "account_conflict"

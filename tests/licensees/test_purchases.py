@@ -11,6 +11,7 @@ from ledger.models import Entry, Transaction
 from ledger.selectors import account_balance
 from ledger.services import owner_accounts_open, platform_account
 from licensing.errors import LicensingError
+from licensing.licenses import license_works
 from licensing.models import InvoiceLine, License, Purchase
 from licensing.purchases import license_purchase
 from payouts import stripe_gateway
@@ -267,6 +268,24 @@ def test_retry_of_a_completed_purchase_returns_the_same_license(
     assert again == first
     assert License.objects.count() == 1
     assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+
+
+def test_a_license_read_back_lists_its_works_newest_first_and_reads_them_once(
+    catalogue: Catalogue, invoice_org, django_assert_num_queries
+) -> None:
+    granted = license_purchase(
+        organization=invoice_org,
+        offer_id=catalogue.collection_flat_offer.public_id,
+        work_ids=[catalogue.solo_work.public_id, catalogue.shared_work.public_id],
+    )
+    read_back = License.objects.get(pk=granted.pk)  # as a replayed purchase finds it
+
+    with django_assert_num_queries(1):
+        listed = license_works(read_back)
+        assert license_works(read_back) is listed
+
+    assert listed == [catalogue.shared_work, catalogue.solo_work]
+    assert license_works(granted) == listed
 
 
 @pytest.mark.parametrize(
