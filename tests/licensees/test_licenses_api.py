@@ -237,3 +237,21 @@ def test_each_licensee_key_is_rate_limited_on_its_own(
     assert limited.json()["error"]["code"] == "rate_limited"
     assert int(limited["Retry-After"]) >= 1
     assert other.get("/api/v1/licenses").status_code == 200
+
+
+@pytest.mark.postgres  # SQLite posts to the ledger with a statement per entry
+def test_a_card_purchase_runs_fifteen_statements_on_postgresql(
+    catalogue: Catalogue, card_org, client_for, django_assert_max_num_queries
+) -> None:
+    client = client_for(card_org)
+    buy(client, {"offer": catalogue.flat_offer.public_id}, key="first")  # opens the accounts
+
+    # Key, idempotency claim, offer with its owners, purchase row; the grant's
+    # transaction (its BEGIN, the claim of the paid purchase, accounts, posting in a
+    # savepoint, signing key, license, its work, COMMIT); the stored answer: 15. An N+1
+    # or a read-back would show here. The test runs inside a transaction, where the
+    # claim's and the purchase row's lone INSERTs each take a savepoint (two statements more each).
+    with django_assert_max_num_queries(15 + 4):
+        response = buy(client, {"offer": catalogue.flat_offer.public_id}, key="second")
+
+    assert response.status_code == 201
