@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        server.connections_close()
         server.server_close()
         server.sandbox.close()
     return 0

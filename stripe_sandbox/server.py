@@ -13,9 +13,11 @@ the SDK expects). The order of the steps for a /v1 request is the point:
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -325,6 +327,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
 
+# A handler in a deliberately slow fault may take this long to notice its connection end.
+CONNECTIONS_CLOSE_SECONDS = 5.0
+
+
 class SandboxServer(ThreadingHTTPServer):
     """A threaded HTTP server bound to one `Sandbox`."""
 
@@ -335,6 +341,34 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         super().__init__(address, _Handler)
         self.sandbox = sandbox
+        # Connections being served; a kept-alive one holds its thread until it closes.
+        self._connections: set[socket.socket] = set()
+        self._connections_changed = threading.Condition()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_changed:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self._connections_changed:
+            self._connections.discard(request)
+            self._connections_changed.notify_all()
+
+    def connections_close(self, timeout_seconds: float = CONNECTIONS_CLOSE_SECONDS) -> None:
+        """End every kept-alive connection and wait (bounded) for its thread to finish.
+
+        A client that keeps its connection open (the Stripe SDK does) would otherwise
+        hold a handler thread, blocked reading its next request, past the server's end.
+        """
+        with self._connections_changed:
+            open_now = list(self._connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # closed by its client meanwhile
+                connection.shutdown(socket.SHUT_RDWR)
+        with self._connections_changed:
+            self._connections_changed.wait_for(lambda: not self._connections, timeout_seconds)
 
     @property
     def url(self) -> str:
@@ -365,6 +399,7 @@ class RunningSandbox:
         # Delivery first: no attempt is left running (and logging) after the server went.
         self.server.sandbox.close()
         self.server.shutdown()
+        self.server.connections_close()
         self.server.server_close()
         self.thread.join(timeout=5)
 

@@ -126,4 +126,6 @@ def test_stopping_aborts_a_delivery_in_flight_and_leaves_no_thread(
     assert stop_seconds < 1
     left = [thread.name for thread in set(threading.enumerate()) - threads_before]
     assert not [name for name in left if name.startswith("stripe-sandbox")]
+    # Not even the thread serving the SDK's kept-alive connection.
+    assert not [name for name in left if "process_request_thread" in name]
     assert not [record for record in caplog.records if record.name.startswith("stripe_sandbox")]
