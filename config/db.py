@@ -33,9 +33,9 @@ class SqlNames:
         return self.columns[field_name]
 
 
-def sql_names(model: type[Model], *field_names: str, using: str = DEFAULT_DB_ALIAS) -> SqlNames:
+def sql_names(model: type[Model], *field_names: str) -> SqlNames:
     """Quote a model's table and fields' columns as its `_meta` names them."""
-    quote = connections[using].ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     meta = model._meta
     return SqlNames(
         quote(meta.db_table),

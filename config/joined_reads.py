@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -44,32 +44,30 @@ class Table:
     @property
     def name(self) -> str:
         """`"table" "alias"`, for the FROM and JOIN clauses."""
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        quote = connection.ops.quote_name
         return f"{quote(self.model._meta.db_table)} {quote(self.alias)}"
 
     def column(self, attname: str) -> str:
         """`"alias"."column"` of the field stored under `attname` (e.g. `organization_id`)."""
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        field = next(field for field in self.fields if field.attname == attname)
-        return f"{quote(self.alias)}.{quote(field.column)}"
+        quote = connection.ops.quote_name
+        return f"{quote(self.alias)}.{quote(self.model._meta.get_field(attname).column)}"
 
 
 class JoinedRead:
     """A SELECT of every column of several tables, each row read into their instances.
 
     `sql_for(columns)` writes the statement around the select list (the FROM, the
-    joins and the WHERE are the caller's); it runs once per process and database.
+    joins and the WHERE are the caller's); it runs once per process. Accord has one
+    database, the default one, and every read runs there.
     """
 
     def __init__(self, tables: Sequence[Table], sql_for: Callable[[str], str]) -> None:
         self.tables = tuple(tables)
         self._sql_for = sql_for
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: _Compiled | None = None
 
-    def _compile(self, using: str) -> _Compiled:
-        compiled = self._compiled.get(using)
-        if compiled is None:
-            connection = connections[using]
+    def _compile(self) -> _Compiled:
+        if self._compiled is None:
             quote = connection.ops.quote_name
             columns, converting, slices = [], [], []
             for table in self.tables:
@@ -92,23 +90,19 @@ class JoinedRead:
                         [field.attname for field in fields],
                     )
                 )
-            compiled = _Compiled(self._sql_for(", ".join(columns)), converting, slices)
-            self._compiled[using] = compiled
-        return compiled
+            self._compiled = _Compiled(self._sql_for(", ".join(columns)), converting, slices)
+        return self._compiled
 
-    def sql(self, using: str = DEFAULT_DB_ALIAS) -> str:
-        return self._compile(using).sql
+    def sql(self) -> str:
+        return self._compile().sql
 
-    def rows(
-        self, params: Sequence[Any], using: str = DEFAULT_DB_ALIAS
-    ) -> list[tuple[Model | None, ...]]:
+    def rows(self, params: Sequence[Any]) -> list[tuple[Model | None, ...]]:
         """Run the read; each row as one instance per table (None where a LEFT JOIN missed)."""
-        compiled = self._compile(using)
-        connection = connections[using]
+        compiled = self._compile()
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        return [compiled.instances(row, connection, using) for row in fetched]
+        return [compiled.instances(row) for row in fetched]
 
 
 @dataclass(frozen=True)
@@ -129,9 +123,7 @@ class _Compiled:
     converting: list[tuple[int, list[Converter], Any]]
     slices: list[_TableSlice]
 
-    def instances(
-        self, row: Sequence[Any], connection: Any, using: str
-    ) -> tuple[Model | None, ...]:
+    def instances(self, row: Sequence[Any]) -> tuple[Model | None, ...]:
         values = list(row)
         for index, converters, column in self.converting:
             for converter in converters:
@@ -139,6 +131,8 @@ class _Compiled:
         return tuple(
             None
             if values[table.pk_index] is None
-            else table.model.from_db(using, table.attnames, values[table.start : table.end])
+            else table.model.from_db(
+                DEFAULT_DB_ALIAS, table.attnames, values[table.start : table.end]
+            )
             for table in self.slices
         )

@@ -12,7 +12,7 @@ history) is saved by `save()` instead, so no receiver is ever skipped.
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
@@ -23,37 +23,33 @@ class RowInsert:
         assert model._meta.pk.db_returning, f"{model.__name__}'s key is not generated"
         self.model = model
         self._fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        self._sql: dict[str, str] = {}
+        self._sql: str | None = None
 
-    def _statement(self, using: str) -> str:
-        sql = self._sql.get(using)
-        if sql is None:
-            connection = connections[using]
+    def _statement(self) -> str:
+        if self._sql is None:
             quote = connection.ops.quote_name
             meta = self.model._meta
             columns = ", ".join(quote(field.column) for field in self._fields)
-            placeholders = ", ".join(["%s"] * len(self._fields))
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+            parameters = ", ".join(["%s"] * len(self._fields))
+            self._sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({parameters})"
                 f" RETURNING {quote(meta.pk.column)}"
             )
-            self._sql[using] = sql
-        return sql
+        return self._sql
 
-    def insert(self, instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
+    def insert(self, instance: Model) -> None:
         """Insert `instance` (not yet saved); set its primary key and saved state."""
         assert isinstance(instance, self.model), instance
         assert instance._state.adding, f"{instance!r} is saved already"
         if pre_save.has_listeners(self.model) or post_save.has_listeners(self.model):
-            instance.save(force_insert=True, using=using)
+            instance.save(force_insert=True)
             return
-        connection = connections[using]
         values = [
             field.get_db_prep_save(field.pre_save(instance, True), connection)
             for field in self._fields
         ]
         with connection.cursor() as cursor:
-            cursor.execute(self._statement(using), values)
+            cursor.execute(self._statement(), values)
             instance.pk = cursor.fetchone()[0]
         instance._state.adding = False
-        instance._state.db = using
+        instance._state.db = DEFAULT_DB_ALIAS
