@@ -131,7 +131,6 @@ def account_create(request: ApiRequest) -> dict[str, Any]:
         "tos_acceptance": {"date": None},
         "metadata": p.metadata(params),
         "created": now(),
-        "livemode": False,
     }
     return request.store.add(account)
 
@@ -164,7 +163,6 @@ def platform_account_retrieve(request: ApiRequest) -> dict[str, Any]:
         "charges_enabled": True,
         "payouts_enabled": True,
         "details_submitted": True,
-        "livemode": False,
     }
 
 

@@ -1,4 +1,4 @@
-"""Stripe's list envelope, cursor pagination and `expand[]`.
+"""Stripe's list envelope, cursor pagination, the `created` filter and `expand[]`.
 
 Lists are newest first. `starting_after=X` returns the page of objects older than
 X, `ending_before=X` the page of objects just newer than X (still newest first),
@@ -9,10 +9,11 @@ the contract `auto_paging_iter()` in the SDK relies on.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from stripe_sandbox import params as p
-from stripe_sandbox.errors import parameter_invalid, resource_missing
+from stripe_sandbox.errors import parameter_invalid, parameter_unknown, resource_missing
 from stripe_sandbox.store import Store
 
 LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before"})
@@ -101,3 +102,43 @@ def expand(store: Store, body: dict[str, Any], paths: list[list[str]]) -> dict[s
     for parts in paths:
         _expand_path(store, body, parts)
     return body
+
+
+_RANGE_KEYS = ("gt", "gte", "lt", "lte")
+
+
+def _timestamp(raw: Any, param: str) -> int:
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{1,12}", raw):
+        raise parameter_invalid(param, f"Invalid integer: {raw}", code="parameter_invalid_integer")
+    return int(raw)
+
+
+def created_filter(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Keep the items whose `created` matches `created=T` or `created[gt|gte|lt|lte]=T`.
+
+    The filter reconciliation uses to read one day: `created[gte]=start&created[lt]=end`.
+    """
+    raw = params.get("created")
+    if raw is None or raw == "":
+        return items
+    if isinstance(raw, str):
+        moment = _timestamp(raw, "created")
+        return [item for item in items if item["created"] == moment]
+    if not isinstance(raw, dict):
+        raise parameter_invalid("created", "Invalid hash: created must be an integer or a hash.")
+    bounds = {}
+    for key, value in raw.items():
+        if key not in _RANGE_KEYS:
+            raise parameter_unknown(f"created[{key}]")
+        bounds[key] = _timestamp(value, f"created[{key}]")
+    checks = {
+        "gt": lambda created, bound: created > bound,
+        "gte": lambda created, bound: created >= bound,
+        "lt": lambda created, bound: created < bound,
+        "lte": lambda created, bound: created <= bound,
+    }
+    return [
+        item
+        for item in items
+        if all(checks[key](item["created"], bound) for key, bound in bounds.items())
+    ]

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from stripe_sandbox import charges
 from stripe_sandbox import params as p
 from stripe_sandbox.balance import MINIMUM_CHARGE, balance_post
 from stripe_sandbox.errors import StripeError, invalid_request, parameter_invalid, resource_missing
@@ -50,10 +51,6 @@ TEST_CARDS: dict[str, TestCard] = {
     "pm_card_chargeDeclinedInsufficientFunds": TestCard("visa", "9995", "insufficient_funds"),
 }
 _DECLINE_BY_LAST4 = {card.last4: card.decline_code for card in TEST_CARDS.values()}
-_DECLINE_MESSAGES = {
-    "generic_decline": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-}
 
 
 # -- customers ---------------------------------------------------------------------
@@ -228,9 +225,9 @@ def payment_method_list(request: ApiRequest) -> dict[str, Any]:
     items = [
         item for item in request.store.all("payment_method") if item["customer"] == customer_id
     ]
-    return paginate(
-        items, request.params, f"/v1/customers/{customer_id}/payment_methods", "payment_method"
-    )
+    # Each list names its own path, as Stripe's do: /v1/payment_methods for ?customer=.
+    url = request.path.rstrip("/")
+    return paginate(items, request.params, url, "payment_method")
 
 
 # -- payment intents ---------------------------------------------------------------
@@ -384,7 +381,7 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
     """Charge the card: succeed into the balance, or decline with Stripe's 402."""
     store = request.store
     decline_code = _DECLINE_BY_LAST4.get(method["card"]["last4"])
-    charge = _charge(store, intent, method, decline_code)
+    charge = charges.charge_create(store, intent, method, decline_code)
     intent["latest_charge"] = charge["id"]
     if decline_code is None:
         transaction = balance_post(
@@ -401,7 +398,7 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
         store.emit("charge.succeeded", charge, request.context)
         store.emit("payment_intent.succeeded", intent, request.context)
         return
-    message = _DECLINE_MESSAGES[decline_code]
+    message = charges.DECLINE_MESSAGES[decline_code]
     intent["status"] = "requires_payment_method"
     intent["last_payment_error"] = {
         "type": "card_error",
@@ -425,50 +422,3 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
             "payment_method": copy.deepcopy(method),
         },
     )
-
-
-def _charge(
-    store: Store, intent: dict[str, Any], method: dict[str, Any], decline_code: str | None
-) -> dict[str, Any]:
-    succeeded = decline_code is None
-    return store.add(
-        {
-            "id": new_id("ch"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": intent["amount"] if succeeded else 0,
-            "amount_refunded": 0,
-            "balance_transaction": None,
-            "captured": succeeded,
-            "created": now(),
-            "currency": intent["currency"],
-            "customer": intent["customer"],
-            "description": intent["description"],
-            "failure_code": None if succeeded else "card_declined",
-            "failure_message": None
-            if succeeded
-            else _DECLINE_MESSAGES[decline_code or "generic_decline"],
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "outcome": {
-                "network_status": "approved_by_network" if succeeded else "declined_by_network",
-                "reason": decline_code,
-                "type": "authorized" if succeeded else "issuer_declined",
-            },
-            "paid": succeeded,
-            "payment_intent": intent["id"],
-            "payment_method": method["id"],
-            "refunded": False,
-            "status": "succeeded" if succeeded else "failed",
-            "transfer_group": intent["transfer_group"],
-        }
-    )
-
-
-def charge_retrieve(request: ApiRequest) -> dict[str, Any]:
-    """GET /v1/charges/{id}."""
-    p.only(request.params, ())
-    charge = request.store.get(request.path_params["id"], "charge")
-    if charge is None:
-        raise resource_missing("charge", request.path_params["id"])
-    return charge

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from stripe_sandbox import accounts, balance, events, payments, transfers
+from stripe_sandbox import accounts, balance, charges, events, payments, transfers
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.request import ApiRequest
 
@@ -36,7 +36,8 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/payment_intents", payments.payment_intent_list),
     ("GET", f"/v1/payment_intents/{_ID}", payments.payment_intent_retrieve),
     ("POST", f"/v1/payment_intents/{_ID}/confirm", payments.payment_intent_confirm),
-    ("GET", f"/v1/charges/{_ID}", payments.charge_retrieve),
+    ("GET", "/v1/charges", charges.charge_list),
+    ("GET", f"/v1/charges/{_ID}", charges.charge_retrieve),
     ("POST", "/v1/transfers", transfers.transfer_create),
     ("GET", "/v1/transfers", transfers.transfer_list),
     ("GET", f"/v1/transfers/{_ID}", transfers.transfer_retrieve),
@@ -66,6 +67,11 @@ CONNECTED_ACCOUNT_HANDLERS = frozenset(
         balance.balance_transaction_retrieve,
     }
 )
+
+
+def patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Return every (method, path pattern) the sandbox answers, for tests that cover them all."""
+    return [(method, pattern) for method, pattern, _ in _ROUTES]
 
 
 def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:

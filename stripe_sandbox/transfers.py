@@ -109,7 +109,6 @@ def transfer_create(request: ApiRequest) -> dict[str, Any]:
             "object": "list",
             "data": [],
             "has_more": False,
-            "total_count": 0,
             "url": f"/v1/transfers/{transfer_id}/reversals",
         },
         "reversed": False,
@@ -215,9 +214,7 @@ def reversal_create(request: ApiRequest) -> dict[str, Any]:
     reversals = [
         item for item in store.all("transfer_reversal") if item["transfer"] == transfer["id"]
     ]
-    transfer["reversals"].update(
-        data=reversals[:10], has_more=len(reversals) > 10, total_count=len(reversals)
-    )
+    transfer["reversals"].update(data=reversals[:10], has_more=len(reversals) > 10)
     store.emit("transfer.reversed", transfer, request.context, previous_attributes=previous)
     return reversal
 
