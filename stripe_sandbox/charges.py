@@ -14,9 +14,9 @@ from typing import Any
 
 from stripe_sandbox import params as p
 from stripe_sandbox.errors import resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, created_filter, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import Store, new_id, now
+from stripe_sandbox.store import Store, new_id
 
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
@@ -66,7 +66,7 @@ def charge_create(
             "billing_details": copy.deepcopy(method["billing_details"]),
             "calculated_statement_descriptor": "ACCORD",
             "captured": succeeded,
-            "created": now(),
+            "created": store.now(),
             "currency": intent["currency"],
             "customer": intent["customer"],
             "description": intent["description"],
@@ -122,7 +122,7 @@ def charge_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/charges, filtered by `created`, `customer`, `payment_intent`, `transfer_group`."""
     params = request.params
     p.only(params, LIST_PARAMS | {"created", "customer", "payment_intent", "transfer_group"})
-    items = created_filter(request.store.all("charge"), params)
+    items = range_filter(request.store.all("charge"), params, "created")
     for name in ("customer", "payment_intent", "transfer_group"):
         wanted = p.string(params, name)
         if wanted is not None:

@@ -105,40 +105,43 @@ def expand(store: Store, body: dict[str, Any], paths: list[list[str]]) -> dict[s
 
 
 _RANGE_KEYS = ("gt", "gte", "lt", "lte")
+_RANGE_CHECKS = {
+    "gt": lambda value, bound: value > bound,
+    "gte": lambda value, bound: value >= bound,
+    "lt": lambda value, bound: value < bound,
+    "lte": lambda value, bound: value <= bound,
+}
 
 
-def _timestamp(raw: Any, param: str) -> int:
+def _whole_number(raw: Any, param: str) -> int:
     if not isinstance(raw, str) or not re.fullmatch(r"\d{1,12}", raw):
         raise parameter_invalid(param, f"Invalid integer: {raw}", code="parameter_invalid_integer")
     return int(raw)
 
 
-def created_filter(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Keep the items whose `created` matches `created=T` or `created[gt|gte|lt|lte]=T`.
+def range_filter(
+    items: list[dict[str, Any]], params: dict[str, Any], name: str
+) -> list[dict[str, Any]]:
+    """Keep the items whose field `name` matches `name=N` or `name[gt|gte|lt|lte]=N`.
 
-    The filter reconciliation uses to read one day: `created[gte]=start&created[lt]=end`.
+    Stripe's filter on `created` (and a top-up's `amount`): reconciliation reads one
+    day with `created[gte]=start&created[lt]=end`.
     """
-    raw = params.get("created")
+    raw = params.get(name)
     if raw is None or raw == "":
         return items
     if isinstance(raw, str):
-        moment = _timestamp(raw, "created")
-        return [item for item in items if item["created"] == moment]
+        exact = _whole_number(raw, name)
+        return [item for item in items if item[name] == exact]
     if not isinstance(raw, dict):
-        raise parameter_invalid("created", "Invalid hash: created must be an integer or a hash.")
+        raise parameter_invalid(name, f"Invalid hash: {name} must be an integer or a hash.")
     bounds = {}
     for key, value in raw.items():
         if key not in _RANGE_KEYS:
-            raise parameter_unknown(f"created[{key}]")
-        bounds[key] = _timestamp(value, f"created[{key}]")
-    checks = {
-        "gt": lambda created, bound: created > bound,
-        "gte": lambda created, bound: created >= bound,
-        "lt": lambda created, bound: created < bound,
-        "lte": lambda created, bound: created <= bound,
-    }
+            raise parameter_unknown(f"{name}[{key}]")
+        bounds[key] = _whole_number(value, f"{name}[{key}]")
     return [
         item
         for item in items
-        if all(checks[key](item["created"], bound) for key, bound in bounds.items())
+        if all(_RANGE_CHECKS[key](item[name], bound) for key, bound in bounds.items())
     ]

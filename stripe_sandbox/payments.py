@@ -25,9 +25,9 @@ from stripe_sandbox import charges
 from stripe_sandbox import params as p
 from stripe_sandbox.balance import MINIMUM_CHARGE, balance_post
 from stripe_sandbox.errors import StripeError, invalid_request, parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import PLATFORM, Store, new_id, now
+from stripe_sandbox.store import PLATFORM, Store, new_id
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def customer_create(request: ApiRequest) -> dict[str, Any]:
     customer = {
         "id": new_id("cus"),
         "object": "customer",
-        "created": now(),
+        "created": request.store.now(),
         "description": p.string(params, "description"),
         "email": p.string(params, "email"),
         "invoice_settings": {"default_payment_method": None},
@@ -129,7 +129,7 @@ def customer_update(request: ApiRequest) -> dict[str, Any]:
 def customer_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/customers, optionally by email."""
     p.only(request.params, LIST_PARAMS | {"email", "created"})
-    items = request.store.all("customer")
+    items = range_filter(request.store.all("customer"), request.params, "created")
     email = p.string(request.params, "email")
     if email is not None:
         items = [item for item in items if item["email"] == email]
@@ -168,7 +168,7 @@ def _payment_method_from_token(store: Store, token: str) -> dict[str, Any]:
                 "funding": "credit",
                 "last4": card.last4,
             },
-            "created": now(),
+            "created": store.now(),
             "customer": None,
             "livemode": False,
             "metadata": {},
@@ -222,8 +222,11 @@ def payment_method_list(request: ApiRequest) -> dict[str, Any]:
     p.only(request.params, LIST_PARAMS | {"customer", "type"})
     customer_id = request.path_params.get("id") or p.required_string(request.params, "customer")
     _customer(request.store, customer_id, "customer")
+    method_type = p.string(request.params, "type")
     items = [
-        item for item in request.store.all("payment_method") if item["customer"] == customer_id
+        item
+        for item in request.store.all("payment_method")
+        if item["customer"] == customer_id and method_type in (None, item["type"])
     ]
     # Each list names its own path, as Stripe's do: /v1/payment_methods for ?customer=.
     url = request.path.rstrip("/")
@@ -308,7 +311,7 @@ def payment_intent_create(request: ApiRequest) -> dict[str, Any]:
         "capture_method": "automatic",
         "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
         "confirmation_method": "automatic",
-        "created": now(),
+        "created": request.store.now(),
         "currency": currency,
         "customer": customer["id"] if customer else None,
         "description": description,
@@ -363,7 +366,7 @@ def payment_intent_retrieve(request: ApiRequest) -> dict[str, Any]:
 def payment_intent_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/payment_intents, optionally by customer."""
     p.only(request.params, LIST_PARAMS | {"customer", "created"})
-    items = request.store.all("payment_intent")
+    items = range_filter(request.store.all("payment_intent"), request.params, "created")
     customer_id = p.string(request.params, "customer")
     if customer_id is not None:
         items = [item for item in items if item["customer"] == customer_id]

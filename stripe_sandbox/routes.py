@@ -58,7 +58,17 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/events", events.event_list),
     ("GET", f"/v1/events/{_ID}", events.event_retrieve),
 ]
-_ROUTES = [(method, re.compile(pattern + r"/?\Z"), handler) for method, pattern, handler in _TABLE]
+_ROUTES = [
+    # "GET /v1/transfers/{id}": how the stats name a route.
+    (
+        method,
+        re.compile(pattern + r"/?\Z"),
+        handler,
+        f"{method} " + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern),
+    )
+    for method, pattern, handler in _TABLE
+]
+UNROUTED = "(unrouted)"
 # Endpoints that act on a connected account when called with a Stripe-Account header.
 CONNECTED_ACCOUNT_HANDLERS = frozenset(
     {
@@ -71,18 +81,18 @@ CONNECTED_ACCOUNT_HANDLERS = frozenset(
 
 def patterns() -> list[tuple[str, re.Pattern[str]]]:
     """Return every (method, path pattern) the sandbox answers, for tests that cover them all."""
-    return [(method, pattern) for method, pattern, _ in _ROUTES]
+    return [(method, pattern) for method, pattern, _, _ in _ROUTES]
 
 
-def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
-    """Return the handler and path parameters for a request, or raise Stripe's 404/405."""
+def resolve(method: str, path: str) -> tuple[Handler, dict[str, str], str]:
+    """Return the handler, path parameters and route name, or raise Stripe's 404/405."""
     path_matched = False
-    for route_method, pattern, handler in _ROUTES:
+    for route_method, pattern, handler, name in _ROUTES:
         match = pattern.match(path)
         if match is None:
             continue
         if route_method == method:
-            return handler, match.groupdict()
+            return handler, match.groupdict(), name
         path_matched = True
     if path_matched:
         raise StripeError(

@@ -2,6 +2,8 @@
 
 A stdlib `ThreadingHTTPServer` (one thread per connection, HTTP/1.1 keep-alive as
 the SDK expects). The order of the steps for a /v1 request is the point:
+0. find the route (Stripe's 404/405 otherwise), count it, and apply the optional
+   rate limit (Stripe's 429 `rate_limit`, before any work);
 1. authenticate (any `sk_test_` key; anything else is Stripe's 401);
 2. decode the form parameters;
 3. apply an armed fault (`status`/`drop` answer before any work is done);
@@ -29,6 +31,7 @@ from stripe_sandbox import control, forms, idempotency, onboarding, routes
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.faults import Fault
 from stripe_sandbox.listing import expand, expand_paths
+from stripe_sandbox.ratelimit import RateLimiter
 from stripe_sandbox.request import ApiRequest
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.store import DEFAULT_API_VERSION, RequestContext, new_id
@@ -40,14 +43,20 @@ BODY_BYTES_MAX = 1_000_000
 _API_KEY_PREFIX = "sk_test_"
 
 
+def rate_limit_error() -> StripeError:
+    """Stripe's 429 for a request over the rate limit (the SDK raises RateLimitError)."""
+    return StripeError(
+        429,
+        "invalid_request_error",
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+    )
+
+
 def _fault_error(fault: Fault) -> StripeError:
     if fault.status == 429:
-        return StripeError(
-            429,
-            "invalid_request_error",
-            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
-            code="rate_limit",
-        )
+        return rate_limit_error()
     return StripeError(
         fault.status,
         "api_error",
@@ -202,8 +211,18 @@ class _Handler(BaseHTTPRequestHandler):
         if key:
             headers["Idempotency-Key"] = key
         try:
+            handler, path_params, route = routes.resolve(method, path)
+        except StripeError as error:
+            sandbox.stats.count(routes.UNROUTED)
+            self._send_json(error.status, error.body(), headers)
+            return
+        if not sandbox.limiter.admit(method):
+            sandbox.stats.count(route, rate_limited=True)
+            self._send_json(429, rate_limit_error().body(), headers)
+            return
+        sandbox.stats.count(route)
+        try:
             api_key = _api_key(self.headers.get("Authorization"))
-            handler, path_params = routes.resolve(method, path)
             try:
                 params = forms.decode(body.decode() if method == "POST" else query)
             except ValueError as problem:  # FormError, bad UTF-8, too many fields
@@ -289,9 +308,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if request.stripe_account is not None:
                     self._check_connected_account(request, handler)
                 paths = expand_paths(request.params)
-                result = copy.deepcopy(handler(request))
+                payload = handler(request)
                 try:
-                    payload = expand(store, result, paths)
+                    if paths:  # expanding rewrites the answer: never the stored object
+                        payload = expand(store, copy.deepcopy(payload), paths)
                 except StripeError as error:
                     error.stored = True  # the work is done: a retry must replay, not redo it
                     raise
@@ -304,7 +324,9 @@ class _Handler(BaseHTTPRequestHandler):
                     500, "api_error", "The Stripe sandbox failed; see its log."
                 ).body()
                 status, stored = 500, False
-        return _Answer(status, (json.dumps(payload, indent=2) + "\n").encode(), stored)
+            # Rendered under the lock: `payload` may be a stored object another request changes.
+            body = (json.dumps(payload, indent=2) + "\n").encode()
+        return _Answer(status, body, stored)
 
     @staticmethod
     def _check_connected_account(request: ApiRequest, handler: routes.Handler) -> None:
@@ -410,12 +432,18 @@ def serve_in_thread(
     *,
     webhook_retry_delay_seconds: float = 1.0,
     webhook_attempts_max: int = ATTEMPTS_DEFAULT,
+    rate_limit_per_second: int | None = None,
 ) -> RunningSandbox:
-    """Start a sandbox on `host:port` (0 = any free port) in a daemon thread."""
+    """Start a sandbox on `host:port` (0 = any free port) in a daemon thread.
+
+    `rate_limit_per_second` answers 429 above that many reads (and as many writes) a
+    second, as Stripe's test mode does at 25; None (the default) sets no limit.
+    """
     dispatcher = WebhookDispatcher(
         retry_delay_seconds=webhook_retry_delay_seconds, attempts_max=webhook_attempts_max
     )
-    server = SandboxServer((host, port), Sandbox(webhooks=dispatcher))
+    limiter = RateLimiter(rate_limit_per_second)
+    server = SandboxServer((host, port), Sandbox(webhooks=dispatcher, limiter=limiter))
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="stripe-sandbox", daemon=True
     )

@@ -17,9 +17,9 @@ from typing import Any
 from stripe_sandbox import params as p
 from stripe_sandbox.balance import balance_post
 from stripe_sandbox.errors import invalid_request, parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import PLATFORM, Store, new_id, now
+from stripe_sandbox.store import PLATFORM, Store, new_id
 
 _NOT_ONBOARDED = (
     "Your destination account needs to have at least one of the following capabilities "
@@ -98,7 +98,7 @@ def transfer_create(request: ApiRequest) -> dict[str, Any]:
         "amount": amount,
         "amount_reversed": 0,
         "balance_transaction": platform_side["id"],
-        "created": now(),
+        "created": store.now(),
         "currency": currency,
         "description": description,
         "destination": destination_id,
@@ -144,10 +144,10 @@ def transfer_update(request: ApiRequest) -> dict[str, Any]:
 
 
 def transfer_list(request: ApiRequest) -> dict[str, Any]:
-    """GET /v1/transfers, filtered by `destination` and `transfer_group`."""
+    """GET /v1/transfers, filtered by `created`, `destination` and `transfer_group`."""
     params = request.params
     p.only(params, LIST_PARAMS | {"destination", "transfer_group", "created"})
-    items = request.store.all("transfer")
+    items = range_filter(request.store.all("transfer"), params, "created")
     for name in ("destination", "transfer_group"):
         wanted = p.string(params, name)
         if wanted is not None:
@@ -200,7 +200,7 @@ def reversal_create(request: ApiRequest) -> dict[str, Any]:
         "object": "transfer_reversal",
         "amount": amount,
         "balance_transaction": transaction["id"],
-        "created": now(),
+        "created": store.now(),
         "currency": transfer["currency"],
         "destination_payment_refund": refund_id,
         "metadata": metadata,
