@@ -261,6 +261,54 @@ def _send(connection: http.client.HTTPConnection, request: Request) -> int:
     return 0
 
 
+class _Schedule:
+    """The open loop's timetable and what came of it, shared by its sender threads."""
+
+    def __init__(self, total: int, rate: float, senders: int) -> None:
+        self.total = total
+        self.interval = 1.0 / rate
+        self.start = 0.0  # set just before the senders are released
+        self.barrier = threading.Barrier(senders + 1)
+        self.latencies: list[float | None] = [None] * total
+        self.lags: list[float | None] = [None] * total
+        self.statuses: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._taken = 0
+
+    def take(self) -> tuple[int, float] | None:
+        """Return the next request's index and due time, or None when all are taken."""
+        with self._lock:
+            if self._taken >= self.total:
+                return None
+            index = self._taken
+            self._taken += 1
+        return index, self.start + index * self.interval
+
+    def record(self, index: int, due: float, sent: float, answered: float, status: int) -> None:
+        self.latencies[index] = (answered - due) * 1000
+        self.lags[index] = (sent - due) * 1000
+        with self._lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+def _sender(
+    schedule: _Schedule, base_url: str, next_request: Callable[[int, int], Request], client: int
+) -> None:
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    schedule.barrier.wait()
+    while (taken := schedule.take()) is not None:
+        index, due = taken
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        request = next_request(client, index)
+        sent = time.perf_counter()
+        status = _send(connection, request)
+        schedule.record(index, due, sent, time.perf_counter(), status)
+    connection.close()
+
+
 def run_open_loop(
     base_url: str,
     next_request: Callable[[int, int], Request],
@@ -282,59 +330,29 @@ def run_open_loop(
     generator itself lags, in `send_lags_ms`). Bounded: rate x duration requests, then
     it waits for those in flight.
     """
-    address = urlsplit(base_url)
     total = max(1, int(rate * duration_seconds))
-    interval = 1.0 / rate
-    latencies: list[float | None] = [None] * total
-    lags: list[float | None] = [None] * total
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    taken = [0]
     # About half a second of requests per sender: enough in flight for slow answers,
     # and each connection reused well within the server's keep-alive timeout.
     senders = min(connections, total, max(8, math.ceil(rate / 2)))
-    start_barrier = threading.Barrier(senders + 1)
-    start_holder: list[float] = []
-
-    def sender(client_index: int) -> None:
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-        start_barrier.wait()
-        start = start_holder[0]
-        while True:
-            with lock:
-                index = taken[0]
-                if index >= total:
-                    break
-                taken[0] += 1
-            due = start + index * interval
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            request = next_request(client_index, index)
-            sent = time.perf_counter()
-            status = _send(connection, request)
-            answered = time.perf_counter()
-            latencies[index] = (answered - due) * 1000
-            lags[index] = (sent - due) * 1000
-            with lock:
-                statuses[status] = statuses.get(status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=sender, args=(index,)) for index in range(senders)]
+    schedule = _Schedule(total, rate, senders)
+    threads = [
+        threading.Thread(target=_sender, args=(schedule, base_url, next_request, index))
+        for index in range(senders)
+    ]
     for thread in threads:
         thread.start()
     cpu_before = _cpu_snapshot(cpu_groups)
-    start_holder.append(time.perf_counter() + 0.05)
-    start_barrier.wait()
+    schedule.start = time.perf_counter() + 0.05
+    schedule.barrier.wait()
     for thread in threads:
         thread.join(timeout=duration_seconds + 60)
-    wall_seconds = time.perf_counter() - start_holder[0]
+    wall_seconds = time.perf_counter() - schedule.start
     cpu_seconds = _cpu_spent(cpu_before, _cpu_snapshot(cpu_groups))
     return OpenLoopResult(
         rate=rate,
-        latencies_ms=[value for value in latencies if value is not None],
-        send_lags_ms=[value for value in lags if value is not None],
-        statuses=statuses,
+        latencies_ms=[value for value in schedule.latencies if value is not None],
+        send_lags_ms=[value for value in schedule.lags if value is not None],
+        statuses=dict(schedule.statuses),
         wall_seconds=wall_seconds,
         expected_statuses=expected_statuses,
         cpu_seconds=cpu_seconds,

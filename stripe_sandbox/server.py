@@ -14,7 +14,6 @@ the SDK expects). The order of the steps for a /v1 request is the point:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import json
@@ -27,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from stripe_sandbox import control, forms, idempotency, onboarding, routes
+from stripe_sandbox import auth, control, errors, forms, idempotency, onboarding, routes
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.faults import Fault
 from stripe_sandbox.listing import expand, expand_paths
@@ -40,72 +39,6 @@ from stripe_sandbox.webhooks import ATTEMPTS_DEFAULT, WebhookDispatcher
 logger = logging.getLogger("stripe_sandbox")
 
 BODY_BYTES_MAX = 1_000_000
-_API_KEY_PREFIX = "sk_test_"
-
-
-def rate_limit_error() -> StripeError:
-    """Stripe's 429 for a request over the rate limit (the SDK raises RateLimitError)."""
-    return StripeError(
-        429,
-        "invalid_request_error",
-        "Request rate limit exceeded. Learn more about rate limits here "
-        "https://stripe.com/docs/rate-limits.",
-        code="rate_limit",
-    )
-
-
-def _fault_error(fault: Fault) -> StripeError:
-    if fault.status == 429:
-        return rate_limit_error()
-    return StripeError(
-        fault.status,
-        "api_error",
-        "An unknown error occurred while processing your request (injected by the Stripe sandbox).",
-    )
-
-
-def _key_mismatch_error(key: str) -> StripeError:
-    return StripeError(
-        400,
-        "idempotency_error",
-        "Keys for idempotent requests can only be used with the same parameters they were "
-        f"first used with. Try using a key other than '{key}' if you meant to execute a "
-        "different request.",
-    )
-
-
-def _key_in_use_error(key: str) -> StripeError:
-    return invalid_request(
-        "There is currently another in-progress request using this Idempotent Key (that "
-        "probably means you submitted twice, and the other request is still going "
-        f"through): {key}. Please try again later.",
-        code="idempotency_key_in_use",
-        status=409,
-    )
-
-
-def _api_key(authorization: str | None) -> str:
-    """Return the caller's secret key, or raise Stripe's 401."""
-    if not authorization:
-        raise invalid_request(
-            "You did not provide an API key. You need to provide your API key in the "
-            "Authorization header, using Bearer auth "
-            "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
-            status=401,
-        )
-    scheme, _, credential = authorization.partition(" ")
-    key = credential.strip()
-    if scheme.lower() == "basic":
-        try:
-            key = base64.b64decode(key).decode().partition(":")[0]
-        except ValueError:
-            key = ""
-    elif scheme.lower() != "bearer":
-        key = ""
-    if not key.startswith(_API_KEY_PREFIX) or len(key) <= len(_API_KEY_PREFIX):
-        shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
-        raise invalid_request(f"Invalid API Key provided: {shown}", status=401)
-    return key
 
 
 @dataclass(frozen=True)
@@ -218,11 +151,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not sandbox.limiter.admit(method):
             sandbox.stats.count(route, rate_limited=True)
-            self._send_json(429, rate_limit_error().body(), headers)
+            self._send_json(429, errors.rate_limit().body(), headers)
             return
         sandbox.stats.count(route)
         try:
-            api_key = _api_key(self.headers.get("Authorization"))
+            api_key = auth.api_key(self.headers.get("Authorization"))
             try:
                 params = forms.decode(body.decode() if method == "POST" else query)
             except ValueError as problem:  # FormError, bad UTF-8, too many fields
@@ -240,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault is not None and fault.mode == "status":
-            self._send_json(fault.status, _fault_error(fault).body(), headers)
+            self._send_json(fault.status, errors.injected(fault.status).body(), headers)
             return
         stripe_account = self.headers.get("Stripe-Account") or None
         request = ApiRequest(
@@ -282,9 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return _Answer(outcome.response.status, outcome.response.body, False, replayed)
         if isinstance(outcome, idempotency.Mismatch):
-            return _json_answer(_key_mismatch_error(key))
+            return _json_answer(errors.idempotency_key_mismatch(key))
         if isinstance(outcome, idempotency.InUse):
-            return _json_answer(_key_in_use_error(key))
+            return _json_answer(errors.idempotency_key_in_use(key))
         answer: _Answer | None = None
         try:
             answer = self._run(request, handler, fault)

@@ -38,6 +38,34 @@ def _transfer(store: Store, transfer_id: str) -> dict[str, Any]:
     return transfer
 
 
+def _transfer_object(store: Store, transfer_id: str, **fields: Any) -> dict[str, Any]:
+    """A new transfer as Stripe answers it, nothing reversed yet."""
+    return {
+        "id": transfer_id,
+        "object": "transfer",
+        "amount": fields["amount"],
+        "amount_reversed": 0,
+        "balance_transaction": fields["balance_transaction"],
+        "created": store.now(),
+        "currency": fields["currency"],
+        "description": fields["description"],
+        "destination": fields["destination"],
+        "destination_payment": fields["destination_payment"],
+        "livemode": False,
+        "metadata": fields["metadata"],
+        "reversals": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/transfers/{transfer_id}/reversals",
+        },
+        "reversed": False,
+        "source_transaction": None,
+        "source_type": "card",
+        "transfer_group": fields["transfer_group"],
+    }
+
+
 def transfer_create(request: ApiRequest) -> dict[str, Any]:
     """POST /v1/transfers."""
     params = request.params
@@ -92,30 +120,18 @@ def transfer_create(request: ApiRequest) -> dict[str, Any]:
         source=payment_id,
         description=description,
     )
-    transfer = {
-        "id": transfer_id,
-        "object": "transfer",
-        "amount": amount,
-        "amount_reversed": 0,
-        "balance_transaction": platform_side["id"],
-        "created": store.now(),
-        "currency": currency,
-        "description": description,
-        "destination": destination_id,
-        "destination_payment": payment_id,
-        "livemode": False,
-        "metadata": metadata,
-        "reversals": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "url": f"/v1/transfers/{transfer_id}/reversals",
-        },
-        "reversed": False,
-        "source_transaction": None,
-        "source_type": "card",
-        "transfer_group": transfer_group,
-    }
+    transfer = _transfer_object(
+        store,
+        transfer_id,
+        amount=amount,
+        currency=currency,
+        destination=destination_id,
+        destination_payment=payment_id,
+        balance_transaction=platform_side["id"],
+        description=description,
+        metadata=metadata,
+        transfer_group=transfer_group,
+    )
     store.add(transfer)
     store.emit("transfer.created", transfer, request.context)
     return transfer
