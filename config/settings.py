@@ -108,6 +108,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="accord"),
+            # A Redis that stopped answering must cost a request a second at most,
+            # once: config.cache then skips it for CACHE_RETRY_SECONDS.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
@@ -181,6 +187,9 @@ REST_FRAMEWORK = {
 ACCORD_RATE_LIMITS = {
     "default": env("RATE_LIMIT_DEFAULT", default="3000/min"),
     "public": env("RATE_LIMIT_PUBLIC", default="120/min"),
+    # Requests with a refused key, per address: a misconfigured client still learns
+    # its key is wrong (401), a flood of bad keys gets 429s (issue 13, finding 11).
+    "invalid_key": env("RATE_LIMIT_INVALID_KEY", default="30/min"),
 }
 ACCORD_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -233,3 +242,11 @@ LOGGING = {
         "stripe": {"level": "WARNING"},
     },
 }
+
+# --- Hardening against outside attack (issue 13) ------------------------------------
+# Kept together, apart from the rest, so each choice is read in one place.
+
+# How long a process skips a cache (Redis) that failed to answer before trying it again
+# (config/cache.py): meanwhile reads go on without rate limits or public caching and
+# API writes are 503 with Retry-After (docs/operations.md).
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
