@@ -8,6 +8,7 @@ file, Celery runs eagerly and the cache is in process memory. Production and CI 
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -250,3 +251,17 @@ LOGGING = {
 # (config/cache.py): meanwhile reads go on without rate limits or public caching and
 # API writes are 503 with Retry-After (docs/operations.md).
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+
+# A real Stripe key with the sandbox's public webhook secret (or none) would accept
+# webhooks that anyone can sign: refuse to start (finding 4). The sandbox key keeps
+# the embedded default and the tests running as before.
+_SANDBOX_WEBHOOK_SECRET = "whsec_accord_sandbox"
+if STRIPE_SECRET_KEY != "sk_test_accord_sandbox" and STRIPE_WEBHOOK_SECRET in {
+    "",
+    _SANDBOX_WEBHOOK_SECRET,
+}:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is a real Stripe key, but STRIPE_WEBHOOK_SECRET is unset or the "
+        "public sandbox secret, so anyone could sign webhooks. Set STRIPE_WEBHOOK_SECRET to "
+        "the endpoint's signing secret (whsec_...) from Stripe."
+    )
