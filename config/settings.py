@@ -5,6 +5,7 @@ file, Celery runs eagerly and the cache is in process memory. Production and CI 
 `DATABASE_URL` (PostgreSQL) and `REDIS_URL` (broker, cache, rate limits).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
     "config.api",
     "ledger",
     "licensing",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.api.idempotency.IdempotencyKeyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -265,3 +269,19 @@ if STRIPE_SECRET_KEY != "sk_test_accord_sandbox" and STRIPE_WEBHOOK_SECRET in {
         "public sandbox secret, so anyone could sign webhooks. Set STRIPE_WEBHOOK_SECRET to "
         "the endpoint's signing secret (whsec_...) from Stripe."
     )
+
+# The admin login is throttled by django-axes (finding 6): after ADMIN_LOGIN_FAILURE_LIMIT
+# wrong passwords for one username (from anywhere) or from one address (for any
+# username), every login for it is refused, the right password included, until staff
+# reset it (`manage.py axes_reset_username NAME`, `axes_reset_ip ADDRESS`, or the
+# admin's "Access attempts" page) or the cool-off passes (docs/operations.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+# The same address the rate limiter counts: behind N trusted proxies, their Nth hop.
+AXES_CLIENT_IP_CALLABLE = "config.api.throttling.client_address"
