@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.ContentSecurityPolicyMiddleware",
     "config.api.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.api.middleware.RequestBodyLimitMiddleware",
@@ -285,3 +286,42 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", def
 AXES_RESET_ON_SUCCESS = True
 # The same address the rate limiter counts: behind N trusted proxies, their Nth hop.
 AXES_CLIENT_IP_CALLABLE = "config.api.throttling.client_address"
+# Lockouts are logged at WARNING; each successful login and each start-up at INFO.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Behind TLS (finding 16): `ACCORD_HTTPS=1` turns on HSTS, HTTPS-only cookies and the
+# redirect of plain HTTP (the health probe excepted, for load balancers that probe
+# over HTTP); `manage.py check --deploy` is then clean (tests/config/test_deploy.py).
+# Behind a TLS-terminating proxy (TRUSTED_PROXY_COUNT > 0), its X-Forwarded-Proto says
+# whether the request came over TLS; the proxy must overwrite what a client sends.
+ACCORD_HTTPS = env.bool("ACCORD_HTTPS", default=False)
+if ACCORD_HTTPS:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if ACCORD_TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every HTML page, TLS or not, so that a page that would
+# break under it breaks in development and in the browser test first
+# (config/security_headers.py; tests/config/test_csp_browser.py). The portal (Django's
+# admin) loads only its own scripts and styles; Swagger UI's page at /api/v1/docs/
+# (its init script served apart, the split view) keeps drf-spectacular's inline
+# <style>, so it alone allows inline styles.
+ACCORD_CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+ACCORD_CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/api/v1/docs/": ACCORD_CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
