@@ -285,7 +285,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=30))
 AXES_RESET_ON_SUCCESS = True
 # The same address the rate limiter counts: behind N trusted proxies, their Nth hop.
-AXES_CLIENT_IP_CALLABLE = "config.api.throttling.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.api.throttling.login_client_address"
 # Lockouts are logged at WARNING; each successful login and each start-up at INFO.
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 

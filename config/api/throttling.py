@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import ipaddress
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -153,6 +154,20 @@ def client_address(request: Request | HttpRequest) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts a login from: `client_address`, None if not an IP.
+
+    A request built in code (`Client.force_login`, a management command) has no
+    address, and axes refuses anything that does not parse as one.
+    """
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 class ScopedRateThrottle(BaseThrottle, abc.ABC):
