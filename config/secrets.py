@@ -86,14 +86,22 @@ def _read(path: Path) -> dict[str, str]:
         raise ImproperlyConfigured(f"{path} is not readable JSON ({error}).") from None
 
 
-def _write(path: Path, values: dict[str, str]) -> None:
-    """Write the whole file at once (a reader never sees half of it), readable by us only."""
+def _write(path: Path, values: dict[str, str], *, create: bool) -> None:
+    """Write the whole file at once (a reader never sees half of it), readable by us only.
+
+    `create`: only if no file exists yet (a hard link fails on an existing name), so of
+    two processes starting together the first one's values are everyone's.
+    """
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".accord-secrets-")
     try:
         with os.fdopen(descriptor, "w") as handle:
             json.dump(values, handle, indent=2, sort_keys=True)
         os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
+        if create:
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        else:
+            os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -102,13 +110,17 @@ def _write(path: Path, values: dict[str, str]) -> None:
 def local_secret(path: Path, name: str) -> str:
     """Return this checkout's value of `name`, generating and saving it on first use.
 
-    Two processes starting together (the test workers) may both generate one; each
-    re-reads the file after writing, so both use whichever value was saved last.
+    Every missing secret is generated at once, and a new file is only ever created,
+    never overwritten, so processes starting together (the test workers) agree.
     """
     values = _read(path)
     if name not in values:
-        values = {**values, name: LOCAL_SECRET_GENERATORS[name]()}
-        _write(path, values)
+        missing = {
+            key: generate()
+            for key, generate in LOCAL_SECRET_GENERATORS.items()
+            if key not in values
+        }
+        _write(path, {**values, **missing}, create=not values)
         values = _read(path)
     return values[name]
 
