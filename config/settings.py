@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.secrets import secret_key_setting, signing_key_encryption_keys_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -18,8 +20,34 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# A fixed development key keeps the first run setting-free; production must set its own.
-SECRET_KEY = env("SECRET_KEY", default="accord-development-only-key-do-not-use-in-production")
+
+# --- Secrets: SECRET_KEY and the certificate signing keys' own encryption key ---------
+# config/secrets.py says when Accord refuses to start; docs/development.md ("Secrets")
+# and docs/licensees.md (rotating the encryption key) say how to set and rotate them.
+# Unset, each comes from a value generated once per checkout (a git-ignored file), so a
+# first run needs no setting; a deployment that talks to a real Stripe must set both.
+ACCORD_LOCAL_SECRETS_FILE = Path(
+    env("ACCORD_LOCAL_SECRETS_FILE", default=str(BASE_DIR / ".accord-local-secrets.json"))
+)
+ACCORD_LOCAL_SECRETS = env.bool(
+    "ACCORD_LOCAL_SECRETS", default=not env("STRIPE_SECRET_KEY", default="")
+)
+SECRET_KEY = secret_key_setting(
+    configured=env.str("SECRET_KEY", default=None),
+    debug=DEBUG,
+    local_allowed=ACCORD_LOCAL_SECRETS,
+    local_file=ACCORD_LOCAL_SECRETS_FILE,
+)
+# Fernet keys, comma-separated: the first encrypts new signing keys, every one decrypts.
+# Rotate by putting a new key first and running `manage.py signing_key_reencrypt`.
+ACCORD_SIGNING_KEY_ENCRYPTION_KEYS = signing_key_encryption_keys_setting(
+    configured=env.list("ACCORD_SIGNING_KEY_ENCRYPTION_KEYS", default=None),
+    debug=DEBUG,
+    local_allowed=ACCORD_LOCAL_SECRETS,
+    local_file=ACCORD_LOCAL_SECRETS_FILE,
+)
+# --- end of secrets ----------------------------------------------------------------
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
