@@ -5,9 +5,13 @@ file, Celery runs eagerly and the cache is in process memory. Production and CI 
 `DATABASE_URL` (PostgreSQL) and `REDIS_URL` (broker, cache, rate limits).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.secrets import secret_key_setting, signing_key_encryption_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,8 +20,34 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# A fixed development key keeps the first run setting-free; production must set its own.
-SECRET_KEY = env("SECRET_KEY", default="accord-development-only-key-do-not-use-in-production")
+
+# --- Secrets: SECRET_KEY and the certificate signing keys' own encryption key ---------
+# config/secrets.py says when Accord refuses to start; docs/development.md ("Secrets")
+# and docs/licensees.md (rotating the encryption key) say how to set and rotate them.
+# Unset, each comes from a value generated once per checkout (a git-ignored file), so a
+# first run needs no setting; a deployment that talks to a real Stripe must set both.
+ACCORD_LOCAL_SECRETS_FILE = Path(
+    env("ACCORD_LOCAL_SECRETS_FILE", default=str(BASE_DIR / ".accord-local-secrets.json"))
+)
+ACCORD_LOCAL_SECRETS = env.bool(
+    "ACCORD_LOCAL_SECRETS", default=not env("STRIPE_SECRET_KEY", default="")
+)
+SECRET_KEY = secret_key_setting(
+    configured=env.str("SECRET_KEY", default=None),
+    debug=DEBUG,
+    local_allowed=ACCORD_LOCAL_SECRETS,
+    local_file=ACCORD_LOCAL_SECRETS_FILE,
+)
+# Fernet keys, comma-separated: the first encrypts new signing keys, every one decrypts.
+# Rotate by putting a new key first and running `manage.py signing_key_reencrypt`.
+ACCORD_SIGNING_KEY_ENCRYPTION_KEYS = signing_key_encryption_keys_setting(
+    configured=env.list("ACCORD_SIGNING_KEY_ENCRYPTION_KEYS", default=None),
+    debug=DEBUG,
+    local_allowed=ACCORD_LOCAL_SECRETS,
+    local_file=ACCORD_LOCAL_SECRETS_FILE,
+)
+# --- end of secrets ----------------------------------------------------------------
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
@@ -37,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
     "config.api",
     "ledger",
     "licensing",
@@ -46,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.ContentSecurityPolicyMiddleware",
+    "config.api.middleware.NulCharacterGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.api.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -56,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.api.idempotency.IdempotencyKeyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +142,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="accord"),
+            # A Redis that stopped answering must cost a request a second at most,
+            # once: config.cache then skips it for CACHE_RETRY_SECONDS.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
+            },
         }
     }
 else:
@@ -166,7 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.BearerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
@@ -180,6 +221,9 @@ REST_FRAMEWORK = {
 ACCORD_RATE_LIMITS = {
     "default": env("RATE_LIMIT_DEFAULT", default="3000/min"),
     "public": env("RATE_LIMIT_PUBLIC", default="120/min"),
+    # Requests with a refused key, per address: a misconfigured client still learns
+    # its key is wrong (401), a flood of bad keys gets 429s (issue 13, finding 11).
+    "invalid_key": env("RATE_LIMIT_INVALID_KEY", default="30/min"),
 }
 ACCORD_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -231,4 +275,81 @@ LOGGING = {
         # The SDK logs every request at INFO; the gateway logs what matters.
         "stripe": {"level": "WARNING"},
     },
+}
+
+# --- Hardening against outside attack (issue 13) ------------------------------------
+# Kept together, apart from the rest, so each choice is read in one place.
+
+# How long a process skips a cache (Redis) that failed to answer before trying it again
+# (config/cache.py): meanwhile reads go on without rate limits or public caching and
+# API writes are 503 with Retry-After (docs/operations.md).
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+
+# A real Stripe key with the sandbox's public webhook secret (or none) would accept
+# webhooks that anyone can sign: refuse to start (finding 4). The sandbox key keeps
+# the embedded default and the tests running as before.
+_SANDBOX_WEBHOOK_SECRET = "whsec_accord_sandbox"
+if STRIPE_SECRET_KEY != "sk_test_accord_sandbox" and STRIPE_WEBHOOK_SECRET in {
+    "",
+    _SANDBOX_WEBHOOK_SECRET,
+}:
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY is a real Stripe key, but STRIPE_WEBHOOK_SECRET is unset or the "
+        "public sandbox secret, so anyone could sign webhooks. Set STRIPE_WEBHOOK_SECRET to "
+        "the endpoint's signing secret (whsec_...) from Stripe."
+    )
+
+# The admin login is throttled by django-axes (finding 6): after ADMIN_LOGIN_FAILURE_LIMIT
+# wrong passwords for one username (from anywhere) or from one address (for any
+# username), every login for it is refused, the right password included, until staff
+# reset it (`manage.py axes_reset_username NAME`, `axes_reset_ip ADDRESS`, or the
+# admin's "Access attempts" page) or the cool-off passes (docs/operations.md).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+# The same address the rate limiter counts: behind N trusted proxies, their Nth hop.
+AXES_CLIENT_IP_CALLABLE = "config.api.throttling.login_client_address"
+# Lockouts are logged at WARNING; each successful login and each start-up at INFO.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+
+# Behind TLS (finding 16): `ACCORD_HTTPS=1` turns on HSTS, HTTPS-only cookies and the
+# redirect of plain HTTP (the health probe excepted, for load balancers that probe
+# over HTTP); `manage.py check --deploy` is then clean (tests/config/test_deploy.py).
+# Behind a TLS-terminating proxy (TRUSTED_PROXY_COUNT > 0), its X-Forwarded-Proto says
+# whether the request came over TLS; the proxy must overwrite what a client sends.
+ACCORD_HTTPS = env.bool("ACCORD_HTTPS", default=False)
+if ACCORD_HTTPS:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if ACCORD_TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every HTML page, TLS or not, so that a page that would
+# break under it breaks in development and in the browser test first
+# (config/security_headers.py; tests/config/test_csp_browser.py). The portal (Django's
+# admin) loads only its own scripts and styles; Swagger UI's page at /api/v1/docs/
+# (its init script served apart, the split view) keeps drf-spectacular's inline
+# <style>, so it alone allows inline styles.
+ACCORD_CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+ACCORD_CONTENT_SECURITY_POLICY_BY_PATH = {
+    "/api/v1/docs/": ACCORD_CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
 }

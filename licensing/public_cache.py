@@ -10,7 +10,8 @@ cache the old state anew.
 
 The generation lives in the shared cache (Redis in production), so every API process
 sees the same one; it starts from the clock so that an evicted counter never
-returns to a value some stale answer was cached under.
+returns to a value some stale answer was cached under. While the cache is down,
+answers are built for every request and nothing is cached (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from config.cache import cache_call
 
 _GENERATION_KEY = "licensing:public:generation"
 T = TypeVar("T")
@@ -57,16 +60,19 @@ def public_cache_invalidate() -> None:
     change; the second discards whatever a concurrent reader cached from the old state
     between the two.
     """
-    _bump()
-    transaction.on_commit(_bump)
+    cache_call(_bump, fallback=None)
+    transaction.on_commit(lambda: cache_call(_bump, fallback=None))
 
 
 def public_cached(parts: tuple[str, ...], build: Callable[[], T]) -> T:
     """Return the cached answer for `parts`, building and storing it on a miss."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    key = f"licensing:public:{_generation()}:{digest}"
-    value = cache.get(key)
+    generation = cache_call(_generation, fallback=None)
+    if generation is None:
+        return build()
+    key = f"licensing:public:{generation}:{digest}"
+    value = cache_call(lambda: cache.get(key), fallback=None)
     if value is None:
         value = build()
-        cache.set(key, value, public_cache_seconds())
+        cache_call(lambda: cache.set(key, value, public_cache_seconds()), fallback=None)
     return value

@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from licensing.api import views_catalogue, views_creator, views_licensee, views_public
+from licensing.api import (
+    views_catalogue,
+    views_creator,
+    views_licensee,
+    views_public,
+    views_signals,
+)
 
 urlpatterns = [
     # Creator endpoints.
@@ -56,4 +62,16 @@ urlpatterns = [
         name="work-license-xml",
     ),
     path(".well-known/tdmrep.json", views_public.TdmRepApi.as_view(), name="tdmrep"),
+    path(
+        "works/<str:work_id>/tdm-policy.jsonld",
+        views_signals.WorkTdmPolicyApi.as_view(),
+        name="work-tdm-policy",
+    ),
+    path(
+        "collections/<str:collection_id>/license.xml",
+        views_signals.CollectionLicenseXmlApi.as_view(),
+        name="collection-license-xml",
+    ),
+    path("license.xml", views_signals.SiteLicenseXmlApi.as_view(), name="site-license-xml"),
+    path("robots.txt", views_signals.RobotsTxtApi.as_view(), name="robots-txt"),
 ]

@@ -2,7 +2,8 @@
 
 The key model belongs to the catalogue (`licensing`); this module only parses the
 header and asks the resolver named by `ACCORD_API_KEY_RESOLVER` who the key is. The
-resolver takes the raw key and returns `(user, principal)` or `None`.
+resolver takes the raw key and returns `(user, principal)` or `None`. A refused key
+counts against its address's `invalid_key` rate before its 401 (then 429s follow).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from django.utils.module_loading import import_string
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+from config.api.throttling import invalid_key_count
 
 
 class InvalidApiKey(exceptions.AuthenticationFailed):
@@ -31,9 +34,11 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, raw_key = header.partition(" ")
         raw_key = raw_key.strip()
         if scheme.lower() != "bearer" or not raw_key or " " in raw_key:
+            invalid_key_count(request)
             raise InvalidApiKey("Use 'Authorization: Bearer <api key>'.")
         resolved = import_string(settings.ACCORD_API_KEY_RESOLVER)(raw_key)
         if resolved is None:
+            invalid_key_count(request)
             raise InvalidApiKey()
         return resolved
 

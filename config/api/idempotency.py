@@ -49,7 +49,7 @@ def _canonical_body(body: bytes) -> bytes:
     """Let the same JSON with other spacing or key order count as the same body."""
     try:
         return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return body
 
 

@@ -7,12 +7,22 @@ process behind the load balancer shares one exact count.
 
 Rates are "N/period" strings (`100/s`, `600/min`, `10000/h`) named per scope in the
 `ACCORD_RATE_LIMITS` setting.
+
+When the store does not answer, reads go on unlimited and writes are refused with
+`503 rate_limiter_unavailable` and `Retry-After` (docs/operations.md says why): a read
+changes nothing and is cheap to serve, while a write could not be limited, and the
+jobs it enqueues would meet the same dead Redis as broker. Requests with an invalid
+key are counted per address (scope `invalid_key`) before their 401, and plain Django
+views such as the JWKS take the same limits through `rate_limited`.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
+import ipaddress
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -20,8 +30,14 @@ import redis
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from config.cache import CACHE_UNAVAILABLE_ERRORS, cache_down_for, cache_mark_down
+from config.errors import error_body, error_type_for_status
 
 _PERIOD_SECONDS = {
     "s": 1,
@@ -56,6 +72,48 @@ def window_hit(
     return max(0.001, window_start + window_seconds - now)
 
 
+class RateStoreDown(Exception):
+    """The rate limiter's store did not answer; try it again in `retry_seconds`."""
+
+    def __init__(self, retry_seconds: float) -> None:
+        super().__init__(f"rate limit store unavailable; retry in {retry_seconds:.1f} s")
+        self.retry_seconds = retry_seconds
+
+
+class RateLimiterUnavailable(exceptions.APIException):
+    status_code = 503
+    default_code = "rate_limiter_unavailable"
+    default_detail = (
+        "Writes are paused while the rate limiter's store is unreachable; "
+        "retry after the Retry-After seconds."
+    )
+
+    def __init__(self, *, wait: float) -> None:
+        super().__init__()
+        self.wait = wait
+
+
+def guarded_window_hit(bucket: str, *, limit: int, window_seconds: int) -> float | None:
+    """`window_hit`, raising `RateStoreDown` rather than waiting on a dead store."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    down_seconds = cache_down_for(backend)
+    if down_seconds:
+        raise RateStoreDown(down_seconds)
+    try:
+        return window_hit(bucket, limit=limit, window_seconds=window_seconds)
+    except CACHE_UNAVAILABLE_ERRORS as error:
+        raise RateStoreDown(cache_mark_down(backend, error)) from error
+
+
+def scope_hit(scope: str, identity: str) -> float | None:
+    """Count one request of `identity` in `scope`; seconds to wait if over its rate."""
+    rate = settings.ACCORD_RATE_LIMITS.get(scope)
+    if rate is None:
+        return None
+    limit, window_seconds = parse_rate(rate)
+    return guarded_window_hit(f"{scope}:{identity}", limit=limit, window_seconds=window_seconds)
+
+
 def _count_one(key: str, *, timeout: int) -> int:
     """Add one to a count that expires `timeout` seconds after it was opened."""
     backend = caches[DEFAULT_CACHE_ALIAS]
@@ -87,7 +145,7 @@ def _redis_client(pool: redis.ConnectionPool) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-def client_address(request: Request) -> str:
+def client_address(request: Request | HttpRequest) -> str:
     """The caller's address; behind N trusted proxies, the Nth address from the right."""
     proxies = getattr(settings, "ACCORD_TRUSTED_PROXY_COUNT", 0)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -96,6 +154,20 @@ def client_address(request: Request) -> str:
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address django-axes counts a login from: `client_address`, None if not an IP.
+
+    A request built in code (`Client.force_login`, a management command) has no
+    address, and axes refuses anything that does not parse as one.
+    """
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 class ScopedRateThrottle(BaseThrottle, abc.ABC):
@@ -107,13 +179,12 @@ class ScopedRateThrottle(BaseThrottle, abc.ABC):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         scope = getattr(view, "throttle_scope", None) or "default"
-        rate = settings.ACCORD_RATE_LIMITS.get(scope)
-        if rate is None:
-            return True
-        limit, window_seconds = parse_rate(rate)
-        self._wait = window_hit(
-            f"{scope}:{self.identity(request)}", limit=limit, window_seconds=window_seconds
-        )
+        try:
+            self._wait = scope_hit(scope, self.identity(request))
+        except RateStoreDown as down:
+            if request.method in SAFE_METHODS:
+                return True
+            raise RateLimiterUnavailable(wait=down.retry_seconds) from down
         return self._wait is None
 
     def wait(self) -> float | None:
@@ -133,3 +204,56 @@ class ClientAddressRateThrottle(ScopedRateThrottle):
 
     def identity(self, request: Request) -> str:
         return f"address:{client_address(request)}"
+
+
+def invalid_key_count(request: Request) -> None:
+    """Count a request whose key was refused, per address; raise `Throttled` past the rate.
+
+    Keys are too long to guess, so this bounds what a flood of bad keys costs (a key
+    lookup and a log line each), not a search. A dead store lets the 401 stand.
+    """
+    try:
+        wait = scope_hit("invalid_key", f"address:{client_address(request)}")
+    except RateStoreDown:
+        return
+    if wait is not None:
+        raise exceptions.Throttled(
+            wait=wait, detail="Too many requests with an invalid API key from this address."
+        )
+
+
+PlainView = Callable[..., HttpResponse]
+
+
+def rate_limited(scope: str) -> Callable[[PlainView], PlainView]:
+    """Limit a plain Django view per client address at `scope`'s rate, as DRF views are."""
+
+    def decorate(view: PlainView) -> PlainView:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                wait = scope_hit(scope, f"address:{client_address(request)}")
+            except RateStoreDown as down:
+                if request.method not in SAFE_METHODS:
+                    return _plain_error(
+                        503,
+                        RateLimiterUnavailable.default_code,
+                        str(RateLimiterUnavailable.default_detail),
+                        down.retry_seconds,
+                    )
+                wait = None
+            if wait is not None:
+                return _plain_error(429, "rate_limited", "Request was throttled.", wait)
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorate
+
+
+def _plain_error(status: int, code: str, message: str, wait_seconds: float) -> HttpResponse:
+    """The error body with `Retry-After`, for plain views (DRF's handler is not there)."""
+    body = error_body(error_type=error_type_for_status(status), code=code, message=message)
+    response = JsonResponse(body, status=status)
+    response["Retry-After"] = str(max(1, int(wait_seconds + 0.999)))
+    return response

@@ -18,7 +18,7 @@ from licensing import licenses as license_selectors
 from licensing.api.permissions import IsLicensee
 from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
 from licensing.certificates.keys import public_jwks
-from licensing.certificates.signing import certificate_verify
+from licensing.certificates.verification import certificate_verify_with_records
 from licensing.models import License
 from licensing.purchases import license_purchase
 
@@ -201,6 +201,11 @@ VERIFICATION_SCHEMA = inline_serializer(
         "valid": serializers.BooleanField(),
         "signature_valid": serializers.BooleanField(),
         "problems": serializers.ListField(child=serializers.CharField()),
+        "mismatched_fields": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Statement fields that differ from the license row (problem "
+            '"statement_mismatch"), e.g. "licensee", "works", "terms.amount", "ends_at".',
+        ),
         "key": serializers.CharField(allow_null=True),
         "license": serializers.CharField(allow_null=True),
         "license_status": serializers.CharField(allow_null=True),
@@ -226,24 +231,20 @@ class CertificateVerifyApi(GenericAPIView):
     def post(self, request: Request) -> Response:
         payload = CertificateVerifyInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        check = certificate_verify(payload.validated_data["certificate"], jwks=public_jwks())
-        problems = list(check.problems)
-        license_id = (check.statement or {}).get("license") if check.signature_valid else None
-        status = None
-        if license_id:
-            granted = License.objects.filter(public_id=license_id).first()
-            status = license_selectors.license_effective_status(granted) if granted else "unknown"
-            if status != License.Status.ACTIVE and status not in problems:
-                problems.append(status)
+        found = certificate_verify_with_records(
+            payload.validated_data["certificate"], jwks=public_jwks()
+        )
+        check = found.check
         return Response(
             {
                 "object": "certificate_verification",
-                "valid": check.signature_valid and not problems,
+                "valid": found.valid,
                 "signature_valid": check.signature_valid,
-                "problems": problems,
+                "problems": found.problems,
+                "mismatched_fields": found.mismatched_fields,
                 "key": check.kid,
-                "license": license_id,
-                "license_status": status,
+                "license": found.license_id,
+                "license_status": found.license_status,
                 "statement": check.statement if check.signature_valid else None,
             }
         )

@@ -9,7 +9,8 @@
   rules for the works whose URL is on that origin (to serve there), without it the
   rules for Accord's own work pages.
 
-All of them render from `terms.work_terms`, so they cannot disagree. Answers are
+`views_signals.py` has the rest (collections' RSL documents, the site's, `robots.txt`,
+TDMRep policies). All of them render from `terms.work_terms`, so they cannot disagree. Answers are
 cached (`public_cache`) and the cache empties whenever the catalogue changes. The
 rate limit runs before the cache, so a cached answer still counts.
 """
@@ -38,12 +39,12 @@ from licensing.api.serializers import RegistryEntrySerializer, WorkSerializer, o
 from licensing.currencies import major_amount_format
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
-from licensing.models import OfferVersion, Work
+from licensing.models import OfferVersion
 from licensing.public_cache import public_cache_seconds, public_cached
 from licensing.rsl import RSL_MEDIA_TYPE, rsl_document
+from licensing.tdmrep import tdmrep_rules_for_origin
 from licensing.terms import STATUS_UNKNOWN, WorkTerms, work_terms
 
-TDMREP_RULES_MAX = 10_000
 TDMREP_SCHEMA = {
     "type": "array",
     "items": {
@@ -240,40 +241,34 @@ def work_page_headers(terms: WorkTerms) -> dict[str, str]:
     return headers
 
 
+def _origin_invalid() -> LicensingError:
+    return LicensingError(
+        LicensingErrorCode.PARAMETER_INVALID,
+        "origin is a scheme and host, such as https://example.com.",
+        param="origin",
+        http_status=400,
+    )
+
+
 def _origin_parameter(request: Request) -> str | None:
     raw = request.query_params.get("origin")
     if raw is None:
         return None
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise LicensingError(
-            LicensingErrorCode.PARAMETER_INVALID,
-            "origin is a scheme and host, such as https://example.com.",
-            param="origin",
-            http_status=400,
-        )
+    try:
+        # urlsplit raises on a malformed host, such as an unclosed IPv6 bracket.
+        parts = urlsplit(raw.strip())
+        parts.port  # noqa: B018 - reading the port validates it
+    except ValueError:
+        raise _origin_invalid() from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or not parts.netloc.isprintable()
+        or " " in parts.netloc
+    ):
+        raise _origin_invalid()
     return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-def tdmrep_rule(terms: WorkTerms, *, location: str) -> dict[str, Any]:
-    """One TDMRep rule for a work at `location` (a path on the origin serving the file)."""
-    rule: dict[str, Any] = {"location": location, "tdm-reservation": terms.tdm_reservation}
-    if terms.tdm_policy:
-        rule["tdm-policy"] = terms.tdm_policy
-    return rule
-
-
-def tdmrep_rules_for_origin(origin: str, *, base_url: str) -> list[dict[str, Any]]:
-    """The rules the site at `origin` should serve for the works whose URL it hosts."""
-    works = selectors.works_with_offers(
-        Work.objects.filter(url__startswith=origin + "/").order_by("id")
-    )[:TDMREP_RULES_MAX]
-    rules = []
-    for work in works:
-        parts = urlsplit(work.url)
-        location = parts.path + (f"?{parts.query}" if parts.query else "")
-        rules.append(tdmrep_rule(work_terms(work, base_url=base_url), location=location))
-    return rules
 
 
 class TdmRepApi(PublicApi):

@@ -6,3 +6,6 @@ class CertificatesConfig(AppConfig):
     name = "licensing.certificates"
     label = "certificates"
     verbose_name = "License certificates"
+
+    def ready(self) -> None:
+        from licensing.certificates import checks  # noqa: F401 - registers the deploy checks

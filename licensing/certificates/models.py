@@ -6,8 +6,9 @@ from django.db import models
 class SigningKey(models.Model):
     """One Ed25519 key pair. The newest key without `retired_at` signs; all are published.
 
-    The private half is stored encrypted with a key derived from `SECRET_KEY`, so a
-    database dump alone cannot forge certificates.
+    The private half is stored encrypted under `ACCORD_SIGNING_KEY_ENCRYPTION_KEYS`, a
+    secret of its own (not `SECRET_KEY`), so a database dump alone, or with
+    `SECRET_KEY`, cannot forge certificates (`keys.py`).
     """
 
     kid = models.CharField(max_length=40, unique=True)

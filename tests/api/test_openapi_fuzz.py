@@ -12,10 +12,19 @@ objects built by `fuzz_world` (or keeps the generated value, to exercise the 404
 The swap is a pure function of the generated case, so hypothesis still replays and
 shrinks a failure. Generation is deterministic, so CI sees the same requests on every
 run; `API_FUZZ_EXAMPLES=200 pytest tests/api` digs deeper by hand.
+
+Generated strings may hold NUL (schemathesis' `allow-x00`), but hypothesis seldom
+aims one at every parameter, and it never nests JSON thousands deep. So
+`test_hostile_input_is_never_a_server_error` sends, to every operation in the schema
+as each role: a NUL in every path parameter and in every query parameter (400), and,
+where the operation takes a JSON body, one nested 5,000 deep and one with a lone
+surrogate in every top-level field (a 4xx with the error body). Built by hand, not
+generated, they cost a few seconds (issue 13).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from collections.abc import Iterator, Mapping
@@ -268,3 +277,67 @@ def fuzz_world(
 def test_api_answers_as_documented(case: schemathesis.Case, fuzz_world: FuzzWorld) -> None:
     fuzz_world.identifiers.realise_case(case)
     case.call_and_validate(headers=fuzz_world.authorization, checks=CHECKS)
+
+
+DEEP_JSON_BODY = b"[" * 5_000 + b"]" * 5_000
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+def _request_properties(operation: Any) -> list[str]:
+    """The top-level fields of an operation's JSON body, as the served schema names them."""
+    content = operation.definition.raw.get("requestBody", {}).get("content", {})
+    body_schema = content.get("application/json", {}).get("schema", {})
+    reference = body_schema.get("$ref", "")
+    if reference.startswith("#/components/schemas/"):
+        body_schema = schema.raw_schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    return sorted(body_schema.get("properties", {}))
+
+
+def _hostile_cases(
+    operation: Any, identifiers: _Identifiers
+) -> Iterator[tuple[str, schemathesis.Case, int | None]]:
+    """(what, case, the status it must get, or None for any 4xx) for one operation.
+
+    Path parameters name real objects, so only the hostile part can be refused.
+    """
+    path_names = [parameter.name for parameter in operation.path_parameters]
+    query_names = [parameter.name for parameter in operation.query]
+    takes_json = any(body.media_type == "application/json" for body in operation.body)
+    real_path = {name: (identifiers.pools.get(name) or ["id"])[0] for name in path_names}
+    nul_path = {name: f"{value}\x00" for name, value in real_path.items()}
+    if path_names:
+        yield "NUL in the path", operation.Case(path_parameters=nul_path), 400
+    if query_names:
+        query = {name: "a\x00b" for name in query_names}
+        yield "NUL in the query", operation.Case(path_parameters=real_path, query=query), 400
+    if takes_json:
+        for what, body in [
+            ("JSON nested 5,000 deep", DEEP_JSON_BODY),
+            (
+                "a lone surrogate in every field",
+                json.dumps(dict.fromkeys(_request_properties(operation), "\ud800")).encode(),
+            ),
+        ]:
+            case = operation.Case(
+                path_parameters=real_path, body=body, media_type="application/json"
+            )
+            yield what, case, None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fuzz_world", ["licensee", "creator"], indirect=True)
+def test_hostile_input_is_never_a_server_error(fuzz_world: FuzzWorld) -> None:
+    assert len(OPERATIONS) > 20  # the whole schema, not a part of it
+    wrong = []
+    sent = 0
+    for operation in OPERATIONS:
+        for what, case, expected_status in _hostile_cases(operation, fuzz_world.identifiers):
+            response = case.call(headers=fuzz_world.authorization)
+            sent += 1
+            status = response.status_code
+            acceptable = status == expected_status if expected_status else 400 <= status < 500
+            error = response.json().get("error") if acceptable else None
+            if not acceptable or not isinstance(error, dict) or "code" not in error:
+                wrong.append(f"{operation.label}, {what}: {status} {response.content[:160]!r}")
+    assert sent > 30
+    assert wrong == []

@@ -160,7 +160,7 @@ def test_certificate_endpoint_returns_the_signed_license(
     body = client.get(f"/api/v1/licenses/{license_id}/certificate").json()
     jwks = APIClient().get("/.well-known/accord-keys.json").json()
     verified = jws.deserialize_compact(
-        body["certificate"], KeySet.import_key_set(jwks), algorithms=["Ed25519"]
+        body["certificate"], KeySet.import_key_set(jwks), algorithms=["EdDSA"]
     )
     statement = json.loads(verified.payload)
 

@@ -133,12 +133,12 @@ def test_license_xml_is_well_formed_rsl_with_the_offers_prices(works, public) ->
     }
 
 
-def test_a_reserved_work_prohibits_ai_all(works, public) -> None:
+def test_a_reserved_work_prohibits_all(works, public) -> None:
     for name in ("reserved", "not_offered"):
         root = _rsl(public, works[name])
         licenses = root.findall("rsl:content/rsl:license", NS)
         assert len(licenses) == 1
-        assert licenses[0].find("rsl:prohibits[@type='usage']", NS).text == "ai-all"
+        assert licenses[0].find("rsl:prohibits[@type='usage']", NS).text == "all"
         assert licenses[0].find("rsl:permits", NS) is None
         assert licenses[0].find("rsl:payment", NS) is None
 
@@ -150,97 +150,8 @@ def test_an_unknown_work_is_404_everywhere(db, public) -> None:
         assert response.json()["error"]["code"] == "work_not_found"
 
 
-# --- The three signals agree ----------------------------------------------------------
-
-
-def _tdmrep_rule(public: APIClient, work) -> dict:
-    rules = public.get("/.well-known/tdmrep.json?origin=https://alice.example").json()
-    path = work.url.removeprefix("https://alice.example")
-    matching = [rule for rule in rules if rule["location"] == path]
-    assert len(matching) == 1, rules
-    return matching[0]
-
-
-def _signals(public: APIClient, work) -> dict:
-    """Read each public signal as its consumers do, and reduce it to what it says about
-    unlicensed AI training, unlicensed AI input, and whether a license is on offer
-    (None where the signal has no way to say it)."""
-    license_url = f"http://testserver/works/{work.public_id}/license.xml"
-    root = _rsl(public, work)
-    rsl_licenses = root.findall("rsl:content/rsl:license", NS)
-    free_tokens, paid_tokens = set(), set()
-    for lic in rsl_licenses:
-        payment = lic.find("rsl:payment", NS)
-        free = payment is None or payment.get("type") == "free"
-        for permits in lic.findall("rsl:permits[@type='usage']", NS):
-            (free_tokens if free else paid_tokens).update(permits.text.split(","))
-    page = public.get(f"/works/{work.public_id}")
-    assert page.status_code == 200
-    assert page["Link"] == f'<{license_url}>; rel="license"; type="application/rsl+xml"'
-    preferences = dict(item.split("=") for item in page["Content-Usage"].split(", "))
-    rule = _tdmrep_rule(public, work)
-    return {
-        "rsl": {
-            "unlicensed_training": bool(free_tokens & {"ai-train", "ai-all", "all"}),
-            "unlicensed_input": bool(free_tokens & {"ai-input", "ai-all", "all"}),
-            "license_offered": bool(paid_tokens),
-        },
-        "content_usage": {
-            "unlicensed_training": preferences["train-ai"] == "y",
-            "unlicensed_input": preferences["ai-use"] == "y",
-            "license_offered": None,
-        },
-        "tdmrep_file": {
-            "unlicensed_training": rule["tdm-reservation"] == 0,
-            "unlicensed_input": rule["tdm-reservation"] == 0,
-            "license_offered": rule.get("tdm-policy") == license_url,
-        },
-        "tdmrep_headers": {
-            "unlicensed_training": page["tdm-reservation"] == "0",
-            "unlicensed_input": page["tdm-reservation"] == "0",
-            "license_offered": page.get("tdm-policy") == license_url,
-        },
-    }
-
-
-def _assert_agree(signals: dict, expected: dict) -> None:
-    for name, said in signals.items():
-        for question, answer in said.items():
-            if answer is not None:
-                assert answer == expected[question], (name, question, signals)
-
-
-def test_rsl_tdmrep_and_content_usage_agree_for_a_licensable_work(works, public) -> None:
-    signals = _signals(public, works["licensable"])
-
-    _assert_agree(
-        signals,
-        {"unlicensed_training": False, "unlicensed_input": False, "license_offered": True},
-    )
-
-
-def test_rsl_tdmrep_and_content_usage_agree_for_a_reserved_work(works, public) -> None:
-    signals = _signals(public, works["reserved"])
-
-    _assert_agree(
-        signals,
-        {"unlicensed_training": False, "unlicensed_input": False, "license_offered": False},
-    )
-    root = _rsl(public, works["reserved"])
-    assert root.find("rsl:content/rsl:license/rsl:prohibits", NS).text == "ai-all"
-
-
-def test_the_signals_follow_a_reservation(works, public) -> None:
-    work = works["licensable"]
-    assert _signals(public, work)["rsl"]["license_offered"] is True
-
-    services.work_reserve(work=work)
-
-    _assert_agree(
-        _signals(public, work),
-        {"unlicensed_training": False, "unlicensed_input": False, "license_offered": False},
-    )
-    assert public.get(f"/api/v1/registry?sha256={SHA_LICENSABLE}").json()["status"] == "reserved"
+# --- The three signals agree: tests/licensing/test_signals_agree.py reads each signal
+# with a parser written from its specification, for every state of a work.
 
 
 def test_tdmrep_without_origin_covers_accords_own_pages(db, public) -> None:
@@ -267,7 +178,7 @@ def test_answers_are_cached_and_the_cache_empties_on_change(
 
     assert public.get(query).json()["status"] == "unknown"
     services.work_reserve(work=works["licensable"])
-    assert b"ai-all" in public.get(license_xml).content
+    assert b'<prohibits type="usage">all</prohibits>' in public.get(license_xml).content
 
 
 def test_public_endpoints_are_rate_limited_per_address(works, settings) -> None:

@@ -4,11 +4,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licensing.certificates.keys import public_jwks
-from licensing.certificates.signing import certificate_verify
+from licensing.certificates.verification import certificate_verify_with_records
 
 
 class Command(BaseCommand):
-    help = "Verify a license certificate file: signature, key and term. Exits 1 when invalid."
+    help = (
+        "Verify a license certificate file: signature, key, term, the license's status, and "
+        "that the signed statement is the license row (naming any field that differs). "
+        "Exits 1 when invalid."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="A file holding the compact JWS.")
@@ -23,13 +27,21 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
         jwks = json.loads(options["jwks"].read_text()) if options["jwks"] else public_jwks()
-        check = certificate_verify(path.read_text(), jwks=jwks)
+        found = certificate_verify_with_records(path.read_text(), jwks=jwks)
+        check = found.check
         statement = check.statement or {}
         self.stdout.write(f"signature: {'valid' if check.signature_valid else 'INVALID'}")
         self.stdout.write(f"key: {check.kid or '-'}")
         for name in ("license", "licensee", "use", "starts_at", "ends_at"):
             if name in statement:
                 self.stdout.write(f"{name}: {json.dumps(statement[name])}")
-        if not check.valid:
-            raise CommandError("certificate not valid: " + ", ".join(check.problems))
+        if found.license_status:
+            self.stdout.write(f"license status: {found.license_status}")
+        for name in found.mismatched_fields:
+            self.stdout.write(f"differs from the license: {name}")
+        if not found.valid:
+            reasons = list(found.problems)
+            if found.mismatched_fields:
+                reasons.append("fields " + " ".join(found.mismatched_fields))
+            raise CommandError("certificate not valid: " + ", ".join(reasons))
         self.stdout.write("certificate valid")
