@@ -30,7 +30,9 @@ ACCORD_LOCAL_SECRETS_FILE = Path(
     env("ACCORD_LOCAL_SECRETS_FILE", default=str(BASE_DIR / ".accord-local-secrets.json"))
 )
 ACCORD_LOCAL_SECRETS = env.bool(
-    "ACCORD_LOCAL_SECRETS", default=not env("STRIPE_SECRET_KEY", default="")
+    # Generated local secrets are for checkouts that talk to the sandbox, not to Stripe.
+    "ACCORD_LOCAL_SECRETS",
+    default=env("STRIPE_SECRET_KEY", default="") in {"", "sk_test_accord_sandbox"},
 )
 SECRET_KEY = secret_key_setting(
     configured=env.str("SECRET_KEY", default=None),

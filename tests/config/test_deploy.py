@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 HOST = "accord.example"
@@ -56,6 +57,9 @@ def deploy_environment(tmp_path: Path) -> dict[str, str]:
         "ACCORD_HTTPS": "1",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        # A deployment brings its own signing-key encryption key (docs/licensees.md).
+        "ACCORD_SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ACCORD_LOCAL_SECRETS": "0",
         "ALLOWED_HOSTS": HOST,
     }
 
