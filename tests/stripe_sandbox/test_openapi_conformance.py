@@ -24,7 +24,6 @@ from tests.fixtures.stripe_sandbox import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRE
 from tests.stripe_sandbox import openapi_schemas
 from tests.stripe_sandbox.conftest import WebhookReceiver
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @dataclass(frozen=True)
