@@ -16,8 +16,16 @@ The scenarios alternate, round after round, so all see the same background noise
 shared machine; the figures are the medians of the rounds. Besides latency and
 requests/s, each scenario reports the CPU milliseconds per request spent by gunicorn,
 by its PostgreSQL backends, by the sandbox and by the load generator, which do not
-depend on what else the machine is doing. The last line is one JSON object with every
-figure; docs/benchmarks.md has the figures and how to read them.
+depend on what else the machine is doing.
+
+Then the open loop (`--open-loop-rates 25,50,100`, `--open-loop-seconds 10` each):
+`/healthz`, then purchases, offered at each fixed rate on a schedule whatever the
+answers, latency measured from each request's due time (so a server that falls
+behind cannot hide the queueing it causes), with the achieved rate: a licensee's
+experience at that arrival rate, where the closed loop shows the CPU ceiling.
+`--skip-closed-loop` runs the open loop alone. The last line is one JSON object with
+every figure (`open_loop`, `open_loop_healthz`: lists of `{rate, achieved, p50_ms,
+p95_ms, p99_ms, ...}`); docs/benchmarks.md has the figures and how to read them.
 """
 
 from __future__ import annotations
@@ -31,18 +39,31 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from bench._load import CpuGroups, Request, child_pids, median_summary, run_load
+from bench._load import (
+    CpuGroups,
+    Request,
+    child_pids,
+    median_summary,
+    run_load,
+    run_open_loop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
+RequestBuilder = Callable[[int, int], Request]
 CLIENTS = 16
 START_SECONDS_MAX = 60
 PURCHASE_P95_TARGET_MS = 100.0
+# Issue 12: purchases offered at 25, 50 and 100 a second; p95 under 100 ms at 50.
+OPEN_LOOP_RATES_DEFAULT = [25.0, 50.0, 100.0]
+OPEN_LOOP_TARGET_RATE = 50.0
+OPEN_LOOP_RATE_MAX = 1_000.0
 # Two processes per core, two threads each: a thread overlaps its waits on PostgreSQL
 # and the sandbox; more threads per process only queue on its GIL, more processes only
 # add context switches (4x2 against 4x4, 8x1 and 2x2 in docs/benchmarks.md).
@@ -67,12 +88,39 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="length of each scenario in each round",
     )
     parser.add_argument(
+        "--open-loop-rates",
+        type=_rates,
+        default=OPEN_LOOP_RATES_DEFAULT,
+        help="offered rates (requests/s) of the open loop, comma-separated (default 25,50,100)",
+    )
+    parser.add_argument(
+        "--open-loop-seconds",
+        type=float,
+        default=float(os.environ.get("BENCH_API_OPEN_LOOP_SECONDS", "10")),
+        help="length of each open-loop rate, per endpoint; 0 skips the open loop",
+    )
+    parser.add_argument(
+        "--skip-closed-loop", action="store_true", help="run only the open loop (and warm-up)"
+    )
+    parser.add_argument(
         "--conn-max-age",
         type=int,
         default=CONN_MAX_AGE_DEFAULT,
         help="Django's CONN_MAX_AGE for gunicorn; 0 is a new connection per request",
     )
     return parser.parse_args(argv)
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("rates are numbers, e.g. 25,50,100") from None
+    if not rates or not all(0 < rate <= OPEN_LOOP_RATE_MAX for rate in rates):
+        raise argparse.ArgumentTypeError(
+            f"each rate must be above 0 and at most {OPEN_LOOP_RATE_MAX}"
+        )
+    return rates
 
 
 def _free_port() -> int:
@@ -211,7 +259,14 @@ def main(argv: list[str] | None = None) -> int:
             cpu_groups = _cpu_groups(monitor, database_url, gunicorn.pid, sandbox.pid)
             figures = _measure(base_url, setup, options, cpu_groups)
         licenses = _licenses_written(database_url)
-        created = figures.pop("purchases_created")
+        created = sum(
+            figures.pop(key, 0)  # type: ignore[misc]
+            for key in (
+                "purchases_created",
+                "purchases_created_closed_loop",
+                "purchases_created_open_loop",
+            )
+        )
         if licenses != created:
             sys.exit(f"{created} purchases answered 201, but {licenses} licenses were written")
     finally:
@@ -228,9 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(
-    base_url: str, setup: dict, options: argparse.Namespace, cpu_groups: CpuGroups
-) -> dict[str, object]:
+def _request_builders(setup: dict) -> tuple[RequestBuilder, RequestBuilder]:
+    """Return the `healthz` and `purchase` request builders (each purchase a new key)."""
     purchase_numbers = count()
     offers = setup["offers"]
     headers = {"Authorization": f"Bearer {setup['api_key']}", "Content-Type": "application/json"}
@@ -249,15 +303,37 @@ def _measure(
             headers={**headers, "Idempotency-Key": f"bench-{number}"},
         )
 
+    return healthz, purchase
+
+
+def _measure(
+    base_url: str, setup: dict, options: argparse.Namespace, cpu_groups: CpuGroups
+) -> dict[str, object]:
+    healthz, purchase = _request_builders(setup)
     # Warm every worker up: imports, the first connections, the first purchase of each offer.
     warm_up = run_load(base_url, purchase, clients=CLIENTS, duration_seconds=2)
-    created = warm_up.statuses.get(201, 0)
+    figures: dict[str, object] = {"purchases_created": warm_up.statuses.get(201, 0)}
+    if not options.skip_closed_loop:
+        figures.update(_closed_loop(base_url, healthz, purchase, options, cpu_groups))
+    if options.open_loop_seconds > 0:
+        figures.update(_open_loop(base_url, healthz, purchase, options, cpu_groups))
+    return figures
+
+
+def _closed_loop(
+    base_url: str,
+    healthz: RequestBuilder,
+    purchase: RequestBuilder,
+    options: argparse.Namespace,
+    cpu_groups: CpuGroups,
+) -> dict[str, object]:
     # One client alone shows a purchase's own latency; sixteen add the wait for a core.
     scenarios = (
         ("healthz", healthz, CLIENTS),
         ("purchase", purchase, CLIENTS),
         ("purchase_alone", purchase, 1),
     )
+    created = 0
     rounds: dict[str, list] = {name: [] for name, _, _ in scenarios}
     for round_number in range(1, options.rounds + 1):
         for name, scenario, clients in scenarios:
@@ -287,8 +363,55 @@ def _measure(
     figures.update(
         purchase_p95_target_ms=PURCHASE_P95_TARGET_MS,
         purchase_p95_within_target=within,
-        purchases_created=created,
+        purchases_created_closed_loop=created,
     )
+    return figures
+
+
+def _open_loop(
+    base_url: str,
+    healthz: RequestBuilder,
+    purchase: RequestBuilder,
+    options: argparse.Namespace,
+    cpu_groups: CpuGroups,
+) -> dict[str, object]:
+    """Offer healthz, then purchases, at each rate; latency counted from the due time."""
+    purchases: list[dict[str, float]] = []
+    healthzs: list[dict[str, float]] = []
+    created = 0
+    for rate in options.open_loop_rates:
+        for name, builder, results in (
+            ("healthz", healthz, healthzs),
+            ("purchase", purchase, purchases),
+        ):
+            result = run_open_loop(
+                base_url,
+                builder,
+                rate=rate,
+                duration_seconds=options.open_loop_seconds,
+                cpu_groups=cpu_groups,
+            )
+            created += result.statuses.get(201, 0)
+            summary = result.summary()
+            results.append(summary)
+            print(f"open loop {name:<8} {summary}", flush=True)
+            if summary["errors"]:
+                print(f"  {summary['errors']} answers were not 200/201: {result.statuses}")
+    at_target = next((entry for entry in purchases if entry["rate"] == OPEN_LOOP_TARGET_RATE), None)
+    figures: dict[str, object] = {
+        "open_loop": purchases,
+        "open_loop_healthz": healthzs,
+        "open_loop_seconds": options.open_loop_seconds,
+        "open_loop_target_rate": OPEN_LOOP_TARGET_RATE,
+        "purchases_created_open_loop": created,
+    }
+    if at_target is not None:
+        within = at_target["p95_ms"] < PURCHASE_P95_TARGET_MS and not at_target["errors"]
+        print(
+            f"open loop: purchase p95 {at_target['p95_ms']} ms at {OPEN_LOOP_TARGET_RATE}/s, "
+            f"target < {PURCHASE_P95_TARGET_MS} ms"
+        )
+        figures["open_loop_p95_within_target"] = within
     return figures
 
 

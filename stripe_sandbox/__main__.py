@@ -1,5 +1,5 @@
 """Command line: `python -m stripe_sandbox --port 12111 [--host H] [--webhook-url U
---webhook-secret S]`.
+--webhook-secret S] [--rate-limit N]`.
 
 Serves until SIGINT or SIGTERM, so `make demo` can start and stop it like any process.
 """
@@ -12,6 +12,7 @@ import signal
 import sys
 from types import FrameType
 
+from stripe_sandbox.ratelimit import PER_SECOND_MAX, RateLimiter
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.server import SandboxServer
 from stripe_sandbox.webhooks import ATTEMPTS_DEFAULT, ATTEMPTS_MAX, Endpoint, WebhookDispatcher
@@ -44,6 +45,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=ATTEMPTS_DEFAULT,
         help=f"tries per event and endpoint, 1 to {ATTEMPTS_MAX} (default {ATTEMPTS_DEFAULT})",
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 429 above N reads (and N writes) a second, as Stripe's test mode "
+        f"does at 25 (default: no limit; 1 to {PER_SECOND_MAX})",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     arguments = parser.parse_args(argv)
     if bool(arguments.webhook_url) != bool(arguments.webhook_secret):
@@ -52,6 +61,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--webhook-retry-delay must be positive")
     if not 1 <= arguments.webhook_attempts <= ATTEMPTS_MAX:
         parser.error(f"--webhook-attempts must be from 1 to {ATTEMPTS_MAX}")
+    if arguments.rate_limit is not None and not 1 <= arguments.rate_limit <= PER_SECOND_MAX:
+        parser.error(f"--rate-limit must be from 1 to {PER_SECOND_MAX}")
     return arguments
 
 
@@ -69,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         dispatcher.add_endpoint(
             Endpoint(arguments.webhook_url, arguments.webhook_secret, permanent=True)
         )
-    server = SandboxServer((arguments.host, arguments.port), Sandbox(webhooks=dispatcher))
+    sandbox = Sandbox(webhooks=dispatcher, limiter=RateLimiter(arguments.rate_limit))
+    server = SandboxServer((arguments.host, arguments.port), sandbox)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

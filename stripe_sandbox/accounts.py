@@ -16,9 +16,9 @@ from typing import Any
 
 from stripe_sandbox import params as p
 from stripe_sandbox.errors import invalid_request, parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import OnboardingLink, RequestContext, Store, new_id, now
+from stripe_sandbox.store import OnboardingLink, RequestContext, Store, new_id
 
 ACCOUNT_TYPES = ("express", "standard", "custom")
 LINK_TYPES = ("account_onboarding", "account_update")
@@ -119,19 +119,10 @@ def account_create(request: ApiRequest) -> dict[str, Any]:
         "default_currency": (
             p.string(params, "default_currency") or _default_currency(country)
         ).lower(),
-        "requirements": {
-            "currently_due": list(_REQUIREMENTS_DUE),
-            "eventually_due": list(_REQUIREMENTS_DUE),
-            "past_due": list(_REQUIREMENTS_DUE),
-            "pending_verification": [],
-            "disabled_reason": "requirements.past_due",
-            "current_deadline": None,
-            "errors": [],
-        },
+        "requirements": _requirements(_REQUIREMENTS_DUE),
         "tos_acceptance": {"date": None},
         "metadata": p.metadata(params),
-        "created": now(),
-        "livemode": False,
+        "created": request.store.now(),
     }
     return request.store.add(account)
 
@@ -149,7 +140,8 @@ def account_retrieve(request: ApiRequest) -> dict[str, Any]:
 def account_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/accounts."""
     p.only(request.params, LIST_PARAMS | {"created"})
-    return paginate(request.store.all("account"), request.params, "/v1/accounts", "account")
+    items = range_filter(request.store.all("account"), request.params, "created")
+    return paginate(items, request.params, "/v1/accounts", "account")
 
 
 def platform_account_retrieve(request: ApiRequest) -> dict[str, Any]:
@@ -164,7 +156,6 @@ def platform_account_retrieve(request: ApiRequest) -> dict[str, Any]:
         "charges_enabled": True,
         "payouts_enabled": True,
         "details_submitted": True,
-        "livemode": False,
     }
 
 
@@ -180,7 +171,7 @@ def account_link_create(request: ApiRequest) -> dict[str, Any]:
         raise parameter_invalid("type", f"Invalid type: must be one of {', '.join(LINK_TYPES)}")
     if request.store.get(account_id, "account") is None:
         raise resource_missing("account", account_id, param="account")
-    created = now()
+    created = request.store.now()
     token = secrets.token_urlsafe(18)
     request.store.onboarding_links[token] = OnboardingLink(
         account=account_id,
@@ -198,40 +189,36 @@ def account_link_create(request: ApiRequest) -> dict[str, Any]:
     }
 
 
-def onboarding_complete(
-    store: Store, link: OnboardingLink, business_name: str | None
-) -> dict[str, Any]:
-    """Mark the link's account as onboarded and send `account.updated`; call with the lock held."""
-    if link.used:
-        raise invalid_request("This account link has already been used.")
-    account = store.get(link.account, "account")
-    assert account is not None, "accounts are never deleted while links exist"
-    watched = (
-        "details_submitted",
-        "charges_enabled",
-        "payouts_enabled",
-        "capabilities",
-        "requirements",
-    )
-    previous = {key: copy.deepcopy(account[key]) for key in watched}
-    account["details_submitted"] = True
-    account["charges_enabled"] = True
-    account["payouts_enabled"] = True
-    account["capabilities"] = {name: "active" for name in account["capabilities"]}
-    account["requirements"] = {
-        "currently_due": [],
-        "eventually_due": [],
-        "past_due": [],
+_WATCHED = (
+    "details_submitted",
+    "charges_enabled",
+    "payouts_enabled",
+    "capabilities",
+    "requirements",
+)
+
+
+def _requirements(due: list[str]) -> dict[str, Any]:
+    return {
+        "currently_due": list(due),
+        "eventually_due": list(due),
+        "past_due": list(due),
         "pending_verification": [],
-        "disabled_reason": None,
+        "disabled_reason": "requirements.past_due" if due else None,
         "current_deadline": None,
         "errors": [],
     }
-    account["tos_acceptance"] = {"date": now()}
-    if business_name:
-        previous["business_profile"] = copy.deepcopy(account["business_profile"])
-        account["business_profile"]["name"] = business_name
-    link.used = True
+
+
+def _set_enabled(account: dict[str, Any], enabled: bool) -> None:
+    account["charges_enabled"] = enabled
+    account["payouts_enabled"] = enabled
+    state = "active" if enabled else "inactive"
+    account["capabilities"] = {name: state for name in account["capabilities"]}
+    account["requirements"] = _requirements([] if enabled else ["external_account"])
+
+
+def _account_updated(store: Store, account: dict[str, Any], previous: dict[str, Any]) -> None:
     # Connect events carry the connected account's id, as Stripe sends them to Connect endpoints.
     store.emit(
         "account.updated",
@@ -240,4 +227,45 @@ def onboarding_complete(
         previous_attributes=previous,
         account=account["id"],
     )
+
+
+def onboarding_complete(
+    store: Store, link: OnboardingLink, business_name: str | None
+) -> dict[str, Any]:
+    """Mark the link's account as onboarded and send `account.updated`; call with the lock held."""
+    if link.used:
+        raise invalid_request("This account link has already been used.")
+    account = store.get(link.account, "account")
+    assert account is not None, "accounts are never deleted while links exist"
+    previous = {key: copy.deepcopy(account[key]) for key in _WATCHED}
+    account["details_submitted"] = True
+    _set_enabled(account, True)
+    account["tos_acceptance"] = {"date": store.now()}
+    if business_name:
+        previous["business_profile"] = copy.deepcopy(account["business_profile"])
+        account["business_profile"]["name"] = business_name
+    link.used = True
+    _account_updated(store, account, previous)
     return account
+
+
+def payouts_set(store: Store, account_id: str, enabled: bool) -> dict[str, Any] | None:
+    """Turn an onboarded account's payouts off (requirements past due) or on again.
+
+    What Stripe does when a connected account falls behind on its requirements: its
+    capabilities go inactive and `account.updated` says `payouts_enabled: false`.
+    Returns None for an unknown account; sends nothing when nothing changes; raises
+    ValueError for enabling an account that never finished onboarding.
+    """
+    with store.lock:
+        account = store.get(account_id, "account")
+        if account is None:
+            return None
+        if enabled and not account["details_submitted"]:
+            raise ValueError("the account has not completed onboarding: follow an AccountLink")
+        if account["payouts_enabled"] == enabled:
+            return copy.deepcopy(account)
+        previous = {key: copy.deepcopy(account[key]) for key in _WATCHED}
+        _set_enabled(account, enabled)
+        _account_updated(store, account, previous)
+        return copy.deepcopy(account)

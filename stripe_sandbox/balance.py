@@ -14,9 +14,9 @@ from typing import Any
 
 from stripe_sandbox import params as p
 from stripe_sandbox.errors import parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import PLATFORM, Store, new_id, now
+from stripe_sandbox.store import PLATFORM, Store, new_id
 
 _REPORTING_CATEGORY = {
     "charge": "charge",
@@ -42,7 +42,7 @@ def balance_post(
 ) -> dict[str, Any]:
     """Move `amount` (signed) in or out of `owner`'s available balance, with its record."""
     assert transaction_type in _REPORTING_CATEGORY, transaction_type
-    created = now()
+    created = store.now()
     transaction = {
         "id": new_id("txn"),
         "object": "balance_transaction",
@@ -87,7 +87,7 @@ def balance_retrieve(request: ApiRequest) -> dict[str, Any]:
 
 
 def balance_transaction_list(request: ApiRequest) -> dict[str, Any]:
-    """GET /v1/balance_transactions, filtered by type, source, currency or payout."""
+    """GET /v1/balance_transactions, filtered by created, type, source, currency or payout."""
     params = request.params
     p.only(params, LIST_PARAMS | {"type", "source", "currency", "created", "payout"})
     owner = request.stripe_account or PLATFORM
@@ -96,10 +96,14 @@ def balance_transaction_list(request: ApiRequest) -> dict[str, Any]:
         for item in request.store.all("balance_transaction")
         if request.store.balance_transaction_owner.get(item["id"]) == owner
     ]
+    items = range_filter(items, params, "created")
     for name in ("type", "source", "currency"):
         wanted = p.string(params, name)
         if wanted is not None:
+            wanted = wanted.lower() if name == "currency" else wanted
             items = [item for item in items if item[name] == wanted]
+    if p.string(params, "payout") is not None:
+        items = []  # the sandbox makes no payouts, so no transaction belongs to one
     return paginate(items, params, "/v1/balance_transactions", "balance transaction")
 
 
@@ -150,7 +154,7 @@ def topup_create(request: ApiRequest) -> dict[str, Any]:
         source=topup_id,
         description=description,
     )
-    created = now()
+    created = request.store.now()
     topup = {
         "id": topup_id,
         "object": "topup",
@@ -186,5 +190,11 @@ def topup_retrieve(request: ApiRequest) -> dict[str, Any]:
 
 def topup_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/topups."""
-    p.only(request.params, LIST_PARAMS | {"created", "status", "amount"})
-    return paginate(request.store.all("topup"), request.params, "/v1/topups", "topup")
+    params = request.params
+    p.only(params, LIST_PARAMS | {"created", "status", "amount"})
+    items = range_filter(request.store.all("topup"), params, "created")
+    items = range_filter(items, params, "amount")
+    status = p.string(params, "status")
+    if status is not None:
+        items = [item for item in items if item["status"] == status]
+    return paginate(items, params, "/v1/topups", "topup")

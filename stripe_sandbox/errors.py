@@ -92,3 +92,47 @@ def resource_missing(kind: str, object_id: str, param: str = "id") -> StripeErro
     return invalid_request(
         f"No such {kind}: '{object_id}'", code="resource_missing", param=param, status=404
     )
+
+
+def rate_limit() -> StripeError:
+    """Stripe's 429 for a request over the rate limit (the SDK raises RateLimitError)."""
+    return StripeError(
+        429,
+        "invalid_request_error",
+        "Request rate limit exceeded. Learn more about rate limits here "
+        "https://stripe.com/docs/rate-limits.",
+        code="rate_limit",
+    )
+
+
+def injected(status: int) -> StripeError:
+    """The answer of an armed `status` fault: Stripe's 429, or its 5xx `api_error`."""
+    if status == 429:
+        return rate_limit()
+    return StripeError(
+        status,
+        "api_error",
+        "An unknown error occurred while processing your request (injected by the Stripe sandbox).",
+    )
+
+
+def idempotency_key_mismatch(key: str) -> StripeError:
+    """A key reused with other parameters or on another endpoint."""
+    return StripeError(
+        400,
+        "idempotency_error",
+        "Keys for idempotent requests can only be used with the same parameters they were "
+        f"first used with. Try using a key other than '{key}' if you meant to execute a "
+        "different request.",
+    )
+
+
+def idempotency_key_in_use(key: str) -> StripeError:
+    """A key whose first request is still running (the SDK retries 409s)."""
+    return invalid_request(
+        "There is currently another in-progress request using this Idempotent Key (that "
+        "probably means you submitted twice, and the other request is still going "
+        f"through): {key}. Please try again later.",
+        code="idempotency_key_in_use",
+        status=409,
+    )

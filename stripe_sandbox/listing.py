@@ -1,4 +1,4 @@
-"""Stripe's list envelope, cursor pagination and `expand[]`.
+"""Stripe's list envelope, cursor pagination, the `created` filter and `expand[]`.
 
 Lists are newest first. `starting_after=X` returns the page of objects older than
 X, `ending_before=X` the page of objects just newer than X (still newest first),
@@ -9,10 +9,11 @@ the contract `auto_paging_iter()` in the SDK relies on.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from stripe_sandbox import params as p
-from stripe_sandbox.errors import parameter_invalid, resource_missing
+from stripe_sandbox.errors import parameter_invalid, parameter_unknown, resource_missing
 from stripe_sandbox.store import Store
 
 LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before"})
@@ -101,3 +102,46 @@ def expand(store: Store, body: dict[str, Any], paths: list[list[str]]) -> dict[s
     for parts in paths:
         _expand_path(store, body, parts)
     return body
+
+
+_RANGE_KEYS = ("gt", "gte", "lt", "lte")
+_RANGE_CHECKS = {
+    "gt": lambda value, bound: value > bound,
+    "gte": lambda value, bound: value >= bound,
+    "lt": lambda value, bound: value < bound,
+    "lte": lambda value, bound: value <= bound,
+}
+
+
+def _whole_number(raw: Any, param: str) -> int:
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{1,12}", raw):
+        raise parameter_invalid(param, f"Invalid integer: {raw}", code="parameter_invalid_integer")
+    return int(raw)
+
+
+def range_filter(
+    items: list[dict[str, Any]], params: dict[str, Any], name: str
+) -> list[dict[str, Any]]:
+    """Keep the items whose field `name` matches `name=N` or `name[gt|gte|lt|lte]=N`.
+
+    Stripe's filter on `created` (and a top-up's `amount`): reconciliation reads one
+    day with `created[gte]=start&created[lt]=end`.
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return items
+    if isinstance(raw, str):
+        exact = _whole_number(raw, name)
+        return [item for item in items if item[name] == exact]
+    if not isinstance(raw, dict):
+        raise parameter_invalid(name, f"Invalid hash: {name} must be an integer or a hash.")
+    bounds = {}
+    for key, value in raw.items():
+        if key not in _RANGE_KEYS:
+            raise parameter_unknown(f"{name}[{key}]")
+        bounds[key] = _whole_number(value, f"{name}[{key}]")
+    return [
+        item
+        for item in items
+        if all(_RANGE_CHECKS[key](item[name], bound) for key, bound in bounds.items())
+    ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from stripe_sandbox import forms
 from stripe_sandbox.accounts import onboarding_complete
-from stripe_sandbox.store import OnboardingLink, Store, now
+from stripe_sandbox.store import OnboardingLink, Store
 
 PATH_PREFIX = "/_sandbox/onboarding/"
 BUSINESS_NAME_CHARS_MAX = 200
@@ -44,7 +44,7 @@ def _usable_link(store: Store, token: str) -> tuple[OnboardingLink | None, Page 
         return None, Page(
             404, _html("Link not found", "<p>This onboarding link does not exist.</p>")
         )
-    if link.used or link.expires_at < now():
+    if link.used or link.expires_at < store.now():
         if link.refresh_url:
             return None, Page(303, location=link.refresh_url)
         return None, Page(

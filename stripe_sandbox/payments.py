@@ -21,12 +21,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from stripe_sandbox import charges
 from stripe_sandbox import params as p
 from stripe_sandbox.balance import MINIMUM_CHARGE, balance_post
 from stripe_sandbox.errors import StripeError, invalid_request, parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import PLATFORM, Store, new_id, now
+from stripe_sandbox.store import PLATFORM, Store, new_id
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,6 @@ TEST_CARDS: dict[str, TestCard] = {
     "pm_card_chargeDeclinedInsufficientFunds": TestCard("visa", "9995", "insufficient_funds"),
 }
 _DECLINE_BY_LAST4 = {card.last4: card.decline_code for card in TEST_CARDS.values()}
-_DECLINE_MESSAGES = {
-    "generic_decline": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-}
 
 
 # -- customers ---------------------------------------------------------------------
@@ -72,7 +69,7 @@ def customer_create(request: ApiRequest) -> dict[str, Any]:
     customer = {
         "id": new_id("cus"),
         "object": "customer",
-        "created": now(),
+        "created": request.store.now(),
         "description": p.string(params, "description"),
         "email": p.string(params, "email"),
         "invoice_settings": {"default_payment_method": None},
@@ -132,7 +129,7 @@ def customer_update(request: ApiRequest) -> dict[str, Any]:
 def customer_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/customers, optionally by email."""
     p.only(request.params, LIST_PARAMS | {"email", "created"})
-    items = request.store.all("customer")
+    items = range_filter(request.store.all("customer"), request.params, "created")
     email = p.string(request.params, "email")
     if email is not None:
         items = [item for item in items if item["email"] == email]
@@ -171,7 +168,7 @@ def _payment_method_from_token(store: Store, token: str) -> dict[str, Any]:
                 "funding": "credit",
                 "last4": card.last4,
             },
-            "created": now(),
+            "created": store.now(),
             "customer": None,
             "livemode": False,
             "metadata": {},
@@ -225,12 +222,15 @@ def payment_method_list(request: ApiRequest) -> dict[str, Any]:
     p.only(request.params, LIST_PARAMS | {"customer", "type"})
     customer_id = request.path_params.get("id") or p.required_string(request.params, "customer")
     _customer(request.store, customer_id, "customer")
+    method_type = p.string(request.params, "type")
     items = [
-        item for item in request.store.all("payment_method") if item["customer"] == customer_id
+        item
+        for item in request.store.all("payment_method")
+        if item["customer"] == customer_id and method_type in (None, item["type"])
     ]
-    return paginate(
-        items, request.params, f"/v1/customers/{customer_id}/payment_methods", "payment_method"
-    )
+    # Each list names its own path, as Stripe's do: /v1/payment_methods for ?customer=.
+    url = request.path.rstrip("/")
+    return paginate(items, request.params, url, "payment_method")
 
 
 # -- payment intents ---------------------------------------------------------------
@@ -311,7 +311,7 @@ def payment_intent_create(request: ApiRequest) -> dict[str, Any]:
         "capture_method": "automatic",
         "client_secret": f"{intent_id}_secret_{secrets.token_urlsafe(18)}",
         "confirmation_method": "automatic",
-        "created": now(),
+        "created": request.store.now(),
         "currency": currency,
         "customer": customer["id"] if customer else None,
         "description": description,
@@ -366,7 +366,7 @@ def payment_intent_retrieve(request: ApiRequest) -> dict[str, Any]:
 def payment_intent_list(request: ApiRequest) -> dict[str, Any]:
     """GET /v1/payment_intents, optionally by customer."""
     p.only(request.params, LIST_PARAMS | {"customer", "created"})
-    items = request.store.all("payment_intent")
+    items = range_filter(request.store.all("payment_intent"), request.params, "created")
     customer_id = p.string(request.params, "customer")
     if customer_id is not None:
         items = [item for item in items if item["customer"] == customer_id]
@@ -384,7 +384,7 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
     """Charge the card: succeed into the balance, or decline with Stripe's 402."""
     store = request.store
     decline_code = _DECLINE_BY_LAST4.get(method["card"]["last4"])
-    charge = _charge(store, intent, method, decline_code)
+    charge = charges.charge_create(store, intent, method, decline_code)
     intent["latest_charge"] = charge["id"]
     if decline_code is None:
         transaction = balance_post(
@@ -401,7 +401,7 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
         store.emit("charge.succeeded", charge, request.context)
         store.emit("payment_intent.succeeded", intent, request.context)
         return
-    message = _DECLINE_MESSAGES[decline_code]
+    message = charges.DECLINE_MESSAGES[decline_code]
     intent["status"] = "requires_payment_method"
     intent["last_payment_error"] = {
         "type": "card_error",
@@ -425,50 +425,3 @@ def _confirm(request: ApiRequest, intent: dict[str, Any], method: dict[str, Any]
             "payment_method": copy.deepcopy(method),
         },
     )
-
-
-def _charge(
-    store: Store, intent: dict[str, Any], method: dict[str, Any], decline_code: str | None
-) -> dict[str, Any]:
-    succeeded = decline_code is None
-    return store.add(
-        {
-            "id": new_id("ch"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": intent["amount"] if succeeded else 0,
-            "amount_refunded": 0,
-            "balance_transaction": None,
-            "captured": succeeded,
-            "created": now(),
-            "currency": intent["currency"],
-            "customer": intent["customer"],
-            "description": intent["description"],
-            "failure_code": None if succeeded else "card_declined",
-            "failure_message": None
-            if succeeded
-            else _DECLINE_MESSAGES[decline_code or "generic_decline"],
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "outcome": {
-                "network_status": "approved_by_network" if succeeded else "declined_by_network",
-                "reason": decline_code,
-                "type": "authorized" if succeeded else "issuer_declined",
-            },
-            "paid": succeeded,
-            "payment_intent": intent["id"],
-            "payment_method": method["id"],
-            "refunded": False,
-            "status": "succeeded" if succeeded else "failed",
-            "transfer_group": intent["transfer_group"],
-        }
-    )
-
-
-def charge_retrieve(request: ApiRequest) -> dict[str, Any]:
-    """GET /v1/charges/{id}."""
-    p.only(request.params, ())
-    charge = request.store.get(request.path_params["id"], "charge")
-    if charge is None:
-        raise resource_missing("charge", request.path_params["id"])
-    return charge

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from stripe_sandbox import accounts, balance, events, payments, transfers
+from stripe_sandbox import accounts, balance, charges, events, payments, transfers
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.request import ApiRequest
 
@@ -36,7 +36,8 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/payment_intents", payments.payment_intent_list),
     ("GET", f"/v1/payment_intents/{_ID}", payments.payment_intent_retrieve),
     ("POST", f"/v1/payment_intents/{_ID}/confirm", payments.payment_intent_confirm),
-    ("GET", f"/v1/charges/{_ID}", payments.charge_retrieve),
+    ("GET", "/v1/charges", charges.charge_list),
+    ("GET", f"/v1/charges/{_ID}", charges.charge_retrieve),
     ("POST", "/v1/transfers", transfers.transfer_create),
     ("GET", "/v1/transfers", transfers.transfer_list),
     ("GET", f"/v1/transfers/{_ID}", transfers.transfer_retrieve),
@@ -57,7 +58,17 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/events", events.event_list),
     ("GET", f"/v1/events/{_ID}", events.event_retrieve),
 ]
-_ROUTES = [(method, re.compile(pattern + r"/?\Z"), handler) for method, pattern, handler in _TABLE]
+_ROUTES = [
+    # "GET /v1/transfers/{id}": how the stats name a route.
+    (
+        method,
+        re.compile(pattern + r"/?\Z"),
+        handler,
+        f"{method} " + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern),
+    )
+    for method, pattern, handler in _TABLE
+]
+UNROUTED = "(unrouted)"
 # Endpoints that act on a connected account when called with a Stripe-Account header.
 CONNECTED_ACCOUNT_HANDLERS = frozenset(
     {
@@ -68,15 +79,20 @@ CONNECTED_ACCOUNT_HANDLERS = frozenset(
 )
 
 
-def resolve(method: str, path: str) -> tuple[Handler, dict[str, str]]:
-    """Return the handler and path parameters for a request, or raise Stripe's 404/405."""
+def patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Return every (method, path pattern) the sandbox answers, for tests that cover them all."""
+    return [(method, pattern) for method, pattern, _, _ in _ROUTES]
+
+
+def resolve(method: str, path: str) -> tuple[Handler, dict[str, str], str]:
+    """Return the handler, path parameters and route name, or raise Stripe's 404/405."""
     path_matched = False
-    for route_method, pattern, handler in _ROUTES:
+    for route_method, pattern, handler, name in _ROUTES:
         match = pattern.match(path)
         if match is None:
             continue
         if route_method == method:
-            return handler, match.groupdict()
+            return handler, match.groupdict(), name
         path_matched = True
     if path_matched:
         raise StripeError(

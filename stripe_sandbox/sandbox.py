@@ -1,4 +1,4 @@
-"""One running sandbox: its state, idempotency keys, faults and webhook dispatcher."""
+"""One running sandbox: its state, idempotency keys, faults, rate limit and webhook dispatcher."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from stripe_sandbox.faults import FaultTable
 from stripe_sandbox.idempotency import IdempotencyKeys
+from stripe_sandbox.ratelimit import RateLimiter, RequestStats
 from stripe_sandbox.store import Store
 from stripe_sandbox.webhooks import WebhookDispatcher
 
@@ -18,18 +19,26 @@ class Sandbox:
     keys: IdempotencyKeys = field(default_factory=IdempotencyKeys)
     faults: FaultTable = field(default_factory=FaultTable)
     webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    stats: RequestStats = field(default_factory=RequestStats)
 
     def __post_init__(self) -> None:
         self.store.event_listeners.append(self.webhooks.enqueue)
         self.store.endpoint_count = self.webhooks.endpoint_count
+        self.webhooks.on_delivered = self.store.event_delivered
 
     def reset(self) -> None:
-        """Forget all objects, keys, faults, pending deliveries and non-permanent endpoints."""
+        """Forget all objects, keys, faults, deliveries, counts and non-permanent endpoints.
+
+        The rate limit returns to the one the sandbox started with.
+        """
         with self.store.lock:
             self.store.reset()
             self.keys.reset()
             self.faults.reset()
             self.webhooks.reset()
+            self.limiter.reset()
+            self.stats.reset()
 
     def close(self) -> None:
         """Stop background work."""

@@ -2,6 +2,8 @@
 
 A stdlib `ThreadingHTTPServer` (one thread per connection, HTTP/1.1 keep-alive as
 the SDK expects). The order of the steps for a /v1 request is the point:
+0. find the route (Stripe's 404/405 otherwise), count it, and apply the optional
+   rate limit (Stripe's 429 `rate_limit`, before any work);
 1. authenticate (any `sk_test_` key; anything else is Stripe's 401);
 2. decode the form parameters;
 3. apply an armed fault (`status`/`drop` answer before any work is done);
@@ -12,7 +14,6 @@ the SDK expects). The order of the steps for a /v1 request is the point:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 import json
@@ -25,10 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from stripe_sandbox import control, forms, idempotency, onboarding, routes
+from stripe_sandbox import auth, control, errors, forms, idempotency, onboarding, routes
 from stripe_sandbox.errors import StripeError, invalid_request
 from stripe_sandbox.faults import Fault
 from stripe_sandbox.listing import expand, expand_paths
+from stripe_sandbox.ratelimit import RateLimiter
 from stripe_sandbox.request import ApiRequest
 from stripe_sandbox.sandbox import Sandbox
 from stripe_sandbox.store import DEFAULT_API_VERSION, RequestContext, new_id
@@ -37,66 +39,6 @@ from stripe_sandbox.webhooks import ATTEMPTS_DEFAULT, WebhookDispatcher
 logger = logging.getLogger("stripe_sandbox")
 
 BODY_BYTES_MAX = 1_000_000
-_API_KEY_PREFIX = "sk_test_"
-
-
-def _fault_error(fault: Fault) -> StripeError:
-    if fault.status == 429:
-        return StripeError(
-            429,
-            "invalid_request_error",
-            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
-            code="rate_limit",
-        )
-    return StripeError(
-        fault.status,
-        "api_error",
-        "An unknown error occurred while processing your request (injected by the Stripe sandbox).",
-    )
-
-
-def _key_mismatch_error(key: str) -> StripeError:
-    return StripeError(
-        400,
-        "idempotency_error",
-        "Keys for idempotent requests can only be used with the same parameters they were "
-        f"first used with. Try using a key other than '{key}' if you meant to execute a "
-        "different request.",
-    )
-
-
-def _key_in_use_error(key: str) -> StripeError:
-    return invalid_request(
-        "There is currently another in-progress request using this Idempotent Key (that "
-        "probably means you submitted twice, and the other request is still going "
-        f"through): {key}. Please try again later.",
-        code="idempotency_key_in_use",
-        status=409,
-    )
-
-
-def _api_key(authorization: str | None) -> str:
-    """Return the caller's secret key, or raise Stripe's 401."""
-    if not authorization:
-        raise invalid_request(
-            "You did not provide an API key. You need to provide your API key in the "
-            "Authorization header, using Bearer auth "
-            "(e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
-            status=401,
-        )
-    scheme, _, credential = authorization.partition(" ")
-    key = credential.strip()
-    if scheme.lower() == "basic":
-        try:
-            key = base64.b64decode(key).decode().partition(":")[0]
-        except ValueError:
-            key = ""
-    elif scheme.lower() != "bearer":
-        key = ""
-    if not key.startswith(_API_KEY_PREFIX) or len(key) <= len(_API_KEY_PREFIX):
-        shown = key[:8] + "*" * 4 + key[-4:] if len(key) > 12 else "****"
-        raise invalid_request(f"Invalid API Key provided: {shown}", status=401)
-    return key
 
 
 @dataclass(frozen=True)
@@ -202,8 +144,18 @@ class _Handler(BaseHTTPRequestHandler):
         if key:
             headers["Idempotency-Key"] = key
         try:
-            api_key = _api_key(self.headers.get("Authorization"))
-            handler, path_params = routes.resolve(method, path)
+            handler, path_params, route = routes.resolve(method, path)
+        except StripeError as error:
+            sandbox.stats.count(routes.UNROUTED)
+            self._send_json(error.status, error.body(), headers)
+            return
+        if not sandbox.limiter.admit(method):
+            sandbox.stats.count(route, rate_limited=True)
+            self._send_json(429, errors.rate_limit().body(), headers)
+            return
+        sandbox.stats.count(route)
+        try:
+            api_key = auth.api_key(self.headers.get("Authorization"))
             try:
                 params = forms.decode(body.decode() if method == "POST" else query)
             except ValueError as problem:  # FormError, bad UTF-8, too many fields
@@ -221,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault is not None and fault.mode == "status":
-            self._send_json(fault.status, _fault_error(fault).body(), headers)
+            self._send_json(fault.status, errors.injected(fault.status).body(), headers)
             return
         stripe_account = self.headers.get("Stripe-Account") or None
         request = ApiRequest(
@@ -263,9 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return _Answer(outcome.response.status, outcome.response.body, False, replayed)
         if isinstance(outcome, idempotency.Mismatch):
-            return _json_answer(_key_mismatch_error(key))
+            return _json_answer(errors.idempotency_key_mismatch(key))
         if isinstance(outcome, idempotency.InUse):
-            return _json_answer(_key_in_use_error(key))
+            return _json_answer(errors.idempotency_key_in_use(key))
         answer: _Answer | None = None
         try:
             answer = self._run(request, handler, fault)
@@ -289,9 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if request.stripe_account is not None:
                     self._check_connected_account(request, handler)
                 paths = expand_paths(request.params)
-                result = copy.deepcopy(handler(request))
+                payload = handler(request)
                 try:
-                    payload = expand(store, result, paths)
+                    if paths:  # expanding rewrites the answer: never the stored object
+                        payload = expand(store, copy.deepcopy(payload), paths)
                 except StripeError as error:
                     error.stored = True  # the work is done: a retry must replay, not redo it
                     raise
@@ -304,7 +257,9 @@ class _Handler(BaseHTTPRequestHandler):
                     500, "api_error", "The Stripe sandbox failed; see its log."
                 ).body()
                 status, stored = 500, False
-        return _Answer(status, (json.dumps(payload, indent=2) + "\n").encode(), stored)
+            # Rendered under the lock: `payload` may be a stored object another request changes.
+            body = (json.dumps(payload, indent=2) + "\n").encode()
+        return _Answer(status, body, stored)
 
     @staticmethod
     def _check_connected_account(request: ApiRequest, handler: routes.Handler) -> None:
@@ -410,12 +365,18 @@ def serve_in_thread(
     *,
     webhook_retry_delay_seconds: float = 1.0,
     webhook_attempts_max: int = ATTEMPTS_DEFAULT,
+    rate_limit_per_second: int | None = None,
 ) -> RunningSandbox:
-    """Start a sandbox on `host:port` (0 = any free port) in a daemon thread."""
+    """Start a sandbox on `host:port` (0 = any free port) in a daemon thread.
+
+    `rate_limit_per_second` answers 429 above that many reads (and as many writes) a
+    second, as Stripe's test mode does at 25; None (the default) sets no limit.
+    """
     dispatcher = WebhookDispatcher(
         retry_delay_seconds=webhook_retry_delay_seconds, attempts_max=webhook_attempts_max
     )
-    server = SandboxServer((host, port), Sandbox(webhooks=dispatcher))
+    limiter = RateLimiter(rate_limit_per_second)
+    server = SandboxServer((host, port), Sandbox(webhooks=dispatcher, limiter=limiter))
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="stripe-sandbox", daemon=True
     )

@@ -17,9 +17,9 @@ from typing import Any
 from stripe_sandbox import params as p
 from stripe_sandbox.balance import balance_post
 from stripe_sandbox.errors import invalid_request, parameter_invalid, resource_missing
-from stripe_sandbox.listing import LIST_PARAMS, paginate
+from stripe_sandbox.listing import LIST_PARAMS, paginate, range_filter
 from stripe_sandbox.request import ApiRequest
-from stripe_sandbox.store import PLATFORM, Store, new_id, now
+from stripe_sandbox.store import PLATFORM, Store, new_id
 
 _NOT_ONBOARDED = (
     "Your destination account needs to have at least one of the following capabilities "
@@ -36,6 +36,34 @@ def _transfer(store: Store, transfer_id: str) -> dict[str, Any]:
     if transfer is None:
         raise resource_missing("transfer", transfer_id)
     return transfer
+
+
+def _transfer_object(store: Store, transfer_id: str, **fields: Any) -> dict[str, Any]:
+    """A new transfer as Stripe answers it, nothing reversed yet."""
+    return {
+        "id": transfer_id,
+        "object": "transfer",
+        "amount": fields["amount"],
+        "amount_reversed": 0,
+        "balance_transaction": fields["balance_transaction"],
+        "created": store.now(),
+        "currency": fields["currency"],
+        "description": fields["description"],
+        "destination": fields["destination"],
+        "destination_payment": fields["destination_payment"],
+        "livemode": False,
+        "metadata": fields["metadata"],
+        "reversals": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/transfers/{transfer_id}/reversals",
+        },
+        "reversed": False,
+        "source_transaction": None,
+        "source_type": "card",
+        "transfer_group": fields["transfer_group"],
+    }
 
 
 def transfer_create(request: ApiRequest) -> dict[str, Any]:
@@ -92,31 +120,18 @@ def transfer_create(request: ApiRequest) -> dict[str, Any]:
         source=payment_id,
         description=description,
     )
-    transfer = {
-        "id": transfer_id,
-        "object": "transfer",
-        "amount": amount,
-        "amount_reversed": 0,
-        "balance_transaction": platform_side["id"],
-        "created": now(),
-        "currency": currency,
-        "description": description,
-        "destination": destination_id,
-        "destination_payment": payment_id,
-        "livemode": False,
-        "metadata": metadata,
-        "reversals": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/transfers/{transfer_id}/reversals",
-        },
-        "reversed": False,
-        "source_transaction": None,
-        "source_type": "card",
-        "transfer_group": transfer_group,
-    }
+    transfer = _transfer_object(
+        store,
+        transfer_id,
+        amount=amount,
+        currency=currency,
+        destination=destination_id,
+        destination_payment=payment_id,
+        balance_transaction=platform_side["id"],
+        description=description,
+        metadata=metadata,
+        transfer_group=transfer_group,
+    )
     store.add(transfer)
     store.emit("transfer.created", transfer, request.context)
     return transfer
@@ -145,10 +160,10 @@ def transfer_update(request: ApiRequest) -> dict[str, Any]:
 
 
 def transfer_list(request: ApiRequest) -> dict[str, Any]:
-    """GET /v1/transfers, filtered by `destination` and `transfer_group`."""
+    """GET /v1/transfers, filtered by `created`, `destination` and `transfer_group`."""
     params = request.params
     p.only(params, LIST_PARAMS | {"destination", "transfer_group", "created"})
-    items = request.store.all("transfer")
+    items = range_filter(request.store.all("transfer"), params, "created")
     for name in ("destination", "transfer_group"):
         wanted = p.string(params, name)
         if wanted is not None:
@@ -201,7 +216,7 @@ def reversal_create(request: ApiRequest) -> dict[str, Any]:
         "object": "transfer_reversal",
         "amount": amount,
         "balance_transaction": transaction["id"],
-        "created": now(),
+        "created": store.now(),
         "currency": transfer["currency"],
         "destination_payment_refund": refund_id,
         "metadata": metadata,
@@ -215,9 +230,7 @@ def reversal_create(request: ApiRequest) -> dict[str, Any]:
     reversals = [
         item for item in store.all("transfer_reversal") if item["transfer"] == transfer["id"]
     ]
-    transfer["reversals"].update(
-        data=reversals[:10], has_more=len(reversals) > 10, total_count=len(reversals)
-    )
+    transfer["reversals"].update(data=reversals[:10], has_more=len(reversals) > 10)
     store.emit("transfer.reversed", transfer, request.context, previous_attributes=previous)
     return reversal
 

@@ -14,6 +14,12 @@ are scheduled, not slept on, an endpoint that answers non-2xx does not hold back
 other deliveries - and events can arrive out of order, as they can from Stripe.
 (An endpoint that does not answer at all holds the thread for the 5 s timeout.)
 
+Faults in delivery itself (duplicates, delays, reordering, drops; see
+`webhook_faults`) and redelivery of a past event are armed through the control API.
+Each attempt is logged (the last `DELIVERY_LOG_MAX`), and the first 2xx per event
+and endpoint is reported to `on_delivered`, which keeps the event's
+`pending_webhooks` as Stripe does.
+
 `stop` ends delivery at once: it aborts the attempt in flight (closing its socket, so
 a slow receiver cannot hold it), joins the thread, and nothing is logged after it
 returns, so a sandbox stopped at the end of a test run leaves no thread behind that
@@ -33,9 +39,13 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from stripe_sandbox.webhook_faults import FAULTS_MAX, HeldEvent, WebhookFault, WebhookFaultSpecError
 
 logger = logging.getLogger("stripe_sandbox.webhooks")
 
@@ -47,6 +57,7 @@ DELIVERY_TIMEOUT_SECONDS = 5.0
 ATTEMPTS_DEFAULT = 8
 ATTEMPTS_MAX = 20
 BACKOFF_SECONDS_MAX = 60.0
+DELIVERY_LOG_MAX = 10_000
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
@@ -69,7 +80,9 @@ class Endpoint:
 class _Delivery:
     due: float
     order: int
-    event: dict[str, Any] = field(compare=False)
+    event_id: str = field(compare=False)
+    event_type: str = field(compare=False)
+    payload: bytes = field(compare=False)  # the event as it was when sent, as Stripe's
     endpoint: Endpoint = field(compare=False)
     attempt: int = field(compare=False, default=1)
     generation: int = field(compare=False, default=0)
@@ -115,8 +128,13 @@ class WebhookDispatcher:
         assert 1 <= attempts_max <= ATTEMPTS_MAX
         self.retry_delay_seconds = retry_delay_seconds
         self.attempts_max = attempts_max
+        # Told (outside the dispatcher's lock) of an event's first 2xx at an endpoint.
+        self.on_delivered: Callable[[str], None] = lambda event_id: None
         self._endpoints: list[Endpoint] = []
         self._queue: list[_Delivery] = []
+        self._faults: list[WebhookFault] = []
+        self._log: deque[dict[str, Any]] = deque(maxlen=DELIVERY_LOG_MAX)
+        self._delivered: set[tuple[str, str]] = set()
         self._order = itertools.count()
         self._generation = 0
         self._condition = threading.Condition()
@@ -144,25 +162,69 @@ class WebhookDispatcher:
             return len(self._endpoints)
 
     def enqueue(self, event: dict[str, Any]) -> None:
-        """Schedule an event for delivery to every endpoint (called with the store lock held)."""
+        """Schedule a new event for every endpoint, as the armed faults say (store lock held)."""
         with self._condition:
-            for endpoint in self._endpoints:
-                if len(self._queue) >= QUEUE_MAX:
-                    logger.warning(
-                        "webhook queue full; dropping %s for %s", event["id"], endpoint.url
-                    )
-                    continue
-                delivery = _Delivery(
-                    time.monotonic(), next(self._order), event, endpoint, 1, self._generation
-                )
-                heapq.heappush(self._queue, delivery)
+            if not self._endpoints:
+                return
+            held = HeldEvent(event["id"], event["type"], json.dumps(event, indent=2).encode())
+            fault = self._take_fault(event["type"])
+            now = time.monotonic()
+            if fault is None:
+                self._schedule(held, now)
+            elif fault.mode == "duplicate":
+                for _ in range(fault.copies):
+                    self._schedule(held, now)
+            elif fault.mode == "delay":
+                self._schedule(held, now + fault.delay_ms / 1000)
+            elif fault.mode == "reorder":
+                fault.held.append(held)
+                if fault.remaining == 0:
+                    self._release(fault)
+            else:
+                logger.info("webhook fault: %s %s not delivered", event["type"], event["id"])
             self._condition.notify()
 
+    def redeliver(self, event: dict[str, Any]) -> int:
+        """Send a past event again to every endpoint now; return how many deliveries."""
+        with self._condition:
+            held = HeldEvent(event["id"], event["type"], json.dumps(event, indent=2).encode())
+            self._schedule(held, time.monotonic())
+            self._condition.notify()
+            return len(self._endpoints)
+
+    def add_fault(self, fault: WebhookFault) -> None:
+        """Arm a webhook fault (after those already armed)."""
+        with self._condition:
+            if len(self._faults) >= FAULTS_MAX:
+                raise WebhookFaultSpecError(f"at most {FAULTS_MAX} webhook faults can be armed")
+            self._faults.append(fault)
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Return the armed webhook faults."""
+        with self._condition:
+            return [fault.describe() for fault in self._faults]
+
+    def clear_faults(self) -> None:
+        """Disarm every webhook fault; events a `reorder` holds go out now, newest first."""
+        with self._condition:
+            for fault in self._faults:
+                self._release(fault)
+            self._faults.clear()
+            self._condition.notify()
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Return the logged attempts, oldest first."""
+        with self._condition:
+            return list(self._log)
+
     def reset(self) -> None:
-        """Drop pending deliveries and the endpoints not given on the command line."""
+        """Drop pending deliveries, faults, the log and the endpoints not from the command line."""
         with self._condition:
             self._generation += 1
             self._queue.clear()
+            self._faults.clear()
+            self._log.clear()
+            self._delivered.clear()
             self._endpoints = [endpoint for endpoint in self._endpoints if endpoint.permanent]
 
     def stop(self) -> None:
@@ -182,6 +244,44 @@ class WebhookDispatcher:
         if self._thread.is_alive():
             logger.warning("webhook delivery thread did not stop")
 
+    # -- with the condition held ---------------------------------------------------
+
+    def _take_fault(self, event_type: str) -> WebhookFault | None:
+        for fault in self._faults:
+            if fault.matches(event_type):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _release(self, fault: WebhookFault) -> None:
+        now = time.monotonic()
+        for held in reversed(fault.held):
+            self._schedule(held, now)
+        fault.held.clear()
+
+    def _schedule(self, held: HeldEvent, due: float) -> None:
+        for endpoint in self._endpoints:
+            if len(self._queue) >= QUEUE_MAX:
+                logger.warning(
+                    "webhook queue full; dropping %s for %s", held.event_id, endpoint.url
+                )
+                continue
+            delivery = _Delivery(
+                due,
+                next(self._order),
+                held.event_id,
+                held.event_type,
+                held.payload,
+                endpoint,
+                1,
+                self._generation,
+            )
+            heapq.heappush(self._queue, delivery)
+
+    # -- the delivery thread -------------------------------------------------------
+
     def _next_due(self) -> _Delivery | None:
         with self._condition:
             while not self._stopped:
@@ -193,14 +293,13 @@ class WebhookDispatcher:
 
     def _attempt(self, delivery: _Delivery) -> int | None:
         """POST the delivery once; its HTTP status, 0 without an answer, None once stopped."""
-        payload = json.dumps(delivery.event, indent=2).encode()
         connection = _connection(delivery.endpoint)
         with self._condition:
             if self._stopped:
                 return None
             self._in_flight = connection
         try:
-            status = _post(connection, delivery.endpoint, payload)
+            status = _post(connection, delivery.endpoint, delivery.payload)
             error = None
         except OSError as failure:
             status, error = 0, failure
@@ -212,16 +311,41 @@ class WebhookDispatcher:
             logger.info("webhook to %s failed: %s", delivery.endpoint.url, error)
         return status
 
+    def _record(self, delivery: _Delivery, status: int) -> None:
+        """Count a first success off `pending_webhooks`, then log the attempt.
+
+        In that order, so whoever sees the attempt in the log sees the event's count too.
+        """
+        key = (delivery.event_id, delivery.endpoint.url)
+        with self._condition:
+            current = delivery.generation == self._generation
+            first = current and 200 <= status < 300 and key not in self._delivered
+            if first:
+                self._delivered.add(key)
+        if first:
+            self.on_delivered(delivery.event_id)  # takes the store lock: never under ours
+        with self._condition:
+            if current:
+                self._log.append(
+                    {
+                        "event": delivery.event_id,
+                        "type": delivery.event_type,
+                        "endpoint": delivery.endpoint.url,
+                        "attempt": delivery.attempt,
+                        "status": status,
+                    }
+                )
+
     def _run(self) -> None:
         while (delivery := self._next_due()) is not None:
             status = self._attempt(delivery)
             if status is None:
                 return
-            if 200 <= status < 300 or delivery.attempt >= self.attempts_max:
-                if not 200 <= status < 300:
-                    logger.warning(
-                        "giving up on %s for %s", delivery.event["id"], delivery.endpoint.url
-                    )
+            self._record(delivery, status)
+            if 200 <= status < 300:
+                continue
+            if delivery.attempt >= self.attempts_max:
+                logger.warning("giving up on %s for %s", delivery.event_id, delivery.endpoint.url)
                 continue
             backoff = min(
                 self.retry_delay_seconds * 2 ** (delivery.attempt - 1), BACKOFF_SECONDS_MAX
