@@ -25,7 +25,6 @@ from tests.stripe_sandbox import openapi_schemas
 from tests.stripe_sandbox.conftest import WebhookReceiver
 
 
-
 @dataclass(frozen=True)
 class Answer:
     """One response the SDK received."""
