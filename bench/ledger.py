@@ -164,7 +164,7 @@ class Books:
     def __init__(self, creators: int = 200) -> None:
         from ledger.services import owner_accounts_open, platform_account
 
-        self.cash = platform_account(name="stripe-cash", kind="asset", currency="eur")
+        self.cash = platform_account(name="stripe_balance", kind="asset", currency="eur")
         self.commission = platform_account(name="commission", kind="revenue", currency="eur")
         self.payables = [
             owner_accounts_open(
@@ -301,7 +301,7 @@ def _concurrency(books: Books, rounds: int, seconds: float) -> tuple[float, floa
         for index in range(CONCURRENT_CONNECTIONS)
     ]
     own_cash = [
-        platform_account(name=f"stripe-cash-{index}", kind="asset", currency="eur")
+        platform_account(name=f"stripe_balance-{index}", kind="asset", currency="eur")
         for index in range(CONCURRENT_CONNECTIONS)
     ]
     hot_sets = [

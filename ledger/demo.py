@@ -31,7 +31,7 @@ LICENSEE = "demo-lumen-labs"
 
 def _platform(currency: str) -> dict[str, Account]:
     return {
-        "cash": platform_account(name="stripe-cash", kind="asset", currency=currency),
+        "cash": platform_account(name="stripe_balance", kind="asset", currency=currency),
         "commission": platform_account(name="commission", kind="revenue", currency=currency),
         "fees": platform_account(name="stripe-fees", kind="expense", currency=currency),
     }

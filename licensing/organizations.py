@@ -16,7 +16,7 @@ from licensing.payments import (
     PaymentProviderUnavailable,
     card_payments,
 )
-from licensing.services import _group_ensure
+from licensing.services.creators import group_ensure
 
 SLUG_LENGTH_MAX = 60
 MEMBER_GROUP = "Licensee members"
@@ -131,7 +131,7 @@ def organization_member_add(
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    user.groups.add(_group_ensure(name=MEMBER_GROUP, codenames=_MEMBER_PERMISSIONS))
+    user.groups.add(group_ensure(name=MEMBER_GROUP, codenames=_MEMBER_PERMISSIONS))
     membership, _ = OrganizationMembership.objects.get_or_create(
         organization=organization, user=user
     )

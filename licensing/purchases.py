@@ -33,8 +33,8 @@ from config.db import savepoint_if_nested, sql_names
 from config.joined_reads import JoinedRead, Table
 from config.row_insert import RowInsert
 from ledger.money import minor_to_micros
-from ledger.services import AccountRef
 from licensing import services as catalogue_services
+from licensing.accounts import license_pool, organization_receivable, platform_stripe_balance
 from licensing.certificates.signing import certificate_sign
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.licenses import WORKS_LISTED, license_statement
@@ -460,22 +460,13 @@ def _invoice_line_add(organization: LicenseeOrganization, granted: License, quot
 def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quote):
     currency = quote.currency
     if organization.billing == LicenseeOrganization.Billing.CARD:
-        debit = AccountRef.platform(name="stripe_balance", kind="asset", currency=currency)
+        debit = platform_stripe_balance(currency)
     else:
-        debit = AccountRef.owner(
-            owner_type="organization",
-            owner_id=organization.public_id,
-            name="receivable",
-            kind="asset",
-            currency=currency,
-        )
+        debit = organization_receivable(organization.public_id, currency)
     pool = None
     if quote.version.pricing == Pricing.POOL:
         lines = [SaleLine(minor_to_micros(quote.amount, currency), None)]
-        pool = AccountRef.owner(
-            owner_type="license", owner_id=granted.public_id, name="pool", kind="liability",
-            currency=currency,
-        )  # fmt: skip
+        pool = license_pool(granted.public_id, currency)
     else:
         per_work = minor_to_micros(quote.version.amount or 0, currency)
         lines = [SaleLine(per_work, quote.owners[work.pk]) for work in quote.works]

@@ -20,6 +20,7 @@ from ledger.models import Transaction
 from ledger.money import split_largest_remainder
 from ledger.posting import Leg
 from ledger.services import AccountRef, accounts_open, transaction_post
+from licensing.accounts import creator_payable, platform_commission
 
 BASIS_POINTS_TOTAL = 10_000
 SALE_KIND = "license_sale"
@@ -57,16 +58,6 @@ def _owner_parts(owners: Owners, owners_micros: int) -> dict[str, int]:
     return split_largest_remainder(owners_micros, owners)
 
 
-def _payable_ref(creator_public_id: str, currency: str) -> AccountRef:
-    return AccountRef.owner(
-        owner_type="creator",
-        owner_id=creator_public_id,
-        name="payable",
-        kind="liability",
-        currency=currency,
-    )
-
-
 def sale_legs(
     *,
     debit: AccountRef,
@@ -80,7 +71,7 @@ def sale_legs(
     they all exist, which after a creator's first sale they do.
     """
     rate = commission_basis_points()
-    commission = AccountRef.platform(name="commission", kind="revenue", currency=currency)
+    commission = platform_commission(currency)
     credits: dict[AccountRef, int] = defaultdict(int)
     for line in lines:
         commission_part, owners_part = _commission_split(line.amount_micros, rate)
@@ -91,7 +82,7 @@ def sale_legs(
         assert line.owners is not None, "a per-work sale line names the work's owners"
         # A creator who co-owns several of the works gets one leg.
         for creator_public_id, part in _owner_parts(line.owners, owners_part).items():
-            credits[_payable_ref(creator_public_id, currency)] += part
+            credits[creator_payable(creator_public_id, currency)] += part
     accounts = accounts_open(refs=[debit, *credits])
     total = sum(line.amount_micros for line in lines)
     legs = [Leg(accounts[debit], total, currency)]

@@ -42,7 +42,7 @@ def books_open(currency: str) -> Books:
     }
     return Books(
         currency=currency,
-        cash=platform_account(name="stripe-cash", kind="asset", currency=currency),
+        cash=platform_account(name="stripe_balance", kind="asset", currency=currency),
         commission=platform_account(name="commission", kind="revenue", currency=currency),
         payable=creators["ada"],
         other_payable=creators["ben"],

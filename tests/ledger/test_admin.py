@@ -42,7 +42,7 @@ class TestReading:
         assert response.status_code == 200
         page = response.content.decode()
         for code, balance in [
-            ("platform:stripe-cash:eur", "10.00 EUR"),
+            ("platform:stripe_balance:eur", "10.00 EUR"),
             ("platform:commission:eur", "-2.00 EUR"),
             ("creator:ada-eur:payable:eur", "-8.00 EUR"),
         ]:

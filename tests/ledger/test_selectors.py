@@ -88,7 +88,7 @@ class TestBalance:
         with django_assert_num_queries(1):
             now = {account.code: account.balance_micros for account in accounts_with_balances()}
         assert now == {
-            "platform:stripe-cash:eur": 60_000,
+            "platform:stripe_balance:eur": 60_000,
             "platform:commission:eur": -12_000,
             "creator:ada-eur:payable:eur": -48_000,
             "creator:ben-eur:payable:eur": 0,
@@ -187,10 +187,10 @@ class TestTrialBalance:
         assert [(line.code, line.balance_micros) for line in report.lines] == [
             ("creator:ada-eur:payable:eur", -1_200_000),
             ("platform:commission:eur", -300_000),
-            ("platform:stripe-cash:eur", 1_500_000),
+            ("platform:stripe_balance:eur", 1_500_000),
             ("creator:ada-usd:payable:usd", -200_000),
             ("platform:commission:usd", -50_000),
-            ("platform:stripe-cash:usd", 250_000),
+            ("platform:stripe_balance:usd", 250_000),
         ]
 
     def test_zero_lines_on_request_and_as_of(self, eur: Books) -> None:
@@ -200,7 +200,7 @@ class TestTrialBalance:
             "creator:ada-eur:payable:eur": -80,
             "creator:ben-eur:payable:eur": 0,
             "platform:commission:eur": -20,
-            "platform:stripe-cash:eur": 100,
+            "platform:stripe_balance:eur": 100,
         }
 
 

@@ -54,7 +54,7 @@ class TestPost:
         )
         assert stored.created_at == posted.created_at
         assert _entries(stored) == [
-            ("platform:stripe-cash:eur", 10_000_000, "eur"),
+            ("platform:stripe_balance:eur", 10_000_000, "eur"),
             ("creator:ada-eur:payable:eur", -8_000_000, "eur"),
             ("platform:commission:eur", -2_000_000, "eur"),
         ]
@@ -253,7 +253,7 @@ class TestPostMany:
         assert _written() == (count, 3 * count)
         last = Transaction.objects.get(pk=posted[-1].pk)
         assert last.created_at == posted[-1].created_at
-        assert _entries(last)[0] == ("platform:stripe-cash:eur", 1_000 + count - 1, "eur")
+        assert _entries(last)[0] == ("platform:stripe_balance:eur", 1_000 + count - 1, "eur")
 
     @pytest.mark.parametrize("count", [3, bulk.COPY_BATCH_SIZE_MIN + 5])
     def test_replays_inside_a_batch_return_the_earlier_rows(self, eur: Books, count: int) -> None:
@@ -440,7 +440,9 @@ class TestAccounts:
         assert first.code == "platform:commission:eur"
         assert platform_account(name="commission", kind="revenue", currency="eur").pk == first.pk
         assert first.normal_sign == -1
-        assert platform_account(name="stripe-cash", kind="asset", currency="eur").normal_sign == 1
+        assert (
+            platform_account(name="stripe_balance", kind="asset", currency="eur").normal_sign == 1
+        )
 
 
 @pytest.mark.parametrize("count", [3, 16, 17, 40])

@@ -1,0 +1,64 @@
+"""Every ledger account the business posts to, named once.
+
+Sales, royalty runs, invoices and payouts post to these accounts and to no others, so
+the books can be read by name: what creators are owed, what licensees owe, what sits
+in pools, what the platform earned, and where the cash is. The codes follow the
+ledger's rule (`platform:{name}:{currency}`, `{owner_type}:{owner_id}:{name}:{currency}`).
+
+The invariant the money loop keeps, per currency, to the micro:
+money in (card charges and invoice payments, plus what is still receivable)
+= creators' payables + license pools + platform commission + payouts in transit
++ paid out.
+"""
+
+from __future__ import annotations
+
+from ledger.services import AccountRef
+
+
+def creator_payable(creator_public_id: str, currency: str) -> AccountRef:
+    """What Accord owes a creator: credited by sales and runs, debited by payouts."""
+    return AccountRef.owner(
+        owner_type="creator",
+        owner_id=creator_public_id,
+        name="payable",
+        kind="liability",
+        currency=currency,
+    )
+
+
+def organization_receivable(organization_public_id: str, currency: str) -> AccountRef:
+    """What an invoice-billed (or rated) organisation owes Accord until it pays."""
+    return AccountRef.owner(
+        owner_type="organization",
+        owner_id=organization_public_id,
+        name="receivable",
+        kind="asset",
+        currency=currency,
+    )
+
+
+def license_pool(license_public_id: str, currency: str) -> AccountRef:
+    """A pool license's owners' part, held until royalty runs share it out by usage."""
+    return AccountRef.owner(
+        owner_type="license",
+        owner_id=license_public_id,
+        name="pool",
+        kind="liability",
+        currency=currency,
+    )
+
+
+def platform_commission(currency: str) -> AccountRef:
+    """The platform's take, at the rate stored on each license when it was bought."""
+    return AccountRef.platform(name="commission", kind="revenue", currency=currency)
+
+
+def platform_stripe_balance(currency: str) -> AccountRef:
+    """Cash at Stripe: card charges and invoice payments in, settled transfers out."""
+    return AccountRef.platform(name="stripe_balance", kind="asset", currency=currency)
+
+
+def platform_payouts_in_transit(currency: str) -> AccountRef:
+    """Transfers submitted to Stripe whose outcome is not yet known."""
+    return AccountRef.platform(name="payouts_in_transit", kind="liability", currency=currency)
