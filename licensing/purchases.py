@@ -477,4 +477,5 @@ def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quot
         currency=currency,
         pool=pool,
         memo=f"{organization.name} bought {granted.public_id}",
+        effective_at=granted.starts_at,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 
@@ -102,12 +103,18 @@ def sale_post(
     currency: str,
     pool: AccountRef | None = None,
     memo: str = "",
+    effective_at: datetime | None = None,
 ) -> Transaction:
-    """Post the sale of one license, once: the key is the license's own id."""
+    """Post the sale of one license, once: the key is the license's own id.
+
+    `effective_at` is the sale's business time: the license's `starts_at`, so the
+    sale lands in the period the license starts in (now when None).
+    """
     return transaction_post(
         idempotency_key=f"license-sale:{license_public_id}",
         kind=SALE_KIND,
         legs=sale_legs(debit=debit, lines=lines, currency=currency, pool=pool),
         reference=f"license:{license_public_id}",
         memo=memo,
+        effective_at=effective_at,
     )
