@@ -63,6 +63,15 @@ class LicenseSchema(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those: DRF's BooleanField would take "yes" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class LicensePurchaseInput(serializers.Serializer):
     offer = StrictCharField(max_length=40)
     works = serializers.ListField(
@@ -70,6 +79,11 @@ class LicensePurchaseInput(serializers.Serializer):
         required=False,
         allow_empty=True,
         max_length=1000,
+    )
+    allow_duplicate = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Buy even works the organisation already holds for this use (else 409).",
     )
 
 
@@ -105,6 +119,7 @@ class LicensesApi(GenericAPIView):
                 codes={
                     402: ["payment_failed"],
                     404: ["offer_not_found"],
+                    409: ["already_licensed", "offer_changed"],
                     422: [
                         "offer_withdrawn",
                         "currency_mismatch",
@@ -126,6 +141,7 @@ class LicensesApi(GenericAPIView):
             offer_id=payload.validated_data["offer"],
             work_ids=payload.validated_data.get("works"),
             request_key=request.headers.get("Idempotency-Key"),
+            allow_duplicate=payload.validated_data["allow_duplicate"],
         )
         return Response(
             LicenseSerializer(granted).data,

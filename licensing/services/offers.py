@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -54,6 +56,22 @@ OFFER_TERM_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.f
 
 def offer_terms_of(offer_version: OfferVersion) -> OfferTerms:
     return OfferTerms(**{name: getattr(offer_version, name) for name in OFFER_TERM_FIELDS})
+
+
+def offer_version_digest(offer_version: OfferVersion) -> str:
+    """SHA-256 of a version's identity and terms: what a purchase quoted, to the byte.
+
+    A purchase stores it before any money moves and the grant checks it again, so a
+    license can only ever carry the terms its buyer was charged for.
+    """
+    terms: dict[str, Any] = {"id": offer_version.pk, "version": offer_version.version}
+    for name in OFFER_TERM_FIELDS:
+        value = getattr(offer_version, name)
+        if isinstance(value, Decimal):
+            # 0.042 as typed and 0.042000000000 as read back are the same price.
+            value = format(value.normalize(), "f")
+        terms[name] = value
+    return hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
 
 
 def _amount_check(value: Any, *, param: str) -> None:
