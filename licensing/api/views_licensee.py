@@ -41,6 +41,7 @@ class LicenseSerializer(serializers.Serializer):
             "ends_at": granted.ends_at.isoformat() if granted.ends_at else None,
             "amount": granted.amount,
             "currency": granted.currency,
+            "commission_basis_points": granted.commission_basis_points,
             "revoked_at": granted.revoked_at.isoformat() if granted.revoked_at else None,
             "created_at": granted.created_at.isoformat(),
         }
@@ -59,6 +60,10 @@ class LicenseSchema(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
     amount = serializers.IntegerField()
     currency = serializers.CharField()
+    commission_basis_points = serializers.IntegerField(
+        allow_null=True,
+        help_text="The platform's commission on this license in basis points, fixed at purchase.",
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
