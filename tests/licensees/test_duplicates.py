@@ -156,7 +156,8 @@ def test_another_organisations_license_does_not_count(
     other = organization_create(slug="other-lab", billing="invoice")
     buy(client_for(other), {"offer": catalogue.flat_offer.public_id})
 
-    assert buy(client_for(invoice_org), {"offer": catalogue.flat_offer.public_id}).status_code == 201
+    response = buy(client_for(invoice_org), {"offer": catalogue.flat_offer.public_id})
+    assert response.status_code == 201
 
 
 def test_a_pending_card_purchase_of_the_works_blocks_a_second_one(
