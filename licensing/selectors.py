@@ -107,9 +107,16 @@ def work_find_by_identifier(*, kind: str, value: str) -> Work | None:
     return works_with_offers(Work.objects.filter(**{kind: value})).first()
 
 
-def offer_get(*, public_id: str) -> Offer:
+def offer_get(*, public_id: str, reader: Creator | None = None) -> Offer:
+    """An offer as anyone may read it: a draft is its creator's alone (`reader`).
+
+    Everyone else gets the same "not found" as for an offer that does not exist, with
+    or without `?version=`: a draft's terms, even its existence, are not published.
+    """
     offer = _offers_queryset().filter(public_id=public_id).first()
-    if offer is None:
+    if offer is None or (
+        offer.status == Offer.Status.DRAFT and (reader is None or offer.creator_id != reader.pk)
+    ):
         raise LicensingError(LicensingErrorCode.OFFER_NOT_FOUND, "No such offer.", param="id")
     return offer
 
