@@ -17,13 +17,14 @@ lost. A declined card leaves the failed purchase row and nothing else.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.db import IntegrityError, connection, transaction
@@ -284,6 +285,55 @@ def license_purchase(
         "offer",
         http_status=409,
     )
+
+
+BOOTSTRAP_MONTHS_BACK_MAX = 24
+
+
+def license_agreed_record(
+    *,
+    organization_slug: str,
+    offer_id: str,
+    work_ids: list[str] | None,
+    starts_on: date,
+    today: date | None = None,
+) -> License:
+    """Record a license agreed before Accord (a contract signed on paper).
+
+    The same checks, charge or invoice line and posting as a purchase; only the term
+    starts on `starts_on` (midnight UTC), at most 24 months back and never in the
+    future. Its request key is made of its arguments, so running the same command
+    twice records one license.
+    """
+    organization = LicenseeOrganization.objects.filter(slug=organization_slug).first()
+    if organization is None:
+        raise _error(
+            LicensingErrorCode.ORGANIZATION_NOT_FOUND, f"No organisation {organization_slug}."
+        )
+    today = today or timezone.now().date()
+    earliest = _months_before(today, BOOTSTRAP_MONTHS_BACK_MAX)
+    if not earliest <= starts_on <= today:
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"The term starts between {earliest} and {today} (at most"
+            f" {BOOTSTRAP_MONTHS_BACK_MAX} months back, never in the future).",
+            "starts_at",
+        )
+    asked = json.dumps([offer_id, sorted(work_ids or []), starts_on.isoformat()])
+    return license_purchase(
+        organization=organization,
+        offer_id=offer_id,
+        work_ids=work_ids,
+        request_key=f"bootstrap:{hashlib.sha256(asked.encode()).hexdigest()}",
+        at=datetime.combine(starts_on, time.min, tzinfo=UTC),
+    )
+
+
+def _months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last_day))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from licensing.services.validation import (
 
 # --- Offers ---------------------------------------------------------------------------
 
+POOL_UNIT_DEFAULT = OfferVersion.Unit.ITEM
+
 
 @dataclass(frozen=True)
 class OfferTerms:
@@ -161,6 +163,14 @@ def offer_terms_check(terms: OfferTerms, *, for_collection: bool) -> OfferTerms:
         )
     if terms.pricing == OfferVersion.Pricing.PER_UNIT:
         _terms_require(terms, required=("unit", "unit_amount_decimal"), absent=("amount",))
+    elif terms.pricing == OfferVersion.Pricing.POOL:
+        # A pool is paid up front, and shared out by usage declared in its `unit`.
+        _terms_require(
+            terms,
+            required=("amount", "term_days"),
+            absent=("unit_amount_decimal", "minimum_amount"),
+        )
+        terms = dataclasses.replace(terms, unit=terms.unit or POOL_UNIT_DEFAULT)
     else:
         _terms_require(
             terms,
