@@ -146,7 +146,8 @@ def test_bad_arguments_exit_with_a_reason_and_write_nothing(
 def test_the_purchases_checks_hold(
     catalogue: Catalogue, invoice_org: Any, offer_name: str, works: list, message: str
 ) -> None:
-    work_args = ["--works", *(getattr(catalogue, name).public_id for name in works)] if works else []
+    work_ids = [getattr(catalogue, name).public_id for name in works]
+    work_args = ["--works", *work_ids] if works else []
 
     with pytest.raises(CommandError, match=message):
         _create(
