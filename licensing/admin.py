@@ -83,13 +83,13 @@ def _offer_label(offer: Offer) -> str:
         price = (
             f"{major_amount_format(version.unit_amount_decimal, version.currency)}/{version.unit}"
         )
-    elif version.pricing == OfferVersion.Pricing.POOL:
-        amount = major_amount_format(version.amount, version.currency)
-        price = f"{amount} (usage in {version.unit or OfferVersion.Unit.ITEM}s)"
     else:
         price = major_amount_format(version.amount, version.currency)
+    unit = ""
+    if version.pricing == OfferVersion.Pricing.POOL:
+        unit = f" · usage in {version.unit or OfferVersion.Unit.ITEM}s"
     return (
-        f"{offer.use} · {version.pricing} {price} {version.currency.upper()}"
+        f"{offer.use} · {version.pricing} {price} {version.currency.upper()}{unit}"
         f" · v{version.version} · {offer.status}"
     )
 

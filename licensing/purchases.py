@@ -39,6 +39,7 @@ from ledger.money import minor_to_micros
 from licensing import services as catalogue_services
 from licensing.accounts import license_pool, organization_receivable, platform_stripe_balance
 from licensing.certificates.signing import certificate_sign
+from licensing.currencies import CARD_CHARGE_MAXIMUM
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.licenses import WORKS_LISTED, license_statement
 from licensing.models import (
@@ -235,6 +236,14 @@ def purchase_quote(
         )
     works, owners = _works_for_offer(offer, version.pricing, work_ids, work_owners)
     amount = _amount_due(version, len(works))
+    if organization.billing == LicenseeOrganization.Billing.CARD and amount > CARD_CHARGE_MAXIMUM:
+        # Each work's price is chargeable (checked when the offer was saved); many are not.
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"Together these works cost {amount}, more than a card can pay at once"
+            f" ({CARD_CHARGE_MAXIMUM} minor units); buy them as several licenses.",
+            "works",
+        )
     return Quote(offer, version, works, amount, owners, offer_version_digest(version))
 
 

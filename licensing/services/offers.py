@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from licensing.currencies import CARD_CHARGE_MAXIMUM, CARD_CHARGE_MINIMUM, major_amount_format
 from licensing.errors import LicensingErrorCode
 from licensing.models import (
     AMOUNT_MAX,
@@ -116,6 +117,25 @@ def _unit_price_check(value: Any) -> None:
         )
 
 
+def _card_chargeable_check(amount: int | None, currency: str) -> None:
+    """A price paid at purchase must be one a card can pay: 0 (free) or within Stripe's limits.
+
+    Else the offer would be accepted and every card buyer answered 402 "declined".
+    """
+    if not amount:
+        return
+    minimum = CARD_CHARGE_MINIMUM[currency]
+    if not minimum <= amount <= CARD_CHARGE_MAXIMUM:
+        raise invalid(
+            LicensingErrorCode.OFFER_TERMS_INVALID,
+            f"A card pays from {major_amount_format(minimum, currency)} to"
+            f" {major_amount_format(CARD_CHARGE_MAXIMUM, currency)} {currency.upper()} at once"
+            f" (Stripe's limits): amount is 0 (free) or from {minimum} to"
+            f" {CARD_CHARGE_MAXIMUM} minor units.",
+            "amount",
+        )
+
+
 def _terms_require(terms: OfferTerms, *, required: Sequence[str], absent: Sequence[str]) -> None:
     for name in required:
         if getattr(terms, name) is None:
@@ -183,6 +203,8 @@ def offer_terms_check(terms: OfferTerms, *, for_collection: bool) -> OfferTerms:
             "A pool offer is made for a collection, not a single work.",
             "pricing",
         )
+    if terms.pricing != OfferVersion.Pricing.PER_UNIT:
+        _card_chargeable_check(terms.amount, terms.currency)
     if terms.unit_amount_decimal is not None:
         terms = dataclasses.replace(terms, unit_amount_decimal=Decimal(terms.unit_amount_decimal))
     return dataclasses.replace(

@@ -108,7 +108,9 @@ def test_the_portal_saves_a_pools_unit(alice, box) -> None:
 
     response = portal.post(
         reverse("admin:licensing_offer_add"),
-        _offer_form(collection=box.pk, pricing="pool", amount="50000", term_days="30", unit="token"),
+        _offer_form(
+            collection=box.pk, pricing="pool", amount="50000", term_days="30", unit="token"
+        ),
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
