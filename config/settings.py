@@ -202,7 +202,7 @@ IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 # Turns a raw API key into (user, principal); the catalogue owns the key model.
 ACCORD_API_KEY_RESOLVER = env(
-    "ACCORD_API_KEY_RESOLVER", default="licensing.api_keys.api_key_resolve"
+    "ACCORD_API_KEY_RESOLVER", default="licensing.selectors.api_keys.api_key_resolve"
 )
 
 REST_FRAMEWORK = {
@@ -253,7 +253,7 @@ SPECTACULAR_SETTINGS = {
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
-# How licensing charges cards: its port, implemented by payouts (licensing/payments.py).
+# How licensing charges cards: its port, implemented by payouts (licensing/services/card_payments.py).
 ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
 
 # Stripe: a real test-mode key talks to Stripe; without one, the local sandbox.

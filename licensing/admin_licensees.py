@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from config.admin_mixins import ReadOnlyAdminMixin
-from licensing.licenses import license_effective_status, license_revoke
 from licensing.models import (
     InvoiceLine,
     License,
@@ -23,6 +22,8 @@ from licensing.models import (
     OrganizationMembership,
     Purchase,
 )
+from licensing.selectors.licenses import license_effective_status
+from licensing.services.licenses import license_revoke
 
 
 def _member_scope(request: HttpRequest) -> QuerySet | None:

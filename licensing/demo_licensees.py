@@ -18,12 +18,12 @@ from django.contrib.auth import get_user_model
 from licensing import services
 from licensing.currencies import major_amount_format
 from licensing.models import ApiKey, License, LicenseeOrganization, Offer, OfferVersion
-from licensing.organizations import (
+from licensing.services.organizations import (
     organization_card_replace,
     organization_create,
     organization_member_add,
 )
-from licensing.purchases import license_purchase
+from licensing.services.purchases import license_purchase
 
 DEMO_KEY_NAME = "demo"
 DEMO_ORGANIZATIONS = (

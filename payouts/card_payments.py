@@ -1,11 +1,11 @@
-"""The Stripe side of `licensing.payments`: cards on file and charges at purchase."""
+"""The Stripe side of `licensing.services.card_payments`: cards on file and charges at purchase."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
 
-from licensing.payments import (
+from licensing.services.card_payments import (
     CardCharge,
     CardOnFile,
     PaymentDeclined,
@@ -25,7 +25,7 @@ def _declined(refused: stripe_gateway.GatewayError) -> PaymentDeclined:
 
 @contextlib.contextmanager
 def _in_licensing_terms() -> Iterator[None]:
-    """Say the gateway's failures in the words of `licensing.payments`."""
+    """Say the gateway's failures in the words of `licensing.services.card_payments`."""
     try:
         yield
     except stripe_gateway.GatewayUnavailable as unavailable:

@@ -1,7 +1,7 @@
 """Stripe payment events that complete purchases whose request did not live to do it.
 
 When the process that charged a card dies before committing the license, the client's
-retry completes it (`licensing.purchases`). If the client never retries, Stripe's
+retry completes it (`licensing.services.purchases`). If the client never retries, Stripe's
 `payment_intent.succeeded` does: the handler re-reads the PaymentIntent (a decision
 that moves money acts on Stripe's state now, not on the event) and completes the
 pending purchase named in its metadata. Completion is idempotent, so the webhook and
@@ -11,7 +11,7 @@ the retry may both arrive, in either order.
 from __future__ import annotations
 
 from licensing.models import Purchase
-from licensing.purchases import purchase_complete
+from licensing.services.purchases import purchase_complete
 from payouts import stripe_gateway
 from payouts.models import StripeEvent
 from payouts.webhooks import stripe_event_handlers

@@ -14,13 +14,13 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
-from licensing import licenses as license_selectors
 from licensing.api.permissions import IsLicensee
 from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
 from licensing.certificates.keys import public_jwks
 from licensing.certificates.verification import certificate_verify_with_records
 from licensing.models import License
-from licensing.purchases import license_purchase
+from licensing.selectors import licenses as license_selectors
+from licensing.services.purchases import license_purchase
 
 CERTIFICATE_LENGTH_MAX = 100_000
 

@@ -1,4 +1,4 @@
-"""API keys: minted once, stored as a SHA-256 digest, resolved into a `Principal`.
+"""Resolving an API key into a `Principal`: every API request starts here.
 
 A key is `ak_live_` followed by 40 random base-62 characters (about 238 bits), so a
 fast hash is the right one: nobody can brute-force that space, and a slow hash would
@@ -14,8 +14,6 @@ write on one hot row.
 from __future__ import annotations
 
 import hashlib
-import secrets
-import string
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -30,8 +28,6 @@ from config.joined_reads import JoinedRead, Table
 from licensing.models import ApiKey, Creator, LicenseeOrganization
 
 KEY_PREFIX = "ak_live_"
-_RANDOM_ALPHABET = string.ascii_letters + string.digits
-_RANDOM_LENGTH = 40
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 4
 KEY_LENGTH_MAX = 200
 
@@ -43,11 +39,6 @@ def last_used_resolution() -> timedelta:
 
 def api_key_digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
-
-
-def api_key_generate() -> str:
-    """Mint a new raw key (not stored anywhere; the caller shows it once)."""
-    return KEY_PREFIX + "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(_RANDOM_LENGTH))
 
 
 @dataclass(frozen=True)

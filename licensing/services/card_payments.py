@@ -1,7 +1,7 @@
 """How licensing takes a card payment without importing `payouts`.
 
 Dependencies point one way (`payouts -> licensing -> ledger`), yet a purchase must
-charge a card, and only `payouts.stripe_gateway` may talk to Stripe. This module is
+charge a card, and only `payouts.stripe` may talk to Stripe. This module is
 the port: licensing states what it needs (`CardPayments`) and the setting
 `ACCORD_CARD_PAYMENTS` names the adapter that provides it (`payouts.card_payments`).
 """

@@ -10,7 +10,7 @@ from config.api.ids import public_id
 from licensing.currencies import currency_is_supported
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import LicenseeOrganization, OrganizationMembership
-from licensing.payments import (
+from licensing.services.card_payments import (
     CardOnFile,
     PaymentDeclined,
     PaymentProviderUnavailable,

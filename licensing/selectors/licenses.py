@@ -1,4 +1,4 @@
-"""Licenses after purchase: what their certificate states, their status, expiry, revocation."""
+"""Reads of licenses: what a certificate states, the status now, an organisation's licenses."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, LicenseeOrganization, Work
 
-EXPIRE_BATCH_SIZE_MAX = 500
 # Where a license carries its works in the API's order (newest work first), once read.
 WORKS_LISTED = "works_listed"
 CERTIFICATE_ISSUER = "accord"
@@ -97,34 +95,3 @@ def organization_license_get(*, organization: LicenseeOrganization, public_id: s
     if found is None:
         raise LicensingError(LicensingErrorCode.LICENSE_NOT_FOUND, f"No license {public_id}.")
     return found
-
-
-def licenses_expire(*, now: datetime | None = None) -> int:
-    """Mark every active license past its end as expired, in bounded batches; return how many."""
-    now = now or timezone.now()
-    expired_total = 0
-    due = License.objects.filter(status=License.Status.ACTIVE, ends_at__lte=now)
-    while batch := list(due.values_list("pk", flat=True)[:EXPIRE_BATCH_SIZE_MAX]):
-        # The status condition makes a revocation that wins the race stay a revocation.
-        expired_total += License.objects.filter(pk__in=batch, status=License.Status.ACTIVE).update(
-            status=License.Status.EXPIRED
-        )
-    return expired_total
-
-
-def license_revoke(*, granted: License, revoked_by: Any, reason: str) -> License:
-    """Revoke a license (staff only); its certificate's verification then says so."""
-    if not reason.strip():
-        raise LicensingError(
-            LicensingErrorCode.PARAMETER_INVALID, "Say why the license is revoked.", param="reason"
-        )
-    with transaction.atomic():
-        locked = License.objects.select_for_update().get(pk=granted.pk)
-        if locked.status == License.Status.REVOKED:
-            return locked
-        locked.status = License.Status.REVOKED
-        locked.revoked_at = timezone.now()
-        locked.revoked_by = revoked_by
-        locked.revoked_reason = reason.strip()[:500]
-        locked.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_reason"])
-    return locked
