@@ -253,7 +253,8 @@ SPECTACULAR_SETTINGS = {
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
-# How licensing charges cards: its port, implemented by payouts (licensing/services/card_payments.py).
+# How licensing charges cards: the port licensing/services/card_payments.py, which payouts
+# implements.
 ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
 
 # Stripe: a real test-mode key talks to Stripe; without one, the local sandbox.
