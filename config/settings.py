@@ -255,7 +255,7 @@ SPECTACULAR_SETTINGS = {
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
 # How licensing charges cards: the port licensing/services/card_payments.py, which payouts
 # implements.
-ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
+ACCORD_CARD_PAYMENTS = "payouts.stripe.card_payments.StripeCardPayments"
 
 # Stripe: a real test-mode key talks to Stripe; without one, the local sandbox.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -3,7 +3,7 @@
 Dependencies point one way (`payouts -> licensing -> ledger`), yet a purchase must
 charge a card, and only `payouts.stripe` may talk to Stripe. This module is
 the port: licensing states what it needs (`CardPayments`) and the setting
-`ACCORD_CARD_PAYMENTS` names the adapter that provides it (`payouts.card_payments`).
+`ACCORD_CARD_PAYMENTS` names the adapter that provides it (`payouts.stripe.card_payments`).
 """
 
 from __future__ import annotations

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from licensing.models import Purchase
 from licensing.services.purchases import purchase_complete
-from payouts import stripe_gateway
 from payouts.models import StripeEvent
-from payouts.webhooks import stripe_event_handlers
+from payouts.stripe import gateway
+from payouts.stripe.webhooks import stripe_event_handlers
 
 
 @stripe_event_handlers.register("payment_intent.succeeded")
 def payment_intent_succeeded_handle(event: StripeEvent) -> None:
-    intent = stripe_gateway.payment_intent_retrieve(payment_intent_id=event.object_id)
+    intent = gateway.payment_intent_retrieve(payment_intent_id=event.object_id)
     purchase_id = intent.metadata.get("accord_purchase")
     if intent.status != "succeeded" or not purchase_id:
         return

@@ -1,4 +1,4 @@
-"""The one module in Accord that talks to Stripe.
+"""The Stripe calls: the one module in Accord that talks to Stripe (with its errors and results).
 
 Everything else calls these functions and gets plain frozen dataclasses back, or one
 of this module's `GatewayError`s; nothing outside imports `stripe`. That keeps three
@@ -25,19 +25,37 @@ promises in one place:
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import functools
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 import stripe
 from django.conf import settings
 
-from config.errors import DomainError
+from payouts.stripe.errors import (
+    GatewayErrorCode,
+    WebhookSignatureInvalid,
+    gateway_errors_translated,
+)
+from payouts.stripe.results import (
+    Account,
+    AccountLink,
+    Balance,
+    BalanceTransaction,
+    Customer,
+    Page,
+    PaymentIntent,
+    Topup,
+    Transfer,
+    TransferReversal,
+    VerifiedEvent,
+    account_from,
+    balance_transaction_from,
+    payment_intent_from,
+    transfer_from,
+)
 
 STRIPE_API_ADDRESS = "https://api.stripe.com"
 NETWORK_RETRIES_MAX = 2
@@ -46,121 +64,6 @@ IDEMPOTENCY_KEY_CHARS_MAX = 255
 LIST_LIMIT_MAX = 100
 # How old a webhook's signature may be, as Stripe's own libraries default it.
 WEBHOOK_TOLERANCE_SECONDS = 300
-
-
-# -- errors ----------------------------------------------------------------------------
-
-
-class GatewayErrorCode(enum.StrEnum):
-    CARD_DECLINED = "card_declined"
-    INSUFFICIENT_BALANCE = "insufficient_balance"
-    ACCOUNT_NOT_READY = "account_not_ready"
-    NOT_FOUND = "stripe_object_not_found"
-    UNAVAILABLE = "stripe_unavailable"
-    IDEMPOTENCY_MISMATCH = "idempotency_key_mismatch"
-    INVALID_REQUEST = "stripe_invalid_request"
-    AUTHENTICATION = "stripe_authentication_failed"
-    SIGNATURE_INVALID = "signature_invalid"
-
-
-class GatewayError(DomainError):
-    """Stripe refused or failed a request; `stripe_code` is Stripe's own code, if any."""
-
-    http_status = 502
-    retryable = False
-
-    def __init__(
-        self,
-        code: GatewayErrorCode,
-        message: str,
-        *,
-        stripe_code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(code, message, param=param)
-        self.stripe_code = stripe_code
-
-
-class CardDeclined(GatewayError):
-    """The card was declined; the PaymentIntent stays `requires_payment_method`."""
-
-    http_status = 402
-
-    def __init__(self, message: str, *, decline_code: str | None, payment_intent_id: str | None):
-        super().__init__(GatewayErrorCode.CARD_DECLINED, message, stripe_code="card_declined")
-        self.decline_code = decline_code
-        self.payment_intent_id = payment_intent_id
-
-
-class InsufficientBalance(GatewayError):
-    """The platform's available balance does not cover the transfer (top up, then retry)."""
-
-    http_status = 409
-
-
-class AccountNotReady(GatewayError):
-    """The connected account has not finished onboarding, so it cannot receive transfers."""
-
-    http_status = 409
-
-
-class GatewayUnavailable(GatewayError):
-    """Stripe could not be reached or answered 5xx/429 after the SDK's retries.
-
-    The request may or may not have been done: retry later with the same key.
-    """
-
-    http_status = 503
-    retryable = True
-
-
-class WebhookSignatureInvalid(GatewayError):
-    """A webhook's `Stripe-Signature` is missing, forged or too old."""
-
-    http_status = 400
-
-
-def _stripe_code(error: stripe.StripeError) -> str | None:
-    return error.code or (error.error.code if error.error is not None else None)
-
-
-def _translate(error: stripe.StripeError) -> GatewayError:
-    """Map an SDK error to the gateway's own exception."""
-    code = _stripe_code(error)
-    message = error.user_message or str(error)
-    param = getattr(error, "param", None)  # only InvalidRequestError and CardError have one
-    if isinstance(error, stripe.CardError):
-        intent = error.error.payment_intent if error.error is not None else None
-        return CardDeclined(
-            message,
-            decline_code=error.error.decline_code if error.error is not None else None,
-            payment_intent_id=intent.id if intent is not None else None,
-        )
-    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-        isinstance(error, stripe.APIError) and (error.http_status or 500) >= 409
-    ):
-        return GatewayUnavailable(GatewayErrorCode.UNAVAILABLE, message, stripe_code=code)
-    if isinstance(error, stripe.IdempotencyError):
-        return GatewayError(GatewayErrorCode.IDEMPOTENCY_MISMATCH, message, stripe_code=code)
-    if isinstance(error, (stripe.AuthenticationError, stripe.PermissionError)):
-        return GatewayError(GatewayErrorCode.AUTHENTICATION, message, stripe_code=code)
-    if code == "balance_insufficient":
-        return InsufficientBalance(GatewayErrorCode.INSUFFICIENT_BALANCE, message, stripe_code=code)
-    if code == "insufficient_capabilities_for_transfer":
-        return AccountNotReady(GatewayErrorCode.ACCOUNT_NOT_READY, message, stripe_code=code)
-    if code == "resource_missing":
-        return GatewayError(GatewayErrorCode.NOT_FOUND, message, stripe_code=code, param=param)
-    return GatewayError(GatewayErrorCode.INVALID_REQUEST, message, stripe_code=code, param=param)
-
-
-@contextlib.contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except stripe.SignatureVerificationError:
-        raise  # handled by webhook_event_verify, never escapes it
-    except stripe.StripeError as error:
-        raise _translate(error) from error
 
 
 # -- the client ------------------------------------------------------------------------
@@ -214,199 +117,6 @@ def _metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     return dict(metadata or {})
 
 
-# -- plain results ---------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a Stripe list: pass the last item's id as `starting_after` for more."""
-
-    items: tuple[T, ...]
-    has_more: bool
-
-
-@dataclass(frozen=True)
-class Account:
-    id: str
-    country: str
-    default_currency: str
-    details_submitted: bool
-    charges_enabled: bool
-    payouts_enabled: bool
-    transfers_active: bool
-    metadata: dict[str, str]
-
-    @property
-    def ready_for_transfers(self) -> bool:
-        """Say whether a transfer to this account would be accepted."""
-        return self.transfers_active
-
-
-@dataclass(frozen=True)
-class AccountLink:
-    url: str
-    expires_at: int
-
-
-@dataclass(frozen=True)
-class Customer:
-    id: str
-    payment_method_id: str
-
-
-@dataclass(frozen=True)
-class PaymentIntent:
-    id: str
-    status: str
-    amount: int
-    amount_received: int
-    currency: str
-    customer_id: str | None
-    latest_charge_id: str | None
-    metadata: dict[str, str]
-    created: int
-
-
-@dataclass(frozen=True)
-class Transfer:
-    id: str
-    amount: int
-    amount_reversed: int
-    currency: str
-    destination: str
-    transfer_group: str | None
-    reversed: bool
-    balance_transaction_id: str | None
-    metadata: dict[str, str]
-    created: int
-
-
-@dataclass(frozen=True)
-class TransferReversal:
-    id: str
-    transfer_id: str
-    amount: int
-    currency: str
-    created: int
-
-
-@dataclass(frozen=True)
-class Topup:
-    id: str
-    amount: int
-    currency: str
-    status: str
-
-
-@dataclass(frozen=True)
-class Balance:
-    """Amounts per currency, in the minor unit."""
-
-    available: dict[str, int]
-    pending: dict[str, int]
-
-
-@dataclass(frozen=True)
-class BalanceTransaction:
-    id: str
-    type: str
-    amount: int
-    fee: int
-    net: int
-    currency: str
-    source: str | None
-    status: str
-    created: int
-
-
-@dataclass(frozen=True)
-class VerifiedEvent:
-    """A webhook event whose signature checked out."""
-
-    id: str
-    type: str
-    created: int
-    account: str | None
-    object_id: str | None
-    payload: dict[str, Any]
-
-
-def _plain(obj: stripe.StripeObject) -> dict[str, Any]:
-    """Return the SDK object as nested plain dicts (SDK objects are not mappings)."""
-    return obj.to_dict()
-
-
-def _id_of(value: Any) -> str | None:
-    """Return an id field's value whether Stripe sent the id or the expanded object."""
-    if isinstance(value, dict):
-        return value.get("id")
-    return value
-
-
-def _account(obj: stripe.Account) -> Account:
-    data = _plain(obj)
-    return Account(
-        id=data["id"],
-        country=data.get("country") or "",
-        default_currency=data.get("default_currency") or "",
-        details_submitted=bool(data.get("details_submitted")),
-        charges_enabled=bool(data.get("charges_enabled")),
-        payouts_enabled=bool(data.get("payouts_enabled")),
-        transfers_active=(data.get("capabilities") or {}).get("transfers") == "active",
-        metadata=dict(data.get("metadata") or {}),
-    )
-
-
-def _payment_intent(obj: stripe.PaymentIntent) -> PaymentIntent:
-    data = _plain(obj)
-    return PaymentIntent(
-        id=data["id"],
-        status=data["status"],
-        amount=data["amount"],
-        amount_received=data.get("amount_received") or 0,
-        currency=data["currency"],
-        customer_id=_id_of(data.get("customer")),
-        latest_charge_id=_id_of(data.get("latest_charge")),
-        metadata=dict(data.get("metadata") or {}),
-        created=data["created"],
-    )
-
-
-def _transfer(obj: stripe.Transfer) -> Transfer:
-    data = _plain(obj)
-    destination = _id_of(data.get("destination"))
-    assert destination is not None, "a transfer always has a destination"
-    return Transfer(
-        id=data["id"],
-        amount=data["amount"],
-        amount_reversed=data.get("amount_reversed") or 0,
-        currency=data["currency"],
-        destination=destination,
-        transfer_group=data.get("transfer_group"),
-        reversed=bool(data.get("reversed")),
-        balance_transaction_id=_id_of(data.get("balance_transaction")),
-        metadata=dict(data.get("metadata") or {}),
-        created=data["created"],
-    )
-
-
-def _balance_transaction(obj: stripe.BalanceTransaction) -> BalanceTransaction:
-    data = _plain(obj)
-    return BalanceTransaction(
-        id=data["id"],
-        type=data["type"],
-        amount=data["amount"],
-        fee=data.get("fee") or 0,
-        net=data["net"],
-        currency=data["currency"],
-        source=_id_of(data.get("source")),
-        status=data["status"],
-        created=data["created"],
-    )
-
-
 def _list_params(limit: int, starting_after: str | None, **filters: str | None) -> dict[str, Any]:
     assert 1 <= limit <= LIST_LIMIT_MAX, limit
     params: dict[str, Any] = {"limit": limit}
@@ -435,8 +145,8 @@ def account_create(
     }
     if email:
         params["email"] = email
-    with _translated():
-        return _account(_client().v1.accounts.create(params, _post_options(idempotency_key)))
+    with gateway_errors_translated():
+        return account_from(_client().v1.accounts.create(params, _post_options(idempotency_key)))
 
 
 def account_link_create(
@@ -449,15 +159,15 @@ def account_link_create(
         "refresh_url": refresh_url,
         "return_url": return_url,
     }
-    with _translated():
+    with gateway_errors_translated():
         link = _client().v1.account_links.create(params, _post_options(idempotency_key))
     return AccountLink(url=link.url, expires_at=link.expires_at)
 
 
 def account_retrieve(*, account_id: str) -> Account:
     """Return a connected account as Stripe sees it now."""
-    with _translated():
-        return _account(_client().v1.accounts.retrieve(account_id))
+    with gateway_errors_translated():
+        return account_from(_client().v1.accounts.retrieve(account_id))
 
 
 # -- payments --------------------------------------------------------------------------
@@ -482,7 +192,7 @@ def customer_create_with_payment_method(
         customer_params["email"] = email
     if name:
         customer_params["name"] = name
-    with _translated():
+    with gateway_errors_translated():
         customer = client.v1.customers.create(
             customer_params, _post_options(f"{idempotency_key}:customer")
         )
@@ -522,15 +232,15 @@ def payment_intent_confirm_off_session(
     }
     if description:
         params["description"] = description
-    with _translated():
+    with gateway_errors_translated():
         intent = _client().v1.payment_intents.create(params, _post_options(idempotency_key))
-    return _payment_intent(intent)
+    return payment_intent_from(intent)
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     """Return a PaymentIntent as Stripe sees it now."""
-    with _translated():
-        return _payment_intent(_client().v1.payment_intents.retrieve(payment_intent_id))
+    with gateway_errors_translated():
+        return payment_intent_from(_client().v1.payment_intents.retrieve(payment_intent_id))
 
 
 # -- transfers -------------------------------------------------------------------------
@@ -558,14 +268,14 @@ def transfer_create(
         params["transfer_group"] = transfer_group
     if description:
         params["description"] = description
-    with _translated():
-        return _transfer(_client().v1.transfers.create(params, _post_options(idempotency_key)))
+    with gateway_errors_translated():
+        return transfer_from(_client().v1.transfers.create(params, _post_options(idempotency_key)))
 
 
 def transfer_retrieve(*, transfer_id: str) -> Transfer:
     """Return a transfer as Stripe sees it now (reversals included)."""
-    with _translated():
-        return _transfer(_client().v1.transfers.retrieve(transfer_id))
+    with gateway_errors_translated():
+        return transfer_from(_client().v1.transfers.retrieve(transfer_id))
 
 
 def transfers_list(
@@ -579,9 +289,9 @@ def transfers_list(
     params = _list_params(
         limit, starting_after, transfer_group=transfer_group, destination=destination
     )
-    with _translated():
+    with gateway_errors_translated():
         page = _client().v1.transfers.list(params)  # type: ignore[arg-type]
-    return Page(items=tuple(_transfer(item) for item in page.data), has_more=page.has_more)
+    return Page(items=tuple(transfer_from(item) for item in page.data), has_more=page.has_more)
 
 
 def transfer_reverse(
@@ -596,7 +306,7 @@ def transfer_reverse(
     if amount is not None:
         assert amount > 0, amount
         params["amount"] = amount
-    with _translated():
+    with gateway_errors_translated():
         reversal = _client().v1.transfers.reversals.create(
             transfer_id, params, _post_options(idempotency_key)
         )
@@ -620,14 +330,14 @@ def topup_create(
     params: dict[str, Any] = {"amount": amount, "currency": currency}
     if description:
         params["description"] = description
-    with _translated():
+    with gateway_errors_translated():
         topup = _client().v1.topups.create(params, _post_options(idempotency_key))
     return Topup(id=topup.id, amount=topup.amount, currency=topup.currency, status=topup.status)
 
 
 def balance_retrieve() -> Balance:
     """Return the platform's balance per currency."""
-    with _translated():
+    with gateway_errors_translated():
         balance = _client().v1.balance.retrieve()
     return Balance(
         available={entry.currency: entry.amount for entry in balance.available},
@@ -643,10 +353,10 @@ def balance_transactions_list(
 ) -> Page[BalanceTransaction]:
     """Return one page of the platform's balance transactions, newest first."""
     params = _list_params(limit, starting_after, type=transaction_type)
-    with _translated():
+    with gateway_errors_translated():
         page = _client().v1.balance_transactions.list(params)  # type: ignore[arg-type]
     return Page(
-        items=tuple(_balance_transaction(item) for item in page.data), has_more=page.has_more
+        items=tuple(balance_transaction_from(item) for item in page.data), has_more=page.has_more
     )
 
 

@@ -8,8 +8,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from config.errors import error_body
-from payouts import stripe_gateway
-from payouts.webhooks import stripe_event_process, stripe_event_receive
+from payouts.stripe.errors import WebhookSignatureInvalid
+from payouts.stripe.webhooks import stripe_event_process, stripe_event_receive
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -28,7 +28,7 @@ class StripeWebhookView(View):
             event, created = stripe_event_receive(
                 payload=request.body, signature=request.headers.get("Stripe-Signature")
             )
-        except stripe_gateway.WebhookSignatureInvalid as error:
+        except WebhookSignatureInvalid as error:
             body = error_body(error_type=error.error_type, code=error.code, message=error.message)
             return JsonResponse(body, status=error.http_status)
         processed = stripe_event_process(stripe_event_id=event.pk)

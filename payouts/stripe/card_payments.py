@@ -11,12 +11,13 @@ from licensing.services.card_payments import (
     PaymentDeclined,
     PaymentProviderUnavailable,
 )
-from payouts import stripe_gateway
+from payouts.stripe import gateway
+from payouts.stripe.errors import CardDeclined, GatewayError, GatewayUnavailable
 
 
-def _declined(refused: stripe_gateway.GatewayError) -> PaymentDeclined:
+def _declined(refused: GatewayError) -> PaymentDeclined:
     """A definite refusal: the bank's decline code when there is one, else the gateway's."""
-    if isinstance(refused, stripe_gateway.CardDeclined):
+    if isinstance(refused, CardDeclined):
         return PaymentDeclined(
             refused.decline_code or "card_declined", refused.message, refused.payment_intent_id
         )
@@ -28,9 +29,9 @@ def _in_licensing_terms() -> Iterator[None]:
     """Say the gateway's failures in the words of `licensing.services.card_payments`."""
     try:
         yield
-    except stripe_gateway.GatewayUnavailable as unavailable:
+    except GatewayUnavailable as unavailable:
         raise PaymentProviderUnavailable(str(unavailable)) from unavailable
-    except stripe_gateway.GatewayError as refused:
+    except GatewayError as refused:
         raise _declined(refused) from refused
 
 
@@ -39,7 +40,7 @@ class StripeCardPayments:
         self, *, idempotency_key: str, payment_method: str, name: str, email: str | None
     ) -> CardOnFile:
         with _in_licensing_terms():
-            customer = stripe_gateway.customer_create_with_payment_method(
+            customer = gateway.customer_create_with_payment_method(
                 idempotency_key=idempotency_key,
                 payment_method=payment_method,
                 name=name,
@@ -58,7 +59,7 @@ class StripeCardPayments:
         description: str,
     ) -> CardCharge:
         with _in_licensing_terms():
-            intent = stripe_gateway.payment_intent_confirm_off_session(
+            intent = gateway.payment_intent_confirm_off_session(
                 idempotency_key=idempotency_key,
                 customer_id=card.customer_id,
                 payment_method_id=card.payment_method_id,

@@ -1,6 +1,6 @@
 """Stripe webhooks: verify, store each event once, process each event once.
 
-The flow for `POST /stripe/webhook` (see `views.StripeWebhookView`):
+The flow for `POST /stripe/webhook` (see `payouts.stripe.views.StripeWebhookView`):
 
 1. `stripe_event_receive` verifies `Stripe-Signature` with STRIPE_WEBHOOK_SECRET
    (a forged, altered or stale request raises `WebhookSignatureInvalid`: 400, nothing
@@ -16,7 +16,7 @@ The flow for `POST /stripe/webhook` (see `views.StripeWebhookView`):
 Handlers are registered by the app that cares (`licensing` for payments, `payouts`
 for transfers), in its `AppConfig.ready()`:
 
-    from payouts.webhooks import stripe_event_handlers
+    from payouts.stripe.webhooks import stripe_event_handlers
 
     @stripe_event_handlers.register("transfer.reversed")
     def transfer_reversed_handle(event: StripeEvent) -> None: ...
@@ -24,7 +24,7 @@ for transfers), in its `AppConfig.ready()`:
 **Out-of-order delivery.** Stripe does not promise order: `transfer.reversed` can
 arrive before `transfer.created`, an old `account.updated` after a newer one. So a
 handler must act on the latest state, never on "the event says it changed":
-- either re-read the object through the gateway (`stripe_gateway.transfer_retrieve`,
+- either re-read the object through the gateway (`gateway.transfer_retrieve`,
   `account_retrieve`, ...) and act on what Stripe says now - the default, and the
   only choice when the decision moves money;
 - or, for a handler that copies a snapshot into our rows, skip events that
@@ -44,8 +44,8 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payouts import stripe_gateway
 from payouts.models import StripeEvent
+from payouts.stripe import gateway
 
 logger = logging.getLogger("accord.payouts.webhooks")
 
@@ -85,7 +85,7 @@ stripe_event_handlers = StripeEventHandlers()
 
 def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
     """Verify a webhook and store its event once; return the row and whether it is new."""
-    verified = stripe_gateway.webhook_event_verify(payload=payload, signature=signature)
+    verified = gateway.webhook_event_verify(payload=payload, signature=signature)
     values = {
         "type": verified.type,
         "created": datetime.datetime.fromtimestamp(verified.created, tz=datetime.UTC),
