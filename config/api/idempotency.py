@@ -18,23 +18,20 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.exceptions import json_error_response
 from config.api.models import IdempotencyRecord
-from config.db import savepoint_if_nested, sql_names
-from config.row_insert import RowInsert
+from config.db import savepoint_if_nested
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_LENGTH_MAX = 255
 RELEASE_STATUSES = frozenset({401, 409, 429})
-_RECORD_INSERT = RowInsert(IdempotencyRecord)
 
 
 def _digest(*parts: bytes) -> str:
@@ -80,7 +77,7 @@ def _claim(scope_digest: str, key: str, request_digest: str) -> tuple[Idempotenc
             record = IdempotencyRecord(
                 scope_digest=scope_digest, key=key, request_digest=request_digest, locked_at=now
             )
-            _RECORD_INSERT.insert(record)
+            record.save(force_insert=True)
         return record, True
     except IntegrityError:
         return IdempotencyRecord.objects.get(scope_digest=scope_digest, key=key), False
@@ -95,37 +92,14 @@ def _take_over_stale_claim(record: IdempotencyRecord) -> bool:
     return taken == 1
 
 
-_STORED_FIELDS = (
-    "completed_at",
-    "response_status",
-    "response_body",
-    "response_content_type",
-    "response_location",
-)
-
-
-@cache
-def _store_sql() -> str:
-    """Written once: every POST with a key stores its answer (see config.row_insert)."""
-    names = sql_names(IdempotencyRecord, "id", *_STORED_FIELDS)
-    assignments = ", ".join(f"{names[field]} = %s" for field in _STORED_FIELDS)
-    return f"UPDATE {names.table} SET {assignments} WHERE {names['id']} = %s"
-
-
 def _store(record: IdempotencyRecord, response: HttpResponse) -> None:
-    answer = {
-        "completed_at": timezone.now(),
-        "response_status": response.status_code,
-        "response_body": response.content,
-        "response_content_type": response.get("Content-Type", ""),
-        "response_location": response.get("Location", ""),
-    }
-    values = [
-        IdempotencyRecord._meta.get_field(field).get_db_prep_save(answer[field], connection)
-        for field in _STORED_FIELDS
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_store_sql(), [*values, record.pk])
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        completed_at=timezone.now(),
+        response_status=response.status_code,
+        response_body=response.content,
+        response_content_type=response.get("Content-Type", ""),
+        response_location=response.get("Location", ""),
+    )
 
 
 def _release(record: IdempotencyRecord) -> None:

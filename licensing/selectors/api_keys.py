@@ -94,10 +94,10 @@ def _key_with_owner() -> JoinedRead:
     spent more CPU compiling the SQL than PostgreSQL spent running it.
     """
     key = Table(ApiKey, "k")
-    organization = Table(LicenseeOrganization, "o")
-    creator = Table(Creator, "c")
-    creator_user = Table(get_user_model(), "cu")
-    user = Table(get_user_model(), "u")
+    organization = Table(LicenseeOrganization, "o", joined_to=("k", "organization"))
+    creator = Table(Creator, "c", joined_to=("k", "creator"))
+    creator_user = Table(get_user_model(), "cu", joined_to=("c", "user"))
+    user = Table(get_user_model(), "u", joined_to=("k", "user"))
 
     def sql(columns: str) -> str:
         return (
@@ -121,10 +121,7 @@ def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
     found = _key_with_owner().rows([api_key_digest(raw_key)])
     if not found:
         return None
-    ((api_key, organization, creator, creator_user, user),) = found
-    if creator is not None:
-        creator.user = creator_user
-    api_key.organization, api_key.creator, api_key.user = organization, creator, user
+    ((api_key, organization, creator, _, user),) = found
     _touch_last_used(api_key)
     principal = Principal(
         kind=api_key.kind,

@@ -18,14 +18,12 @@ lost. A declined card leaves the failed purchase row and nothing else.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api.ids import public_id
-from config.db import savepoint_if_nested, sql_names
-from config.row_insert import RowInsert
+from config.db import savepoint_if_nested
 from ledger.money import minor_to_micros
 from licensing.accounts import license_pool, organization_receivable, platform_stripe_balance
 from licensing.certificates.signing import certificate_sign
@@ -48,9 +46,6 @@ from licensing.services.card_payments import (
 from licensing.services.offers import offer_version_mark_licensed
 
 Pricing = OfferVersion.Pricing
-_PURCHASE_INSERT = RowInsert(Purchase)
-_LICENSE_INSERT = RowInsert(License)
-_LICENSE_WORK_INSERT = RowInsert(License.works.through)
 __all__ = [
     "WORKS_PER_LICENSE_MAX",
     "Quote",
@@ -106,7 +101,7 @@ def _purchase_claim(
     )
     try:
         with savepoint_if_nested():
-            _PURCHASE_INSERT.insert(purchase)
+            purchase.save(force_insert=True)
         return purchase, True
     except IntegrityError:
         existing = Purchase.objects.get(organization=organization, request_key=request_key)
@@ -192,31 +187,18 @@ def purchase_complete(
     return granted
 
 
-@cache
-def _purchase_mark_succeeded_sql() -> str:
-    names = sql_names(Purchase, "id", "status", "payment_intent_id", "completed_at")
-    return (
-        f"UPDATE {names.table} SET {names['status']} = %s, {names['payment_intent_id']} = %s,"
-        f" {names['completed_at']} = %s WHERE {names['id']} = %s AND {names['status']} <> %s"
-    )
-
-
 def _purchase_mark_succeeded(purchase: Purchase, payment_intent_id: str) -> bool:
-    """Mark the purchase paid unless it already is; say whether this call did.
-
-    Written once rather than as a queryset: every card purchase runs it, and the
-    queryset's compiling cost more than the UPDATE.
-    """
-    completed_at = Purchase._meta.get_field("completed_at").get_db_prep_save(
-        timezone.now(), connection
-    )
-    succeeded = Purchase.Status.SUCCEEDED
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _purchase_mark_succeeded_sql(),
-            [succeeded, payment_intent_id, completed_at, purchase.pk, succeeded],
+    """Mark the purchase paid unless it already is; say whether this call did."""
+    updated = (
+        Purchase.objects.filter(pk=purchase.pk)
+        .exclude(status=Purchase.Status.SUCCEEDED)
+        .update(
+            status=Purchase.Status.SUCCEEDED,
+            payment_intent_id=payment_intent_id,
+            completed_at=timezone.now(),
         )
-        return cursor.rowcount == 1
+    )
+    return updated == 1
 
 
 def _terms_frozen(version: OfferVersion) -> OfferVersion:
@@ -253,12 +235,9 @@ def _license_grant(*, purchase: Purchase, quote: Quote) -> License:
     if quote.amount > 0:
         granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
     granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
-    _LICENSE_INSERT.insert(granted)
+    granted.save(force_insert=True)
     links = [License.works.through(license=granted, work=work) for work in quote.works]
-    if len(links) == 1:  # most licenses: one row, without bulk_create's compiling
-        _LICENSE_WORK_INSERT.insert(links[0])
-    else:
-        License.works.through.objects.bulk_create(links)
+    License.works.through.objects.bulk_create(links)
     if quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.INVOICE:
         _invoice_line_add(organization, granted, quote)
     setattr(granted, WORKS_LISTED, sorted(quote.works, key=lambda work: -work.pk))
