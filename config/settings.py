@@ -115,8 +115,16 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several threads (the dev server, eager tasks) share one file: wait rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several threads (the dev server, eager tasks, the sandbox's webhooks) share one
+    # file. WAL lets reads go on while one connection writes; a transaction takes the
+    # write lock when it begins (IMMEDIATE), so it waits up to `timeout` for its turn
+    # instead of failing with "database is locked" when a read in it turns into a write:
+    # writes are serialised, never refused (tests/payouts/stripe/test_embedded_sqlite.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 # Keep a worker's database connection between requests: opening one per request (a
 # forked PostgreSQL backend) halved throughput in bench.api (docs/benchmarks.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
