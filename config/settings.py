@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sealing is sequential by design; a short period keeps the unsealed tail small.
     "ledger-seal": {"task": "ledger.tasks.ledger_seal_task", "schedule": 5.0},
     "licenses-expire": {"task": "licensing.tasks.licenses_expire_task", "schedule": 300.0},
+    # Webhook events whose processing failed: the endpoint answered 200, so Stripe won't.
+    "stripe-events-pending": {
+        "task": "payouts.stripe.tasks.stripe_events_pending_process_task",
+        "schedule": 60.0,
+    },
     "idempotency-records-purge": {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
