@@ -212,6 +212,9 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # How long a request holding an Idempotency-Key may run before a retry may take it over.
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+# A claim younger than this is a request still running (Retry-After: 1); an older one
+# is taken for a crash's, and Retry-After says when its lock expires.
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_SECONDS", default=5)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 # Turns a raw API key into (user, principal); the catalogue owns the key model.
 ACCORD_API_KEY_RESOLVER = env(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -83,6 +84,20 @@ def _claim(scope_digest: str, key: str, request_digest: str) -> tuple[Idempotenc
         return IdempotencyRecord.objects.get(scope_digest=scope_digest, key=key), False
 
 
+def _retry_after_seconds(record: IdempotencyRecord) -> int:
+    """When a retry of a claimed key can get somewhere.
+
+    A claim younger than IDEMPOTENCY_IN_FLIGHT_SECONDS is a request still running,
+    which answers within moments: retry in a second and get its stored answer. An older
+    one was most likely left by a process that died, and only the lock's expiry lets a
+    retry take it over: say how long that is (a retry sooner would only get 409 again).
+    """
+    age = (timezone.now() - record.locked_at).total_seconds()
+    if age < settings.IDEMPOTENCY_IN_FLIGHT_SECONDS:
+        return 1
+    return max(1, math.ceil(settings.IDEMPOTENCY_LOCK_SECONDS - age))
+
+
 def _take_over_stale_claim(record: IdempotencyRecord) -> bool:
     if record.locked_at > timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS):
         return False
@@ -142,7 +157,7 @@ class IdempotencyKeyMiddleware:
                     409,
                     "idempotency_key_in_use",
                     "A request with this Idempotency-Key is still being processed; retry shortly.",
-                    **{"Retry-After": "1"},
+                    **{"Retry-After": str(_retry_after_seconds(record))},
                 )
         return self._execute(request, record)
 

@@ -182,3 +182,36 @@ def test_concurrent_posts_with_one_key_execute_once() -> None:
     assert len(executed) == 1, statuses
     assert all(status in (201, 409) for status in statuses), statuses
     assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("age_seconds", [6, 30, 59])
+def test_a_claim_left_by_a_crash_says_when_its_lock_expires(
+    api_client: Client, settings, age_seconds: int
+) -> None:
+    """Issue 13, finding 13: after a crash a retry waited 60 s though Retry-After said 1."""
+    post(api_client, BODY, "key-crashed")
+    crashed_at = timezone.now() - timedelta(seconds=age_seconds)
+    IdempotencyRecord.objects.update(completed_at=None, locked_at=crashed_at)
+
+    response = post(api_client, BODY, "key-crashed")
+
+    assert response.status_code == 409
+    remaining = settings.IDEMPOTENCY_LOCK_SECONDS - age_seconds
+    assert remaining - 1 <= int(response["Retry-After"]) <= remaining
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_time_it_was_told_takes_the_claim_over(
+    api_client: Client, settings
+) -> None:
+    post(api_client, BODY, "key-told")
+    crashed_at = timezone.now() - timedelta(seconds=30)
+    IdempotencyRecord.objects.update(completed_at=None, locked_at=crashed_at)
+    told = int(post(api_client, BODY, "key-told")["Retry-After"])
+
+    # The retry comes when it was told to: the clock moves instead of the test sleeping.
+    IdempotencyRecord.objects.update(locked_at=crashed_at - timedelta(seconds=told))
+    response = post(api_client, BODY, "key-told")
+
+    assert response.status_code == 201
