@@ -123,7 +123,7 @@ class RegistryApi(PublicApi):
         parameters=[OpenApiParameter(kind, OpenApiTypes.STR) for kind in IDENTIFIER_KINDS],
         responses={
             200: RegistryEntrySerializer,
-            **error_responses(400, 429, codes={400: ["registry_query_invalid"]}),
+            **error_responses(400, 429, codes={400: [LicensingErrorCode.REGISTRY_QUERY_INVALID]}),
         },
         auth=[],
         operation_id="registry_lookup",
@@ -161,7 +161,7 @@ class WorkLicenseXmlApi(PublicApi):
     @extend_schema(
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
         operation_id="work_license_xml",
@@ -195,7 +195,7 @@ class WorkPageApi(PublicApi):
     @extend_schema(
         responses={
             (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
         operation_id="work_page",
