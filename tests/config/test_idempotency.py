@@ -155,24 +155,36 @@ def test_purge_deletes_only_records_past_retention(api_client: Client, settings)
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_with_one_key_execute_once() -> None:
-    """Two clients race with one key: one executes, the other is told 409 or replayed."""
-    from tests.config.views_for_tests import TEST_API_KEY
+    """Four clients race with one key: one executes, the others are told 409.
+
+    The one that won the claim is held inside the view until the three others have
+    their answers, so no timing decides what they see.
+    """
+    from tests.config.views_for_tests import HELD_REQUESTS_RELEASE, TEST_API_KEY
 
     assert connection.vendor == "postgresql"
     barrier = threading.Barrier(4)
+    answered = threading.Semaphore(0)
     responses = []
 
     def racer() -> None:
         client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {TEST_API_KEY}")
         barrier.wait()
         try:
-            responses.append(post(client, BODY, "raced-key", url=f"{URL}?delay=0.3"))
+            responses.append(post(client, BODY, "raced-key", url=f"{URL}?hold=1"))
         finally:
+            answered.release()
             connection.close()
 
+    HELD_REQUESTS_RELEASE.clear()
     threads = [threading.Thread(target=racer) for _ in range(4)]
     for thread in threads:
         thread.start()
+    try:
+        for _ in range(3):  # the three that lost the claim answer while the winner is held
+            assert answered.acquire(timeout=30), "a losing racer did not answer"
+    finally:
+        HELD_REQUESTS_RELEASE.set()
     for thread in threads:
         thread.join(timeout=30)
 
