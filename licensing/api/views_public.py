@@ -88,7 +88,7 @@ class PublicApi(APIView):
         return response
 
 
-def _work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
+def work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
     try:
         work = selectors.work_get(public_id=public_id)
     except LicensingError:
@@ -170,7 +170,7 @@ class WorkLicenseXmlApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> bytes | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             return rsl_document(terms) if terms is not None else False
 
         document = public_cached(("license.xml", base_url, work_id), build)
@@ -204,7 +204,7 @@ class WorkPageApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> dict[str, Any] | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             if terms is None:
                 return False
             html = render_to_string(

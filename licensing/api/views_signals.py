@@ -24,7 +24,7 @@ from rest_framework.request import Request
 
 from config.api.schema import error_responses
 from licensing import selectors
-from licensing.api.views_public import PublicApi, _work_terms_or_none, public_base_url
+from licensing.api.views_public import PublicApi, public_base_url, work_terms_or_none
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Work
 from licensing.public_cache import public_cached
@@ -142,7 +142,7 @@ class WorkTdmPolicyApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> str | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             if terms is None or not terms.tdm_policy:
                 return False
             return json.dumps(tdm_policy_document(terms), indent=2)

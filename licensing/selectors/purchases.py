@@ -75,6 +75,7 @@ def _offer_for_sale(offer_id: str) -> tuple[Offer, Owners]:
     """
     rows = list(
         Offer.objects.filter(public_id=offer_id)
+        .order_by()  # one offer: its rows need no order, and ORDER BY costs compiling
         .select_related("current_version", "work", "collection")
         .annotate(
             owner_public_id=F("work__shares__creator__public_id"),
