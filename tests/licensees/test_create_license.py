@@ -53,6 +53,10 @@ def test_an_invoiced_agreement_starts_on_its_date_and_is_billed_now(
     assert (line.amount, line.period) == (1_000, timezone.now().strftime("%Y-%m"))
     assert Entry.objects.filter(amount_micros=10_000_000).count() == 1  # the receivable
     assert granted.purchase.offer_version_digest
+    # The sale belongs to the day the agreement started, in the books (hl's effective_at).
+    sale = Transaction.objects.get(pk=granted.ledger_transaction_id)
+    assert sale.effective_at == granted.starts_at
+    assert sale.created_at > granted.starts_at + timedelta(days=99)
 
 
 def test_a_card_agreement_is_charged(
