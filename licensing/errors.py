@@ -51,6 +51,12 @@ class LicensingErrorCode(enum.StrEnum):
     PURCHASE_KEY_REUSED = "purchase_key_reused"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    # Dataset clearances (each raised with its HTTP status).
+    CLEARANCE_NOT_FOUND = "clearance_not_found"
+    IDENTIFIERS_INVALID = "identifiers_invalid"
+    QUOTE_EXPIRED = "quote_expired"
+    QUOTE_CHANGED = "quote_changed"
+    CLEARANCE_NOT_PURCHASED = "clearance_not_purchased"
 
 
 class LicensingError(DomainError):
