@@ -108,7 +108,8 @@ def test_malformed_identifiers_are_each_named_and_nothing_is_written(
 
     assert raised.value.code == "identifiers_invalid"
     assert [problem["index"] for problem in raised.value.details] == [1, 2, 3, 4]
-    assert not Clearance.objects.exists() and not ClearanceItem.objects.exists()
+    assert not Clearance.objects.exists()
+    assert not ClearanceItem.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -165,7 +166,8 @@ def test_purchase_grants_what_single_purchases_would_to_the_micro(
 
     bought = clearance_purchase(organization=invoice_org, clearance_id=clearance.public_id)
 
-    assert bought.amount == 4_600 and len(bought.licenses) == 4
+    assert bought.amount == 4_600
+    assert len(bought.licenses) == 4
     cleared = list(License.objects.filter(public_id__in=bought.licenses))
     # The same four offers bought one by one by another organisation on the same billing.
     other = organization_create(slug="other-lab", name="Other Lab", billing="invoice")
@@ -203,7 +205,8 @@ def test_purchasing_twice_returns_the_first_answer(
 
     again = clearance_purchase(organization=invoice_org, clearance_id=clearance.public_id)
 
-    assert again.licenses == first.licenses and again.amount == first.amount
+    assert again.licenses == first.licenses
+    assert again.amount == first.amount
     assert License.objects.count() == licenses_after_first
 
 
@@ -240,9 +243,11 @@ def test_declined_card_is_402_and_nothing_is_bought(
             clearance_purchase(organization=declining_org, clearance_id=clearance.public_id)
         assert (raised.value.http_status, raised.value.code) == (402, "payment_failed")
 
-    assert not License.objects.exists() and not Transaction.objects.exists()
+    assert not License.objects.exists()
+    assert not Transaction.objects.exists()
     clearance.refresh_from_db()
-    assert clearance.status == Clearance.Status.FAILED and clearance.certificate == ""
+    assert clearance.status == Clearance.Status.FAILED
+    assert clearance.certificate == ""
 
 
 def test_quote_expires_after_24_hours(
