@@ -14,6 +14,7 @@ a package (the catalogue's selectors are being split into one module per entity)
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -215,6 +216,19 @@ def clearance_items_rows(*, clearance: Clearance) -> Iterator[tuple]:
         )
     )
     yield from rows.iterator(chunk_size=5_000)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def clearance_items_csv(*, clearance: Clearance) -> Iterator[str]:
+    """The items CSV, line by line (header first): the API and `clearance_check` write it."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for row in clearance_items_rows(clearance=clearance):
+        yield writer.writerow(["" if value is None else value for value in row])
 
 
 def clearance_license_ids(*, clearance: Clearance) -> list[str]:

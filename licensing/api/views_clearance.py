@@ -7,8 +7,6 @@ them; `clearance_create` checks every item and names each bad one by its index.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -207,11 +205,6 @@ class ClearanceItemsApi(GenericAPIView):
         return self.get_paginated_response([item_render(item) for item in page])
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class ClearanceItemsCsvApi(GenericAPIView):
     permission_classes = [IsLicensee]
     queryset = ClearanceItem.objects.none()
@@ -227,17 +220,11 @@ class ClearanceItemsCsvApi(GenericAPIView):
         clearance = selectors.clearance_get(
             organization=request.user.organization, public_id=clearance_id
         )
-        response = StreamingHttpResponse(items_csv(clearance), content_type="text/csv")
+        response = StreamingHttpResponse(
+            selectors.clearance_items_csv(clearance=clearance), content_type="text/csv"
+        )
         response["Content-Disposition"] = f'attachment; filename="{clearance.public_id}.csv"'
         return response
-
-
-def items_csv(clearance: Clearance) -> Iterator[str]:
-    """The items CSV (header, then one row per item), as the API and the command write it."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(selectors.CSV_COLUMNS)
-    for row in selectors.clearance_items_rows(clearance=clearance):
-        yield writer.writerow(["" if value is None else value for value in row])
 
 
 class ClearancePurchaseApi(GenericAPIView):
