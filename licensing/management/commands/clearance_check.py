@@ -54,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
+        path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file {path}.")
         organization = LicenseeOrganization.objects.filter(slug=options["org"]).first()
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             raise CommandError(self._problems(error)) from error
         bar.update(bar.total - bar.n)
         bar.close()
-        output: Path = options["output"] or path.with_name(path.name + ".items.csv")
+        output = Path(options["output"] or path.with_name(path.name + ".items.csv"))
         with output.open("w", newline="", encoding="utf-8") as handle:
             handle.writelines(selectors.clearance_items_csv(clearance=clearance))
         counts = ", ".join(
