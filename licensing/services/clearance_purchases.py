@@ -52,7 +52,7 @@ from licensing.payments import (
 # A private name on purpose: a clearance grants each license exactly as a purchase does.
 from licensing.purchases import Quote, _license_grant
 from licensing.services.clearance_certificates import clearance_certificate_sign
-from licensing.services.offers import offer_version_mark_licensed
+from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
 
 Pricing = OfferVersion.Pricing
 LICENSABLE = ClearanceItem.Status.LICENSABLE
@@ -277,12 +277,14 @@ def _grant_one(
     else:
         works = tuple(Work.objects.filter(pk__in=work_pks).order_by("id"))
         owners = _owners_of(work_pks)
-    quote = Quote(offer, version, works, _amount_due(version, len(works)), owners)
+    digest = offer_version_digest(version)
+    quote = Quote(offer, version, works, _amount_due(version, len(works)), owners, digest)
     purchase = Purchase.objects.create(
         organization=clearance.organization,
         request_key=f"clearance:{clearance.public_id}:{offer.public_id}",
         request_digest=quote.digest(),
         offer_version=version,
+        offer_version_digest=digest,
         work_ids=[work.public_id for work in works],
         amount=quote.amount,
         currency=quote.currency,
@@ -290,4 +292,4 @@ def _grant_one(
         payment_intent_id=payment_intent_id,
         completed_at=timezone.now(),
     )
-    return _license_grant(purchase=purchase, quote=quote)
+    return _license_grant(purchase=purchase, quote=quote, at=at)

@@ -147,6 +147,7 @@ def _by_offer(licenses: list[License]) -> dict[str, dict[str, Any]]:
     return {
         granted.offer_version.offer.public_id: {
             "amount": granted.amount,
+            "commission_basis_points": granted.commission_basis_points,
             "works": sorted(granted.works.values_list("public_id", flat=True)),
             "version": granted.offer_version_id,
             "term": granted.ends_at - granted.starts_at if granted.ends_at else None,

@@ -9,7 +9,7 @@ import licensing.models.clearances
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0003_licensees_and_licenses"),
+        ("licensing", "0004_purchase_frozen_terms"),
     ]
 
     operations = [
