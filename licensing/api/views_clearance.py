@@ -91,7 +91,7 @@ CLEARANCE_SCHEMA = inline_serializer(
     {
         "id": serializers.CharField(),
         "object": serializers.CharField(help_text='Always "clearance".'),
-        "use": serializers.ChoiceField(choices=Use.values),
+        "use": serializers.ChoiceField(choices=Use.choices),
         "status": serializers.ChoiceField(choices=Clearance.Status.values),
         "counts": COUNTS,
         "quote": QUOTE,
@@ -102,15 +102,16 @@ CLEARANCE_SCHEMA = inline_serializer(
         "created_at": serializers.DateTimeField(),
     },
 )
-CREATE_SCHEMA = inline_serializer(
-    "ClearanceCreate",
-    {
-        "use": serializers.ChoiceField(choices=Use.values),
-        "items": serializers.ListField(
-            child=serializers.CharField(), min_length=1, max_length=ITEMS_MAX
-        ),
-    },
-)
+
+
+class ClearanceCreateInput(serializers.Serializer):
+    """The create body as documented (and shown by OPTIONS); the service checks it."""
+
+    use = serializers.ChoiceField(choices=Use.choices)
+    items = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=ITEMS_MAX)
+
+
+CREATE_SCHEMA = ClearanceCreateInput
 ITEMS_SCHEMA = inline_serializer(
     "ClearanceItem",
     many=True,
@@ -140,6 +141,7 @@ NOT_FOUND = {404: ["clearance_not_found"]}
 
 class ClearancesApi(GenericAPIView):
     permission_classes = [IsLicensee]
+    serializer_class = ClearanceCreateInput  # what OPTIONS describes
     queryset = Clearance.objects.none()
 
     @extend_schema(
@@ -229,6 +231,7 @@ class ClearanceItemsCsvApi(GenericAPIView):
 
 class ClearancePurchaseApi(GenericAPIView):
     permission_classes = [IsLicensee]
+    serializer_class = serializers.Serializer  # no body
     queryset = Clearance.objects.none()
 
     @extend_schema(

@@ -51,6 +51,8 @@ def _identifier_normalize(raw: object) -> tuple[str, str]:
     if not isinstance(raw, str):
         raise ValidationError("Name a work by an identifier string.", "invalid")
     token = raw.strip()
+    if "\x00" in token:  # valid to some patterns (a DOI's suffix), storable in none
+        raise ValidationError("An identifier cannot hold a NUL character.", "invalid")
     if _WORK_ID.match(token):
         return "work", token
     return identifier_parse(token)

@@ -101,13 +101,20 @@ def test_a_mixed_manifest_is_counted_and_quoted_exactly(
 def test_malformed_identifiers_are_each_named_and_nothing_is_written(
     catalogue: ClearanceCatalogue, invoice_org: LicenseeOrganization
 ) -> None:
-    manifest = ["sha256:" + "a" * 64, "sha256:xyz", 42, "isbn:978-0-306-40615-8", "nokind"]
+    manifest = [
+        "sha256:" + "a" * 64,
+        "sha256:xyz",
+        42,
+        "isbn:978-0-306-40615-8",  # a wrong check digit
+        "nokind",
+        "doi:10.1000/a\x00b",  # the DOI pattern allows it; PostgreSQL text cannot hold it
+    ]
 
     with pytest.raises(LicensingError) as raised:
         clearance_create(organization=invoice_org, use=USE, items=manifest)
 
     assert raised.value.code == "identifiers_invalid"
-    assert [problem["index"] for problem in raised.value.details] == [1, 2, 3, 4]
+    assert [problem["index"] for problem in raised.value.details] == [1, 2, 3, 4, 5]
     assert not Clearance.objects.exists()
     assert not ClearanceItem.objects.exists()
 
