@@ -59,6 +59,10 @@ class LicensingErrorCode(enum.StrEnum):
     QUOTE_EXPIRED = "quote_expired"
     QUOTE_CHANGED = "quote_changed"
     CLEARANCE_NOT_PURCHASED = "clearance_not_purchased"
+    # The key is of another kind than the endpoint's (403).
+    CREATOR_KEY_REQUIRED = "creator_key_required"
+    FINANCE_KEY_REQUIRED = "finance_key_required"
+    LICENSEE_KEY_REQUIRED = "licensee_key_required"
 
 
 class LicensingError(DomainError):

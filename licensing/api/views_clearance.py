@@ -136,7 +136,7 @@ PURCHASE_SCHEMA = inline_serializer(
         "currency": serializers.CharField(),
     },
 )
-NOT_FOUND = {404: ["clearance_not_found"]}
+NOT_FOUND = {404: [LicensingErrorCode.CLEARANCE_NOT_FOUND]}
 
 
 class ClearancesApi(GenericAPIView):
@@ -149,7 +149,9 @@ class ClearancesApi(GenericAPIView):
         request=CREATE_SCHEMA,
         responses={
             201: CLEARANCE_SCHEMA,
-            **error_responses(400, 401, 403, 422, 429, codes={422: ["identifiers_invalid"]}),
+            **error_responses(
+                400, 401, 403, 422, 429, codes={422: [LicensingErrorCode.IDENTIFIERS_INVALID]}
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -247,9 +249,9 @@ class ClearancePurchaseApi(GenericAPIView):
                 409,
                 429,
                 codes={
-                    402: ["payment_failed"],
-                    404: ["clearance_not_found"],
-                    409: ["quote_expired", "quote_changed"],
+                    402: [LicensingErrorCode.PAYMENT_FAILED],
+                    404: [LicensingErrorCode.CLEARANCE_NOT_FOUND],
+                    409: [LicensingErrorCode.QUOTE_EXPIRED, LicensingErrorCode.QUOTE_CHANGED],
                 },
             ),
         },
@@ -283,7 +285,12 @@ class ClearanceCertificateApi(GenericAPIView):
         responses={
             200: CERTIFICATE_SCHEMA,
             **error_responses(
-                401, 403, 404, 409, 429, codes={**NOT_FOUND, 409: ["clearance_not_purchased"]}
+                401,
+                403,
+                404,
+                409,
+                429,
+                codes={**NOT_FOUND, 409: [LicensingErrorCode.CLEARANCE_NOT_PURCHASED]},
             ),
         },
     )
