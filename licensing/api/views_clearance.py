@@ -19,11 +19,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
-from licensing import clearance_selectors as selectors
 from licensing.api.params import choice_parameter
 from licensing.api.permissions import IsLicensee
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Clearance, ClearanceItem, Use
+from licensing.selectors import clearances as selectors
 from licensing.services.clearance_purchases import ClearancePurchase, clearance_purchase
 from licensing.services.clearances import ITEMS_MAX, clearance_create
 

@@ -29,7 +29,6 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from licensing import clearance_selectors as selectors
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import (
     Clearance,
@@ -51,6 +50,7 @@ from licensing.payments import (
 
 # A private name on purpose: a clearance grants each license exactly as a purchase does.
 from licensing.purchases import Quote, _license_grant
+from licensing.selectors import clearances as selectors
 from licensing.services.clearance_certificates import clearance_certificate_sign
 from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
 

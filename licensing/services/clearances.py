@@ -3,7 +3,7 @@
 A training team sends the identifiers of its files (up to `ITEMS_MAX`) and one use.
 Each identifier is normalised exactly as the registry does (`licensing.identifiers`),
 duplicates are counted once, and the distinct identifiers are matched against the
-catalogue in sets (`licensing.clearance_selectors`). A malformed identifier refuses
+catalogue in sets (`licensing.selectors.clearances`). A malformed identifier refuses
 the whole request, naming every bad one by its index, and nothing is written.
 
 The quote holds for `QUOTE_HOLDS`; the purchase (`clearance_purchases`) buys exactly
@@ -24,10 +24,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from licensing import clearance_selectors as selectors
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import identifier_parse
 from licensing.models import Clearance, ClearanceItem, LicenseeOrganization, OfferVersion, Use
+from licensing.selectors import clearances as selectors
 
 ITEMS_MAX = 100_000
 QUOTE_HOLDS = timedelta(hours=24)

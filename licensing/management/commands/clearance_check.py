@@ -14,9 +14,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from licensing import clearance_selectors as selectors
 from licensing.errors import LicensingError
 from licensing.models import ClearanceItem, LicenseeOrganization, Use
+from licensing.selectors import clearances as selectors
 from licensing.services.clearances import ITEMS_MAX, clearance_create
 
 PROBLEMS_SHOWN_MAX = 20

@@ -7,9 +7,6 @@ a window function (direct offers and collection offers, one query each per chunk
 works the organisation already holds for the use come from one query per chunk over
 the license-works table. No query runs per identifier, and nothing is loaded into
 Python but the few columns each step needs.
-
-The module becomes `licensing/selectors/clearances.py` once `licensing.selectors` is
-a package (the catalogue's selectors are being split into one module per entity).
 """
 
 from __future__ import annotations
