@@ -53,6 +53,12 @@ class LicensingErrorCode(enum.StrEnum):
     OFFER_CHANGED = "offer_changed"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    # Dataset clearances (each raised with its HTTP status).
+    CLEARANCE_NOT_FOUND = "clearance_not_found"
+    IDENTIFIERS_INVALID = "identifiers_invalid"
+    QUOTE_EXPIRED = "quote_expired"
+    QUOTE_CHANGED = "quote_changed"
+    CLEARANCE_NOT_PURCHASED = "clearance_not_purchased"
     # The key is of another kind than the endpoint's (403).
     CREATOR_KEY_REQUIRED = "creator_key_required"
     FINANCE_KEY_REQUIRED = "finance_key_required"

@@ -4,6 +4,7 @@ from django.urls import path
 
 from licensing.api import (
     views_catalogue,
+    views_clearance,
     views_creator,
     views_licensee,
     views_public,
@@ -47,6 +48,33 @@ urlpatterns = [
         "api/v1/licenses/<str:license_id>/certificate",
         views_licensee.LicenseCertificateApi.as_view(),
         name="license-certificate",
+    ),
+    # Dataset clearances.
+    path("api/v1/clearances", views_clearance.ClearancesApi.as_view(), name="clearances"),
+    path(
+        "api/v1/clearances/<str:clearance_id>",
+        views_clearance.ClearanceApi.as_view(),
+        name="clearance",
+    ),
+    path(
+        "api/v1/clearances/<str:clearance_id>/items",
+        views_clearance.ClearanceItemsApi.as_view(),
+        name="clearance-items",
+    ),
+    path(
+        "api/v1/clearances/<str:clearance_id>/items.csv",
+        views_clearance.ClearanceItemsCsvApi.as_view(),
+        name="clearance-items-csv",
+    ),
+    path(
+        "api/v1/clearances/<str:clearance_id>/purchase",
+        views_clearance.ClearancePurchaseApi.as_view(),
+        name="clearance-purchase",
+    ),
+    path(
+        "api/v1/clearances/<str:clearance_id>/certificate",
+        views_clearance.ClearanceCertificateApi.as_view(),
+        name="clearance-certificate",
     ),
     # Public, no key.
     path(

@@ -2,8 +2,9 @@
 
 `catalogue` (creators, works, shares, collections, offers and their versions),
 `licensees` (organisations, members, API keys), `licenses` (purchases, licenses,
-invoice lines). Everything is re-exported here, so `from licensing.models import Work`
-keeps working and migrations keep their paths.
+invoice lines), `clearances` (dataset clearances and their items). Everything is
+re-exported here, so `from licensing.models import Work` keeps working and migrations
+keep their paths.
 """
 
 from licensing.models.base import AMOUNT_MAX, BASIS_POINTS_TOTAL, PUBLIC_ID_LENGTH, history_user
@@ -21,6 +22,7 @@ from licensing.models.catalogue import (
     offer_version_public_id,
     work_public_id,
 )
+from licensing.models.clearances import Clearance, ClearanceItem, clearance_public_id
 from licensing.models.licensees import (
     ApiKey,
     LicenseeOrganization,
@@ -41,6 +43,8 @@ __all__ = [
     "BASIS_POINTS_TOTAL",
     "PUBLIC_ID_LENGTH",
     "ApiKey",
+    "Clearance",
+    "ClearanceItem",
     "Collection",
     "Creator",
     "InvoiceLine",
@@ -54,6 +58,7 @@ __all__ = [
     "Use",
     "Work",
     "api_key_public_id",
+    "clearance_public_id",
     "collection_public_id",
     "creator_public_id",
     "history_user",
