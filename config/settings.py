@@ -253,6 +253,13 @@ SPECTACULAR_SETTINGS = {
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
+# A royalty run whose gross in a currency is above this (minor units) needs a second,
+# different finance user's approval (docs/royalties.md).
+ROYALTY_SECOND_APPROVAL_ABOVE = {
+    "eur": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_EUR", default=1_000_000),
+    "usd": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_USD", default=1_000_000),
+    "gbp": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_GBP", default=1_000_000),
+}
 # How licensing charges cards: its port, implemented by payouts (licensing/payments.py).
 ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
 
