@@ -23,7 +23,6 @@ from payouts.services.royalty_runs import (
     royalty_run_recompute,
     royalty_run_start,
 )
-from tests.licensees.conftest import catalogue, invoice_org  # noqa: F401 (fixtures)
 from tests.payouts.royalty_fixtures import FakeUsage, buy
 
 pytestmark = pytest.mark.django_db
