@@ -171,6 +171,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
     },
+    # Runs a dead worker left approved or half-posted are posted on (idempotent keys).
+    "royalty-runs-resume": {"task": "payouts.tasks.royalty_runs_resume_task", "schedule": 300.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -147,9 +147,10 @@ def _post_next_chunk(run_id: int, chunk: int, effective_at) -> bool:
 
 
 def royalty_run_post(
-    *, run_id: int, chunk: int = LICENSES_PER_CHUNK, at: datetime | None = None
+    *, run_id: int, chunk: int | None = None, at: datetime | None = None
 ) -> RoyaltyRun:
     """The posting job: post an approved (or half-posted) run, safe to run twice."""
+    chunk = chunk or LICENSES_PER_CHUNK
     assert 1 <= chunk <= 10_000, chunk
     run = _begin(run_id)
     if run is None:
