@@ -9,22 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from types import SimpleNamespace
 
-from licensing import purchases
 from licensing.purchases import license_purchase
 from payouts.services import royalty_usage
 
 
 def buy(monkeypatch, *, organization, offer, at: datetime, works=None):
-    """Buy a license as if on `at` (the purchase service's clock only)."""
-    monkeypatch.setattr(purchases, "timezone", SimpleNamespace(now=lambda: at))
-    try:
-        return license_purchase(organization=organization, offer_id=offer.public_id, work_ids=works)
-    finally:
-        monkeypatch.setattr(
-            purchases, "timezone", __import__("django.utils.timezone").utils.timezone
-        )
+    """Buy a license on `at` (business time), duplicates allowed (several per test)."""
+    return license_purchase(
+        organization=organization,
+        offer_id=offer.public_id,
+        work_ids=works,
+        at=at,
+        allow_duplicate=True,
+    )
 
 
 class FakeUsage:

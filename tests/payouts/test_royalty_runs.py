@@ -230,8 +230,6 @@ def test_commission_stored_on_each_license_is_used(
 ):
     # Two per-unit licenses bought when the commission was 10 % and then 15 %; each
     # rates at its own rate: 10,000 tokens = 4,200,000 micros -> 420,000 / 630,000.
-    from payouts.services import royalty_runs
-
     first = buy(
         monkeypatch,
         organization=invoice_org,
@@ -245,12 +243,8 @@ def test_commission_stored_on_each_license_is_used(
         offer=catalogue.per_unit_offer,
         at=datetime(2026, 1, 6, tzinfo=UTC),
     )
-    stored = {first.pk: 1000, second.pk: 1500}
-    if not hasattr(first, "commission_basis_points"):
-        # Until License.commission_basis_points lands, stand in for what was stored.
-        monkeypatch.setattr(
-            royalty_runs, "license_commission_basis_points", lambda lic: stored[lic.pk]
-        )
+    assert (first.commission_basis_points, second.commission_basis_points) == (1000, 1500)
+    settings.ACCORD_COMMISSION_BASIS_POINTS = 2000  # today's rate changes nothing
     for license in (first, second):
         usage.declare("2026-01", license, catalogue.solo_work, 10_000)
     run = start_and_compute("2026-01", django_capture_on_commit_callbacks)
