@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sealing is sequential by design; a short period keeps the unsealed tail small.
     "ledger-seal": {"task": "ledger.tasks.ledger_seal_task", "schedule": 5.0},
     "licenses-expire": {"task": "licensing.tasks.licenses_expire_task", "schedule": 300.0},
+    # Usage partitions of the coming months; the ingest also makes a missing one itself.
+    "usage-partitions-ahead": {
+        "task": "licensing.tasks.usage_partitions_ahead_task",
+        "schedule": 86_400.0,
+    },
     "idempotency-records-purge": {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
