@@ -7,6 +7,7 @@ loads even where the usage app is older than this contract.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from datetime import datetime
 
@@ -29,11 +30,7 @@ def flagged_report(*, period: str) -> list[dict]:
     """The period's flagged usage per (organisation, work, flag), as plain JSON rows."""
     from licensing.selectors.usage import usage_flagged_for_period
 
-    rows = []
-    for row in usage_flagged_for_period(period=period):
-        data = row if isinstance(row, dict) else getattr(row, "__dict__", {}) or row._asdict()
-        rows.append({key: value for key, value in data.items()})
-    return rows
+    return [dataclasses.asdict(row) for row in usage_flagged_for_period(period=period)]
 
 
 def period_close(*, period: str, at: datetime | None = None) -> None:
