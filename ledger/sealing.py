@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from ledger.checkpoints import BEGINNING
 from ledger.horizon import SEALING_LOCK_KEY, WAIT_SECONDS_MAX, horizon_settle, job_lock_try
 from ledger.models import Entry, SealBlock, Transaction
 
@@ -326,8 +327,6 @@ SELECT account_id, as_of FROM compared
 
 def _rules_check(report: VerifyReport) -> None:
     """Check the invariants the triggers keep, in case the triggers were bypassed."""
-    from ledger.checkpoints import BEGINNING
-
     beginning = connection.ops.adapt_datetimefield_value(BEGINNING)
     checks = [
         (_UNBALANCED_SQL, [], "transaction {0} does not balance in {1} (off by {2} micros)"),

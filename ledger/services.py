@@ -14,14 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import NoReturn
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from config.joined_reads import JoinedRead, Table
 from ledger import bulk, checkpoints, sealing
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.models import Account, AccountKind, Transaction
@@ -162,32 +160,9 @@ def accounts_open(*, refs: Sequence[AccountRef]) -> dict[AccountRef, Account]:
     return {ref: found[account.code] for ref, account in wanted.items()}
 
 
-# A sale touches a handful of accounts; past this many codes the ORM's IN is as good.
-_CODES_COMPILED_MAX = 16
-
-
-@lru_cache(maxsize=_CODES_COMPILED_MAX)
-def _accounts_read(codes_count: int) -> JoinedRead:
-    accounts = Table(Account, "a")
-    placeholders = ", ".join(["%s"] * codes_count)
-    return JoinedRead(
-        [accounts],
-        lambda columns: (
-            f"SELECT {columns} FROM {accounts.name}"
-            f" WHERE {accounts.column('code')} IN ({placeholders})"
-        ),
-    )
-
-
 def _accounts_by_code(codes: Sequence[str]) -> dict[str, Account]:
-    """The accounts that exist among these codes, by code.
-
-    Every sale runs it, and compiling the queryset cost more than running it; the
-    statement for each small number of codes is compiled once (config.joined_reads).
-    """
-    if len(codes) > _CODES_COMPILED_MAX:
-        return Account.objects.in_bulk(codes, field_name="code")
-    return {account.code: account for (account,) in _accounts_read(len(codes)).rows(codes)}
+    """The accounts that exist among these codes, by code."""
+    return Account.objects.in_bulk(codes, field_name="code")
 
 
 def owner_accounts_open(

@@ -53,6 +53,10 @@ class LicensingErrorCode(enum.StrEnum):
     OFFER_CHANGED = "offer_changed"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    # The key is of another kind than the endpoint's (403).
+    CREATOR_KEY_REQUIRED = "creator_key_required"
+    FINANCE_KEY_REQUIRED = "finance_key_required"
+    LICENSEE_KEY_REQUIRED = "licensee_key_required"
 
 
 class LicensingError(DomainError):

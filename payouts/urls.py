@@ -3,7 +3,7 @@
 from django.urls import path
 
 from payouts.api import books, royalty_runs
-from payouts.views import StripeWebhookView
+from payouts.stripe.views import StripeWebhookView
 
 urlpatterns = [
     path("stripe/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),

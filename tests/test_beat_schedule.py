@@ -12,5 +12,6 @@ def test_every_scheduled_task_is_registered() -> None:
         "licensing.tasks.usage_partitions_ahead_task",
         "config.api.tasks.idempotency_records_purge_task",
         "payouts.tasks.royalty_runs_resume_task",
+        "payouts.stripe.tasks.stripe_events_pending_process_task",
     }
     assert scheduled <= set(app.tasks)

@@ -14,13 +14,14 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
-from licensing import licenses as license_selectors
 from licensing.api.permissions import IsLicensee
 from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
 from licensing.certificates.keys import public_jwks
 from licensing.certificates.verification import certificate_verify_with_records
+from licensing.errors import LicensingErrorCode
 from licensing.models import License
-from licensing.purchases import license_purchase
+from licensing.selectors import licenses as license_selectors
+from licensing.services.purchases import license_purchase
 
 CERTIFICATE_LENGTH_MAX = 100_000
 
@@ -121,18 +122,20 @@ class LicensesApi(GenericAPIView):
                 409,
                 422,
                 429,
+                503,
                 codes={
-                    402: ["payment_failed"],
-                    404: ["offer_not_found"],
-                    409: ["already_licensed", "offer_changed"],
+                    402: [LicensingErrorCode.PAYMENT_FAILED],
+                    503: [LicensingErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
+                    404: [LicensingErrorCode.OFFER_NOT_FOUND],
+                    409: [LicensingErrorCode.ALREADY_LICENSED, LicensingErrorCode.OFFER_CHANGED],
                     422: [
-                        "offer_withdrawn",
-                        "currency_mismatch",
-                        "works_required",
-                        "works_not_allowed",
-                        "work_not_in_offer",
-                        "work_reserved",
-                        "purchase_key_reused",
+                        LicensingErrorCode.OFFER_WITHDRAWN,
+                        LicensingErrorCode.CURRENCY_MISMATCH,
+                        LicensingErrorCode.WORKS_REQUIRED,
+                        LicensingErrorCode.WORKS_NOT_ALLOWED,
+                        LicensingErrorCode.WORK_NOT_IN_OFFER,
+                        LicensingErrorCode.WORK_RESERVED,
+                        LicensingErrorCode.PURCHASE_KEY_REUSED,
                     ],
                 },
             ),
@@ -163,7 +166,9 @@ class LicenseApi(GenericAPIView):
         operation_id="licenses_retrieve",
         responses={
             200: LicenseSchema,
-            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+            **error_responses(
+                401, 403, 404, 429, codes={404: [LicensingErrorCode.LICENSE_NOT_FOUND]}
+            ),
         },
     )
     def get(self, request: Request, license_id: str) -> Response:
@@ -193,7 +198,9 @@ class LicenseCertificateApi(GenericAPIView):
         operation_id="licenses_certificate",
         responses={
             200: CERTIFICATE_SCHEMA,
-            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+            **error_responses(
+                401, 403, 404, 429, codes={404: [LicensingErrorCode.LICENSE_NOT_FOUND]}
+            ),
         },
     )
     def get(self, request: Request, license_id: str) -> Response:

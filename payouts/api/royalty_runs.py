@@ -117,7 +117,11 @@ class RoyaltyRunsApi(GenericAPIView):
                 409,
                 422,
                 429,
-                codes={400: ["period_invalid"], 409: ["period_posted"], 422: ["period_open"]},
+                codes={
+                    400: [PayoutsErrorCode.PERIOD_INVALID],
+                    409: [PayoutsErrorCode.PERIOD_POSTED],
+                    422: [PayoutsErrorCode.PERIOD_OPEN],
+                },
             ),
         },
     )
@@ -174,7 +178,12 @@ class RoyaltyRunApproveApi(GenericAPIView):
                 404,
                 409,
                 429,
-                codes={409: ["royalty_run_not_computed", "second_approver_required"]},
+                codes={
+                    409: [
+                        PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED,
+                        PayoutsErrorCode.SECOND_APPROVER_REQUIRED,
+                    ]
+                },
             ),
         },
     )
@@ -194,7 +203,13 @@ class RoyaltyRunRecomputeApi(GenericAPIView):
         responses={
             202: RUN_SCHEMA,
             **error_responses(
-                401, 404, 409, 429, codes={409: ["royalty_run_not_computed", "period_posted"]}
+                401,
+                404,
+                409,
+                429,
+                codes={
+                    409: [PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED, PayoutsErrorCode.PERIOD_POSTED]
+                },
             ),
         },
     )

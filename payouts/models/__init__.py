@@ -1,7 +1,8 @@
 """The payouts app's models, one module per entity group, re-exported here.
 
 `stripe_events` (the webhook inbox), `royalty_runs` (runs, their approvals and
-lines). Migrations and `from payouts.models import StripeEvent` keep their paths.
+lines); statements, invoices and payout batches get their modules beside them.
+Migrations and `from payouts.models import StripeEvent` keep their paths.
 """
 
 from payouts.models.royalty_runs import RoyaltyApproval, RoyaltyLine, RoyaltyRun

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from licensing.purchases import license_purchase
+from licensing.services.purchases import license_purchase
 from payouts.services import royalty_usage
 
 
