@@ -6,21 +6,19 @@ from celery import shared_task
 from django.db import OperationalError
 
 from payouts.models import RoyaltyRun
+from payouts.services.royalty_posting import royalty_run_post
+from payouts.services.royalty_runs import royalty_run_compute
 
 
 @shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def royalty_run_compute_task(run_id: int) -> str:
     """Rate a run's period into lines (a computing run; a no-op otherwise)."""
-    from payouts.services.royalty_runs import royalty_run_compute
-
     return royalty_run_compute(run_id=run_id).status
 
 
 @shared_task(autoretry_for=(OperationalError,), max_retries=5, retry_backoff=True)
 def royalty_run_post_task(run_id: int) -> str:
     """Post an approved run in chunks; run twice, it posts every transaction once."""
-    from payouts.services.royalty_posting import royalty_run_post
-
     return royalty_run_post(run_id=run_id).status
 
 

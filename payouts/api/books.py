@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api.pagination import parse_limit
 from config.api.schema import error_responses
 from config.errors import DomainError
 from ledger.models import Account, Entry
@@ -91,8 +92,6 @@ class AccountEntriesApi(GenericAPIView):
         account = Account.objects.filter(code=account_id).first()
         if account is None:
             raise DomainError("not_found", "No such account.", http_status=404)
-        from config.api.pagination import parse_limit
-
         page = account_entries(
             account,
             cursor=request.query_params.get("cursor") or None,

@@ -42,7 +42,7 @@ def license_commission_basis_points(license: License) -> int:
 
 
 def _enqueue(task_name: str, run: RoyaltyRun) -> None:
-    from payouts import tasks
+    from payouts import tasks  # tasks import this module: at the top it would be circular
 
     task = getattr(tasks, task_name)
     transaction.on_commit(lambda: task.delay(run.pk))

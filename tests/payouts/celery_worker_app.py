@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from config.celery import app  # noqa: E402
-from payouts.services import royalty_posting, royalty_usage  # noqa: E402
+from payouts.services import royalty_posting  # noqa: E402
 
 app.conf.task_default_queue = os.environ["ACCORD_TEST_QUEUE"]
 royalty_posting.LICENSES_PER_CHUNK = 1
@@ -29,10 +29,5 @@ def _slow_chunk(*args, **kwargs):
 
 
 royalty_posting._post_next_chunk = _slow_chunk
-
-try:
-    import licensing.services.usage  # noqa: F401
-except ImportError:
-    royalty_usage.period_close = lambda *, period, at=None: None
 
 __all__ = ["app"]
