@@ -78,16 +78,27 @@ def per_unit_micros(units: int, rate_minor: Decimal, currency: str) -> int:
 
 
 def commission_split(amount_micros: int, commission_basis_points: int) -> tuple[int, int]:
-    """Split an amount into (commission, net) at the rate, as the sale does."""
+    """Split an amount into (commission, net) at the rate, as the sale does.
+
+    The largest-remainder split of `ledger.money` for two parts, in integers (it runs
+    once per line): floors of both exact parts, the one micro left (if any) to the
+    larger remainder, a tie to the commission (the smaller key, as the sale's split).
+    """
     assert 0 <= commission_basis_points <= BASIS_POINTS_TOTAL, commission_basis_points
-    parts = split_largest_remainder(
-        amount_micros,
-        {
-            "commission": commission_basis_points,
-            "owners": BASIS_POINTS_TOTAL - commission_basis_points,
-        },
+    magnitude = abs(amount_micros)
+    commission, commission_remainder = divmod(
+        magnitude * commission_basis_points, BASIS_POINTS_TOTAL
     )
-    return parts["commission"], parts["owners"]
+    net, net_remainder = divmod(
+        magnitude * (BASIS_POINTS_TOTAL - commission_basis_points), BASIS_POINTS_TOTAL
+    )
+    if commission + net < magnitude:
+        if commission_remainder >= net_remainder:
+            commission += 1
+        else:
+            net += 1
+    sign = -1 if amount_micros < 0 else 1
+    return sign * commission, sign * net
 
 
 def share_by_units(total_micros: int, units: Mapping[int, int], works: Sequence[int]) -> dict:

@@ -244,3 +244,11 @@ def test_term_part_windows_tile_the_term():
         7, term, (datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
     )
     assert (first, second) == (3, 4)
+
+
+@given(amount=st.integers(-(10**15), 10**15), bp=st.integers(0, 10_000))
+def test_commission_split_is_the_ledgers_largest_remainder_split(amount, bp):
+    from ledger.money import split_largest_remainder
+
+    expected = split_largest_remainder(amount, {"commission": bp, "owners": 10_000 - bp})
+    assert commission_split(amount, bp) == (expected["commission"], expected["owners"])
