@@ -175,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
     # Sealing is sequential by design; a short period keeps the unsealed tail small.
     "ledger-seal": {"task": "ledger.tasks.ledger_seal_task", "schedule": 5.0},
     "licenses-expire": {"task": "licensing.tasks.licenses_expire_task", "schedule": 300.0},
+    # Usage partitions of the coming months; the ingest also makes a missing one itself.
+    "usage-partitions-ahead": {
+        "task": "licensing.tasks.usage_partitions_ahead_task",
+        "schedule": 86_400.0,
+    },
     # Webhook events whose processing failed: the endpoint answered 200, so Stripe won't.
     "stripe-events-pending": {
         "task": "payouts.stripe.tasks.stripe_events_pending_process_task",
@@ -184,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
     },
+    # Runs a dead worker left approved or half-posted are posted on (idempotent keys).
+    "royalty-runs-resume": {"task": "payouts.tasks.royalty_runs_resume_task", "schedule": 300.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -269,6 +276,13 @@ SPECTACULAR_SETTINGS = {
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
+# A royalty run whose gross in a currency is above this (minor units) needs a second,
+# different finance user's approval (docs/royalties.md).
+ROYALTY_SECOND_APPROVAL_ABOVE = {
+    "eur": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_EUR", default=1_000_000),
+    "usd": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_USD", default=1_000_000),
+    "gbp": env.int("ROYALTY_SECOND_APPROVAL_ABOVE_GBP", default=1_000_000),
+}
 # How licensing charges cards: the port licensing/services/card_payments.py, which payouts
 # implements.
 ACCORD_CARD_PAYMENTS = "payouts.stripe.card_payments.StripeCardPayments"

@@ -9,7 +9,9 @@ def test_every_scheduled_task_is_registered() -> None:
     assert scheduled == {
         "ledger.tasks.ledger_seal_task",
         "licensing.tasks.licenses_expire_task",
+        "licensing.tasks.usage_partitions_ahead_task",
         "config.api.tasks.idempotency_records_purge_task",
+        "payouts.tasks.royalty_runs_resume_task",
         "payouts.stripe.tasks.stripe_events_pending_process_task",
     }
     assert scheduled <= set(app.tasks)

@@ -2,7 +2,8 @@
 
 `catalogue` (creators, works, shares, collections, offers and their versions),
 `licensees` (organisations, members, API keys), `licenses` (purchases, licenses,
-invoice lines), `clearances` (dataset clearances and their items). Everything is
+invoice lines), `usage` (declared usage, its dedup keys, corrections, closed
+periods), `clearances` (dataset clearances and their items). Everything is
 re-exported here, so `from licensing.models import Work` keeps working and migrations
 keep their paths.
 """
@@ -37,6 +38,13 @@ from licensing.models.licenses import (
     license_public_id,
     purchase_public_id,
 )
+from licensing.models.usage import (
+    UsageCorrection,
+    UsageEvent,
+    UsageEventKey,
+    UsageFlag,
+    UsagePeriod,
+)
 
 __all__ = [
     "AMOUNT_MAX",
@@ -55,6 +63,11 @@ __all__ = [
     "OrganizationMembership",
     "Purchase",
     "RightsShare",
+    "UsageCorrection",
+    "UsageEvent",
+    "UsageEventKey",
+    "UsageFlag",
+    "UsagePeriod",
     "Use",
     "Work",
     "api_key_public_id",

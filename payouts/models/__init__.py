@@ -1,11 +1,11 @@
-"""The payouts app's models, one module per entity group.
+"""The payouts app's models, one module per entity group, re-exported here.
 
-`stripe_events` (the webhook inbox); royalty runs, statements, invoices and payout
-batches get `royalty_runs.py`, `statements.py`, `invoices.py`, `payout_batches.py`
-beside it. Everything is re-exported here, so `from payouts.models import StripeEvent`
-keeps working and migrations keep their paths.
+`stripe_events` (the webhook inbox), `royalty_runs` (runs, their approvals and
+lines); statements, invoices and payout batches get their modules beside them.
+Migrations and `from payouts.models import StripeEvent` keep their paths.
 """
 
+from payouts.models.royalty_runs import RoyaltyApproval, RoyaltyLine, RoyaltyRun
 from payouts.models.stripe_events import StripeEvent
 
-__all__ = ["StripeEvent"]
+__all__ = ["RoyaltyApproval", "RoyaltyLine", "RoyaltyRun", "StripeEvent"]

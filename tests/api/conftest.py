@@ -28,10 +28,15 @@ class SmallWorld:
     collection: Any
     creator_key: str
     organization_key: str
+    finance_key: str = ""
 
     def client(self, role: str | None) -> Client:
         """A client that answers 500s (never raises them), with the role's key if any."""
-        keys = {"creator": self.creator_key, "organization": self.organization_key}
+        keys = {
+            "creator": self.creator_key,
+            "organization": self.organization_key,
+            "finance": self.finance_key,
+        }
         headers = {"HTTP_AUTHORIZATION": f"Bearer {keys[role]}"} if role else {}
         return Client(raise_request_exception=False, **headers)
 
@@ -57,4 +62,15 @@ def small_world(db: Any, settings: Any) -> SmallWorld:
         collection=collection,
         creator_key=creator_key,
         organization_key=organization_key,
+        finance_key=_finance_key(),
     )
+
+
+def _finance_key() -> str:
+    from licensing.models import ApiKey
+    from licensing.services import api_key_create, finance_user_create
+
+    _, raw = api_key_create(
+        kind=ApiKey.Kind.FINANCE, user=finance_user_create(username="guard-fin")
+    )
+    return raw

@@ -92,6 +92,9 @@ def _json_writes() -> list[tuple[str, str]]:
     ]
 
 
+FINANCE_PATHS = ("/api/v1/royalty-runs", "/api/v1/ledger/")
+
+
 def _role_and_path(small_world, path: str) -> tuple[str | None, str]:
     """The key that may call `path`, and the path with real ids of its objects."""
     filled = (
@@ -102,6 +105,8 @@ def _role_and_path(small_world, path: str) -> tuple[str | None, str]:
     assert "{" not in filled, f"no real id for {path}: teach this test its parameter"
     if path == "/api/v1/certificates/verify":
         return None, filled
+    if path.startswith(FINANCE_PATHS):
+        return "finance", filled
     return ("creator" if path.startswith("/api/v1/me/") else "organization"), filled
 
 

@@ -9,7 +9,7 @@ import licensing.models.clearances
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0004_purchase_frozen_terms"),
+        ("licensing", "0005_merge_usage_and_frozen_terms"),
     ]
 
     operations = [

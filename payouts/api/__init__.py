@@ -1,0 +1,1 @@
+"""The payouts app's HTTP API: thin views over its services and selectors."""

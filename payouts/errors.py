@@ -1,0 +1,37 @@
+"""The payouts app's error codes (API.md's `code` field) and the error its services raise."""
+
+from __future__ import annotations
+
+import enum
+
+from config.errors import DomainError
+
+
+class PayoutsErrorCode(enum.StrEnum):
+    PERIOD_INVALID = "period_invalid"
+    PERIOD_OPEN = "period_open"
+    PERIOD_POSTED = "period_posted"
+    ROYALTY_RUN_NOT_FOUND = "royalty_run_not_found"
+    ROYALTY_RUN_NOT_COMPUTED = "royalty_run_not_computed"
+    SECOND_APPROVER_REQUIRED = "second_approver_required"
+    NOT_A_FINANCE_USER = "not_a_finance_user"
+    NOT_FOUND = "not_found"
+
+
+_STATUS = {
+    PayoutsErrorCode.PERIOD_INVALID: 400,
+    PayoutsErrorCode.PERIOD_OPEN: 422,
+    PayoutsErrorCode.PERIOD_POSTED: 409,
+    PayoutsErrorCode.ROYALTY_RUN_NOT_FOUND: 404,
+    PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED: 409,
+    PayoutsErrorCode.SECOND_APPROVER_REQUIRED: 409,
+    PayoutsErrorCode.NOT_A_FINANCE_USER: 403,
+    PayoutsErrorCode.NOT_FOUND: 404,
+}
+
+
+class PayoutsError(DomainError):
+    """An expected failure of a payouts service, its HTTP status implied by the code."""
+
+    def __init__(self, code: PayoutsErrorCode, message: str, *, param: str | None = None) -> None:
+        super().__init__(code, message, param=param, http_status=_STATUS[code])

@@ -1,0 +1,1 @@
+"""Reads of the payouts app, one module per entity."""

@@ -1,0 +1,1 @@
+"""Writes of the payouts app, one module per entity."""
