@@ -34,9 +34,9 @@ from rest_framework.views import APIView
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
+from ledger.display import money_from_minor
 from licensing import selectors
 from licensing.api.serializers import RegistryEntrySerializer, WorkSerializer, offer_render
-from licensing.currencies import major_amount_format
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
 from licensing.models import OfferVersion
@@ -183,10 +183,10 @@ class WorkLicenseXmlApi(PublicApi):
 
 def _price_label(version: OfferVersion) -> str:
     if version.pricing == OfferVersion.Pricing.PER_UNIT:
-        price = major_amount_format(version.unit_amount_decimal, version.currency)
-        return f"{price} {version.currency.upper()} per {version.unit}"
-    price = major_amount_format(version.amount, version.currency)
-    return f"{price} {version.currency.upper()} for {version.term_days} days"
+        price = money_from_minor(version.unit_amount_decimal, version.currency)
+        return f"{price} per {version.unit}"
+    price = money_from_minor(version.amount, version.currency)
+    return f"{price} for {version.term_days} days"
 
 
 class WorkPageApi(PublicApi):
