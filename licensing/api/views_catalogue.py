@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from licensing import selectors
+from licensing.api.operation_docs import operation_docs
 from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
 from licensing.api.serializers import (
     CollectionSerializer,
@@ -37,6 +38,7 @@ class WorksApi(GenericAPIView):
     cursor_ordering = ("-id",)
 
     @extend_schema(
+        **operation_docs("works_list"),
         parameters=[
             OpenApiParameter("use", OpenApiTypes.STR, enum=Use.values),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=Work.Kind.values),
@@ -44,7 +46,6 @@ class WorksApi(GenericAPIView):
             OpenApiParameter("q", OpenApiTypes.STR, description="Words in the title."),
         ],
         responses={200: WorkSerializer(many=True), **LIST_ERRORS},
-        operation_id="works_list",
     )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q") or None
@@ -67,8 +68,8 @@ class WorksApi(GenericAPIView):
 
 class WorkApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("works_retrieve"),
         responses={200: WorkSerializer, **_read_errors("work_not_found")},
-        operation_id="works_retrieve",
     )
     def get(self, request: Request, work_id: str) -> Response:
         return Response(WorkSerializer(selectors.work_get(public_id=work_id)).data)
@@ -76,12 +77,12 @@ class WorkApi(GenericAPIView):
 
 class OfferApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("offers_retrieve"),
         parameters=[VERSION_PARAMETER],
         responses={
             200: OfferSerializer,
             **_read_errors("offer_not_found", "offer_version_not_found"),
         },
-        operation_id="offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.offer_get(public_id=offer_id)
@@ -91,8 +92,8 @@ class OfferApi(GenericAPIView):
 
 class CollectionApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("collections_retrieve"),
         responses={200: CollectionSerializer, **_read_errors("collection_not_found")},
-        operation_id="collections_retrieve",
     )
     def get(self, request: Request, collection_id: str) -> Response:
         collection = selectors.collection_get(public_id=collection_id)
