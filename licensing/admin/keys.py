@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -24,8 +25,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in ApiKey._meta.fields]
     actions = ["revoke_keys"]
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
         keys = list(queryset.filter(revoked_at__isnull=True)[:1000])
         for api_key in keys:
             services.api_key_revoke(api_key=api_key)
@@ -35,7 +38,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return False  # a key's row is read-only; revoking is its only change
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking needs the model's change permission (view-only staff may only look)."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -65,7 +65,10 @@ def offer_label(offer: Offer) -> str:
         )
     else:
         price = money_from_minor(version.amount, version.currency)
-    return f"{offer.use} · {version.pricing} {price} · v{version.version} · {offer.status}"
+    unit = ""
+    if version.pricing == OfferVersion.Pricing.POOL:
+        unit = f" · usage in {version.unit or OfferVersion.Unit.ITEM}s"
+    return f"{offer.use} · {version.pricing} {price}{unit} · v{version.version} · {offer.status}"
 
 
 class CreatorScopedAdmin(SimpleHistoryAdmin):

@@ -73,7 +73,11 @@ class OfferSerializer(serializers.Serializer):
         allow_null=True, read_only=True, help_text=UNIT_AMOUNT_HELP
     )
     unit = serializers.ChoiceField(
-        choices=OfferVersion.Unit.choices, allow_null=True, read_only=True
+        choices=OfferVersion.Unit.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Per-unit offers: what is priced. Pool offers: what usage is declared in"
+        " (default item). Null for flat offers.",
     )
     minimum_amount = serializers.IntegerField(
         allow_null=True, read_only=True, help_text=MINIMUM_AMOUNT_HELP
@@ -106,7 +110,9 @@ class OfferSerializer(serializers.Serializer):
             "currency": version.currency,
             "amount": version.amount,
             "unit_amount_decimal": decimal_string(version.unit_amount_decimal),
-            "unit": version.unit,
+            # Pool versions saved before pools had a unit were declared in items.
+            "unit": version.unit
+            or (OfferVersion.Unit.ITEM if version.pricing == OfferVersion.Pricing.POOL else None),
             "minimum_amount": version.minimum_amount,
             "term_days": version.term_days,
             "attribution_required": version.attribution_required,
@@ -293,7 +299,11 @@ class _OfferTermsInput(serializers.Serializer):
         help_text=UNIT_AMOUNT_HELP,
     )
     unit = serializers.ChoiceField(
-        choices=OfferVersion.Unit.choices, required=False, allow_null=True
+        choices=OfferVersion.Unit.choices,
+        required=False,
+        allow_null=True,
+        help_text="Per-unit offers: required. Pool offers: the unit usage is declared in"
+        " (default item). Flat offers: none.",
     )
     minimum_amount = serializers.IntegerField(
         required=False,

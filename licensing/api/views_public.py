@@ -89,7 +89,7 @@ class PublicApi(APIView):
         return response
 
 
-def _work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
+def work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
     try:
         work = selectors.work_get(public_id=public_id)
     except LicensingError:
@@ -125,7 +125,7 @@ class RegistryApi(PublicApi):
         parameters=[OpenApiParameter(kind, OpenApiTypes.STR) for kind in IDENTIFIER_KINDS],
         responses={
             200: RegistryEntrySerializer,
-            **error_responses(400, 429, codes={400: ["registry_query_invalid"]}),
+            **error_responses(400, 429, codes={400: [LicensingErrorCode.REGISTRY_QUERY_INVALID]}),
         },
         auth=[],
     )
@@ -163,7 +163,7 @@ class WorkLicenseXmlApi(PublicApi):
         **operation_docs("work_license_xml"),
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
     )
@@ -171,7 +171,7 @@ class WorkLicenseXmlApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> bytes | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             return rsl_document(terms) if terms is not None else False
 
         document = public_cached(("license.xml", base_url, work_id), build)
@@ -197,7 +197,7 @@ class WorkPageApi(PublicApi):
         **operation_docs("work_page"),
         responses={
             (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
     )
@@ -205,7 +205,7 @@ class WorkPageApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> dict[str, Any] | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             if terms is None:
                 return False
             html = render_to_string(

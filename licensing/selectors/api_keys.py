@@ -6,6 +6,10 @@ only slow every request down. The digest column is unique and indexed, so resolv
 a key is one indexed lookup. `config.api.authentication` calls `api_key_resolve`
 (named by `ACCORD_API_KEY_RESOLVER`) with the raw key from the `Authorization` header.
 
+A key stops working when it is revoked, when the person it acts for is deactivated
+(`is_active` off), and, for an organisation key issued to a member, when that
+membership is removed: each answers `401 invalid_api_key`.
+
 `last_used_at` is written at most once per `API_KEY_LAST_USED_RESOLUTION_SECONDS`
 per key, with a conditional UPDATE, so a busy key does not turn every request into a
 write on one hot row.
@@ -25,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.joined_reads import JoinedRead, Table
-from licensing.models import ApiKey, Creator, LicenseeOrganization
+from licensing.models import ApiKey, Creator, LicenseeOrganization, OrganizationMembership
 
 KEY_PREFIX = "ak_live_"
 VISIBLE_PREFIX_LENGTH = len(KEY_PREFIX) + 4
@@ -90,14 +94,16 @@ def _touch_last_used(api_key: ApiKey) -> None:
 def _key_with_owner() -> JoinedRead:
     """An unrevoked key by its digest, with whom it acts for, in one indexed join.
 
-    Every API request runs it; the ORM's `select_related` of the same five tables
-    spent more CPU compiling the SQL than PostgreSQL spent running it.
+    Every API request runs it; the ORM's `select_related` of the same tables spent
+    more CPU compiling the SQL than PostgreSQL spent running it. The membership row
+    (of an organisation key issued to a member) says whether the member still is one.
     """
     key = Table(ApiKey, "k")
-    organization = Table(LicenseeOrganization, "o")
-    creator = Table(Creator, "c")
-    creator_user = Table(get_user_model(), "cu")
-    user = Table(get_user_model(), "u")
+    organization = Table(LicenseeOrganization, "o", joined_to=("k", "organization"))
+    creator = Table(Creator, "c", joined_to=("k", "creator"))
+    creator_user = Table(get_user_model(), "cu", joined_to=("c", "user"))
+    user = Table(get_user_model(), "u", joined_to=("k", "user"))
+    membership = Table(OrganizationMembership, "m")
 
     def sql(columns: str) -> str:
         return (
@@ -108,10 +114,21 @@ def _key_with_owner() -> JoinedRead:
             f" LEFT JOIN {creator_user.name}"
             f" ON {creator_user.column('id')} = {creator.column('user_id')}"
             f" LEFT JOIN {user.name} ON {user.column('id')} = {key.column('user_id')}"
+            f" LEFT JOIN {membership.name}"
+            f" ON {membership.column('organization_id')} = {key.column('organization_id')}"
+            f" AND {membership.column('user_id')} = {key.column('user_id')}"
             f" WHERE {key.column('key_hash')} = %s AND {key.column('revoked_at')} IS NULL"
         )
 
-    return JoinedRead([key, organization, creator, creator_user, user], sql)
+    return JoinedRead([key, organization, creator, creator_user, user, membership], sql)
+
+
+def _acts_for_someone_gone(api_key: ApiKey, person: Any, membership: Any) -> bool:
+    """A key whose person was deactivated, or left the organisation it was issued in."""
+    if person is not None and not person.is_active:
+        return True
+    is_members_key = api_key.kind == ApiKey.Kind.ORGANIZATION and api_key.user_id is not None
+    return is_members_key and membership is None
 
 
 def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
@@ -121,15 +138,15 @@ def api_key_resolve(raw_key: str) -> tuple[Principal, ApiKey] | None:
     found = _key_with_owner().rows([api_key_digest(raw_key)])
     if not found:
         return None
-    ((api_key, organization, creator, creator_user, user),) = found
-    if creator is not None:
-        creator.user = creator_user
-    api_key.organization, api_key.creator, api_key.user = organization, creator, user
+    ((api_key, organization, creator, creator_user, user, membership),) = found
+    person = user or creator_user
+    if _acts_for_someone_gone(api_key, person, membership):
+        return None
     _touch_last_used(api_key)
     principal = Principal(
         kind=api_key.kind,
         api_key=api_key,
-        user=user or getattr(creator, "user", None),
+        user=person,
         creator=creator,
         organization=organization,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import Creator, Offer, OfferVersion
+from licensing.models import Creator, Offer, OfferVersion, Purchase
 
 
 def offers_active_queryset() -> QuerySet[Offer]:
@@ -23,9 +23,16 @@ def _offers_queryset() -> QuerySet[Offer]:
     return Offer.objects.select_related("current_version", "work", "collection")
 
 
-def offer_get(*, public_id: str) -> Offer:
+def offer_get(*, public_id: str, reader: Creator | None = None) -> Offer:
+    """An offer as anyone may read it: a draft is its creator's alone (`reader`).
+
+    Everyone else gets the same "not found" as for an offer that does not exist, with
+    or without `?version=`: a draft's terms, even its existence, are not published.
+    """
     offer = _offers_queryset().filter(public_id=public_id).first()
-    if offer is None:
+    if offer is None or (
+        offer.status == Offer.Status.DRAFT and (reader is None or offer.creator_id != reader.pk)
+    ):
         raise LicensingError(LicensingErrorCode.OFFER_NOT_FOUND, "No such offer.", param="id")
     return offer
 
@@ -52,12 +59,16 @@ def offer_versions_list(*, offer: Offer) -> QuerySet[OfferVersion]:
 
 
 def offer_version_is_licensed(*, offer_version: OfferVersion) -> bool:
-    """Whether any license was bought under this version (then its terms are frozen).
+    """Whether a purchase points at this version (then its terms are frozen for ever).
 
-    The purchase flow records it with `services.offer_version_mark_licensed`, in the
-    same transaction that creates the license, so this read needs no license table.
+    The purchase flow sets `licensed_at` (`services.offer_version_mark_licensed`) in
+    the transaction that writes the purchase row, before a card is charged, under the
+    version's row lock. The purchase table is read as well for rows written before
+    that rule: a version that a purchase points at is never edited in place.
     """
-    return offer_version.licensed_at is not None
+    if offer_version.licensed_at is not None:
+        return True
+    return Purchase.objects.filter(offer_version=offer_version.pk).exists()
 
 
 def creator_offers_list(*, creator: Creator) -> QuerySet[Offer]:

@@ -11,15 +11,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
-from config.joined_reads import JoinedRead, Table
+from licensing.currencies import CARD_CHARGE_MAXIMUM
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import (
-    Collection,
-    Creator,
     LicenseeOrganization,
     Offer,
     OfferVersion,
@@ -28,6 +25,7 @@ from licensing.models import (
     Work,
 )
 from licensing.sales import Owners
+from licensing.services.offers import offer_version_digest
 
 WORKS_PER_LICENSE_MAX = 1000
 Pricing = OfferVersion.Pricing
@@ -43,6 +41,7 @@ class Quote:
     works: tuple[Work, ...]
     amount: int  # minor units, due at purchase
     owners: Mapping[int, Owners]  # each work's owners by its pk; empty for a pool
+    version_digest: str = ""  # the version's terms as priced (`offer_version_digest`)
 
     @property
     def currency(self) -> str:
@@ -71,47 +70,30 @@ def _owners_prefetched(works: Iterable[Work]) -> dict[int, Owners]:
     }
 
 
-@cache
-def _offer_with_owners() -> JoinedRead:
-    """An offer with its current version, its work or collection, and the work's owners.
-
-    One row per rights share of a single-work offer, one row for a collection's. Every
-    purchase starts here; as a queryset with a prefetch it was two statements whose
-    compiling cost more CPU than PostgreSQL spent running them.
-    """
-    offer, version = Table(Offer, "o"), Table(OfferVersion, "v")
-    work, collection = Table(Work, "w"), Table(Collection, "col")
-    share, owner = Table(RightsShare, "s"), Table(Creator, "sc")
-
-    def sql(columns: str) -> str:
-        return (
-            f"SELECT {columns} FROM {offer.name}"
-            f" LEFT JOIN {version.name}"
-            f" ON {version.column('id')} = {offer.column('current_version_id')}"
-            f" LEFT JOIN {work.name} ON {work.column('id')} = {offer.column('work_id')}"
-            f" LEFT JOIN {collection.name}"
-            f" ON {collection.column('id')} = {offer.column('collection_id')}"
-            f" LEFT JOIN {share.name} ON {share.column('work_id')} = {work.column('id')}"
-            f" LEFT JOIN {owner.name} ON {owner.column('id')} = {share.column('creator_id')}"
-            f" WHERE {offer.column('public_id')} = %s"
-        )
-
-    return JoinedRead([offer, version, work, collection, share, owner], sql)
-
-
 def _offer_for_sale(offer_id: str) -> tuple[Offer, Owners]:
-    """The offer on sale under this id, and (for a single-work offer) its work's owners."""
-    rows = _offer_with_owners().rows([offer_id])
+    """The offer on sale under this id, and (for a single-work offer) its work's owners.
+
+    One statement: the annotations join the work's shares, so a single-work offer
+    comes back once per rights share (each row naming one owner), a collection's once.
+    """
+    rows = list(
+        Offer.objects.filter(public_id=offer_id)
+        .order_by()  # one offer: its rows need no order, and ORDER BY costs compiling
+        .select_related("current_version", "work", "collection")
+        .annotate(
+            owner_public_id=F("work__shares__creator__public_id"),
+            owner_basis_points=F("work__shares__basis_points"),
+        )
+    )
     if not rows:
         raise _offer_not_found(offer_id)
-    offer, version, work, collection, _, _ = rows[0]
+    offer, version = rows[0], rows[0].current_version
     if offer.status == Offer.Status.DRAFT or version is None:
         raise _offer_not_found(offer_id)
     if offer.status == Offer.Status.WITHDRAWN:
         raise _error(LicensingErrorCode.OFFER_WITHDRAWN, "This offer was withdrawn.", "offer")
-    offer.current_version, offer.work, offer.collection = version, work, collection
     version.offer = offer  # the license and its certificate read both
-    owners = {owner.public_id: share.basis_points for *_, share, owner in rows if share}
+    owners = {row.owner_public_id: row.owner_basis_points for row in rows if row.owner_public_id}
     return offer, owners
 
 
@@ -135,7 +117,14 @@ def _works_for_offer(
         if not works:
             raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
         return works, {}
-    if offer.work_id is not None and (not work_ids or work_ids == [offer.work.public_id]):
+    if offer.work_id is not None:
+        if work_ids:
+            # `works` picks from a collection; an offer on one work covers that work.
+            raise _error(
+                LicensingErrorCode.WORKS_NOT_ALLOWED,
+                "This offer covers one work; do not name works.",
+                "works",
+            )
         if offer.work.reserved:
             raise _work_reserved(offer.work.public_id)
         return (offer.work,), {offer.work_id: work_owners}
@@ -190,7 +179,16 @@ def purchase_quote(
             "offer",
         )
     works, owners = _works_for_offer(offer, version.pricing, work_ids, work_owners)
-    return Quote(offer, version, works, _amount_due(version, len(works)), owners)
+    amount = _amount_due(version, len(works))
+    if organization.billing == LicenseeOrganization.Billing.CARD and amount > CARD_CHARGE_MAXIMUM:
+        # Each work's price is chargeable (checked when the offer was saved); many are not.
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"Together these works cost {amount}, more than a card can pay at once"
+            f" ({CARD_CHARGE_MAXIMUM} minor units); buy them as several licenses.",
+            "works",
+        )
+    return Quote(offer, version, works, amount, owners, offer_version_digest(version))
 
 
 def _amount_due(version: OfferVersion, works_count: int) -> int:
@@ -207,4 +205,5 @@ def purchase_quote_of(*, purchase: Purchase) -> Quote:
     works = _with_owners(Work.objects.all()).in_bulk(purchase.work_ids, field_name="public_id")
     ordered = tuple(works[work_id] for work_id in purchase.work_ids)
     owners = {} if version.pricing == Pricing.POOL else _owners_prefetched(ordered)
-    return Quote(version.offer, version, ordered, purchase.amount, owners)
+    digest = offer_version_digest(version)
+    return Quote(version.offer, version, ordered, purchase.amount, owners, digest)

@@ -56,7 +56,12 @@ def api_key_create(
                 "A licensee organisation's key needs its organisation.",
                 None,
             )
-        user = None
+        if user is not None and not organization.memberships.filter(user=user).exists():
+            raise invalid(
+                LicensingErrorCode.USER_NOT_FOUND,
+                f"{getattr(user, 'username', user)!r} is not a member of {organization.slug}.",
+                "user",
+            )
     else:
         raise invalid(LicensingErrorCode.PARAMETER_INVALID, f"Unknown key kind {kind!r}.", "kind")
     raw_key = api_key_generate()

@@ -6,6 +6,8 @@ dataclass (an expanded id field is read whether Stripe sent the id or the object
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -118,14 +120,83 @@ class BalanceTransaction:
 
 @dataclass(frozen=True)
 class VerifiedEvent:
-    """A webhook event whose signature checked out."""
+    """A webhook event whose signature checked out.
+
+    `problem` says why a signed event cannot be used (not JSON, no id, a `created`
+    that is not a number...): it is stored and acknowledged all the same, so Stripe
+    stops redelivering it, and never processed. An unusable event without a usable id
+    is stored under its payload's digest, so its redeliveries are duplicates.
+    """
 
     id: str
     type: str
-    created: int
+    created: int | None
     account: str | None
     object_id: str | None
-    payload: dict[str, Any]
+    payload: Any
+    problem: str | None = None
+
+
+EVENT_ID_CHARS_MAX = 255
+EVENT_TYPE_CHARS_MAX = 100
+
+
+def _text_or_none(value: Any, chars_max: int) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= chars_max else None
+
+
+def _event_problem(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "the payload is not a JSON object"
+    if _text_or_none(body.get("id"), EVENT_ID_CHARS_MAX) is None:
+        return f"the event has no id of 1 to {EVENT_ID_CHARS_MAX} characters"
+    if _text_or_none(body.get("type"), EVENT_TYPE_CHARS_MAX) is None:
+        return "the event has no type"
+    created = body.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or created < 0:
+        return "the event's created is not a Unix time"
+    if not isinstance(body.get("data"), dict) or not isinstance(body["data"].get("object"), dict):
+        return "the event's data.object is not an object"
+    return None
+
+
+UNPARSED_CHARS_MAX = 10_000
+
+
+def _unparsed(payload: bytes) -> dict[str, Any]:
+    """What of a payload that is not JSON is kept: its start, as text PostgreSQL can hold."""
+    text = payload[:UNPARSED_CHARS_MAX].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    return {"unparsed": text, "bytes": len(payload)}
+
+
+def verified_event_from(payload: bytes) -> VerifiedEvent:
+    """Read a signed payload as Stripe's event, or say why it cannot be one (never raise)."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
+        body, problem = None, "the payload is not JSON Accord can read"
+    else:
+        problem = _event_problem(body)
+    if problem is not None:
+        digest = hashlib.sha256(payload).hexdigest()
+        kept = body if isinstance(body, dict | list) else _unparsed(payload)
+        return VerifiedEvent(
+            id=f"unusable_{digest}",
+            type="",
+            created=None,
+            account=None,
+            object_id=None,
+            payload=kept,
+            problem=problem,
+        )
+    return VerifiedEvent(
+        id=body["id"],
+        type=body["type"],
+        created=body["created"],
+        account=_text_or_none(body.get("account"), EVENT_ID_CHARS_MAX),
+        object_id=_text_or_none(body["data"]["object"].get("id"), EVENT_ID_CHARS_MAX),
+        payload=body,
+    )
 
 
 def plain(obj: stripe.StripeObject) -> dict[str, Any]:

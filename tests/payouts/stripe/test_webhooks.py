@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -11,10 +12,17 @@ from typing import Any
 
 import pytest
 import stripe
-from django.test import Client
+from django.db import connection
+from django.test import Client, TestCase
+from django.utils import timezone
 
 from payouts.models import StripeEvent
-from payouts.webhooks import stripe_event_handlers, stripe_event_superseded
+from payouts.stripe.tasks import (
+    PENDING_AFTER,
+    stripe_event_process_task,
+    stripe_events_pending_process_task,
+)
+from payouts.stripe.webhooks import stripe_event_handlers, stripe_event_superseded
 from tests.fixtures.stripe_sandbox import SANDBOX_WEBHOOK_SECRET, SandboxControl
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_sandbox_settings")]
@@ -29,8 +37,11 @@ def _signature(payload: bytes, secret: str = SANDBOX_WEBHOOK_SECRET, at: int | N
 
 
 def _deliver(client: Client, payload: bytes, signature: str | None) -> Any:
+    """Deliver, then run what the endpoint queued on commit (a test's transaction never
+    commits), as a worker would once the answer is sent."""
     headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
-    return client.post(URL, data=payload, content_type="application/json", **headers)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(URL, data=payload, content_type="application/json", **headers)
 
 
 def _sandbox_event(stripe_client: stripe.StripeClient, event_type: str) -> bytes:
@@ -146,7 +157,7 @@ def test_an_event_nobody_handles_is_stored_and_acknowledged(
     assert StripeEvent.objects.get().processed_at is not None
 
 
-def test_a_failing_handler_leaves_the_event_for_redelivery(client: Client, topup_event: bytes):
+def test_a_failing_handler_leaves_the_event_for_the_retry(client: Client, topup_event: bytes):
     attempts: list[str] = []
 
     def flaky(event: StripeEvent) -> None:
@@ -156,15 +167,39 @@ def test_a_failing_handler_leaves_the_event_for_redelivery(client: Client, topup
 
     stripe_event_handlers.register("topup.succeeded")(flaky)
     try:
-        with pytest.raises(RuntimeError):
-            _deliver(client, topup_event, _signature(topup_event))  # Stripe would see a 500
+        # The endpoint answers before processing: a failure there is not Stripe's to retry.
+        first = _deliver(client, topup_event, _signature(topup_event))
+        assert (first.status_code, first.json()["processed"]) == (200, False)
         assert StripeEvent.objects.get().processed_at is None
 
+        # A redelivery of the unprocessed event queues it again, as the beat job would.
         retried = _deliver(client, topup_event, _signature(topup_event))
+        assert stripe_events_pending_process_task.apply().result == 0  # nothing left
     finally:
         stripe_event_handlers.unregister("topup.succeeded", flaky)
 
-    assert retried.json()["processed"] is True
+    assert len(attempts) == 2
+    assert retried.status_code == 200
+    assert StripeEvent.objects.get().processed_at is not None
+
+
+def test_the_beat_job_processes_an_event_whose_task_failed(client: Client, topup_event: bytes):
+    attempts: list[str] = []
+
+    def flaky(event: StripeEvent) -> None:
+        attempts.append(event.stripe_id)
+        if len(attempts) == 1:
+            raise RuntimeError("database hiccup")
+
+    stripe_event_handlers.register("topup.succeeded")(flaky)
+    try:
+        assert _deliver(client, topup_event, _signature(topup_event)).status_code == 200
+        StripeEvent.objects.update(received_at=timezone.now() - PENDING_AFTER)
+
+        assert stripe_events_pending_process_task.apply().result == 1
+    finally:
+        stripe_event_handlers.unregister("topup.succeeded", flaky)
+
     assert len(attempts) == 2
     assert StripeEvent.objects.get().processed_at is not None
 
@@ -219,3 +254,68 @@ def test_the_sandbox_delivers_to_the_endpoint_end_to_end(
     stored = {event.type: event for event in StripeEvent.objects.all()}
     assert set(stored) == {"topup.created", "topup.succeeded"}
     assert stored["topup.succeeded"].object_id == topup.id
+
+
+def test_processing_is_queued_on_commit_and_runs_after_the_answer(
+    client: Client,
+    topup_event: bytes,
+    calls: list[StripeEvent],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+):
+    sent: list[int] = []
+    monkeypatch.setattr(stripe_event_process_task, "delay", sent.append)  # a broker's queue
+
+    with django_capture_on_commit_callbacks() as on_commit:
+        response = _deliver_without_commit(client, topup_event)
+        stored = StripeEvent.objects.get()
+        # Answered, stored, and nothing processed or even queued before the commit.
+        assert (response.status_code, response.json()["processed"]) == (200, False)
+        assert (stored.processed_at, calls, sent) == (None, [], [])
+
+    assert len(on_commit) == 1
+    on_commit[0]()  # the commit: the task is queued, with the stored row's id
+    assert sent == [stored.pk]
+    assert calls == []
+
+    assert stripe_event_process_task.apply(args=[stored.pk]).result is True  # the worker
+    assert [event.stripe_id for event in calls] == [stored.stripe_id]
+    assert StripeEvent.objects.get().processed_at is not None
+
+
+def test_a_handler_reads_stripe_before_the_lock_and_applies_under_it(
+    client: Client, topup_event: bytes
+):
+    depths: dict[str, int] = {}
+
+    def read(event: StripeEvent) -> str:
+        depths["read"] = len(connection.atomic_blocks)
+        return f"read {event.object_id}"
+
+    def apply(event: StripeEvent, was_read: str) -> None:
+        depths["apply"] = len(connection.atomic_blocks)
+        assert was_read == f"read {event.object_id}"
+
+    stripe_event_handlers.register("topup.succeeded", read=read)(apply)
+    try:
+        with django_transaction_depth() as outside:
+            assert _deliver(client, topup_event, _signature(topup_event)).status_code == 200
+    finally:
+        stripe_event_handlers.unregister("topup.succeeded", apply)
+
+    assert depths == {"read": outside, "apply": outside + 1}
+
+
+def _deliver_without_commit(client: Client, payload: bytes) -> Any:
+    return client.post(
+        URL,
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=_signature(payload),
+    )
+
+
+@contextlib.contextmanager
+def django_transaction_depth() -> Iterator[int]:
+    """The test's own transaction depth (pytest-django wraps each test in one)."""
+    yield len(connection.atomic_blocks)
