@@ -128,12 +128,18 @@ def test_the_home_page_costs_the_same_for_more_licenses(catalogue, invoice_org) 
         return len(captured)
 
     license_purchase(
-        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+        organization=invoice_org,
+        offer_id=catalogue.flat_offer.public_id,
+        work_ids=None,
+        allow_duplicate=True,
     )
     before = queries()
     for _ in range(5):
         license_purchase(
-            organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+            organization=invoice_org,
+            offer_id=catalogue.flat_offer.public_id,
+            work_ids=None,
+            allow_duplicate=True,
         )
     services.work_create(
         creator=catalogue.alice,
