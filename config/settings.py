@@ -101,7 +101,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The front door and the portal's brand (admin/base_site.html), which must come
+        # before django.contrib.admin's own templates.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -204,6 +206,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the front door's and portal's brand
 # Only a production deploy that runs collectstatic sets it; WhiteNoise finds the rest.
 STATIC_ROOT = env("STATIC_ROOT", default=None)
 STORAGES = {

@@ -1,13 +1,18 @@
 """The URL root: each app owns its own `urls.py`; this file only mounts them."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config.api.schema_view import SchemaApi
+from config.front_door import FrontDoorView
 from config.health import healthz
 
 urlpatterns = [
+    path("", FrontDoorView.as_view(), name="front-door"),
+    path("favicon.ico", RedirectView.as_view(url=static("accord/favicon.svg"), permanent=True)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SchemaApi.as_view(), name="schema"),

@@ -7,6 +7,11 @@ superusers) can browse accounts with their balances, transactions with their ent
 and the seal chain. Transactions and entries show both their times: when they took
 effect in business terms (`effective_at`, the date a statement files them under) and
 when they were recorded (`created_at`).
+
+An account's balance is shown twice, and each column says which it is: as the books
+keep it (debit-positive, so a creator's payable of €8.00 is `-€8.00`) and as its owner
+reads it (the account's normal side positive: the creator is owed `€8.00`). Finance
+reconciles with the first; the second is the figure the creator sees in the portal.
 """
 
 from __future__ import annotations
@@ -16,11 +21,19 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from ledger.display import money_from_micros
 from ledger.models import Account, Entry, SealBlock, Transaction
-from ledger.money import micros_format
 from ledger.selectors import accounts_with_balances
 
 RECENT_ENTRIES_SHOWN = 20
+# What the owner-side figure means, per kind (its normal side, shown positive).
+_OWNER_READING = {
+    "asset": "held",
+    "expense": "spent",
+    "liability": "owed to its owner",
+    "equity": "owner's equity",
+    "revenue": "earned",
+}
 
 
 class ReadOnlyAdminMixin:
@@ -41,10 +54,18 @@ class ReadOnlyAdminMixin:
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "kind", "currency", "balance", "owner_type", "owner_id")
+    list_display = (
+        "code",
+        "kind",
+        "currency",
+        "balance",
+        "balance_as_owner_reads_it",
+        "owner_type",
+        "owner_id",
+    )
     list_filter = ("kind", "currency", "owner_type")
     search_fields = ("code", "name", "owner_id")
-    readonly_fields = ("balance", "recent_entries")
+    readonly_fields = ("balance", "balance_as_owner_reads_it", "recent_entries")
     fields = (
         "code",
         "name",
@@ -54,6 +75,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "owner_id",
         "created_at",
         "balance",
+        "balance_as_owner_reads_it",
         "recent_entries",
     )
 
@@ -61,9 +83,17 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # One query for the page, balances included (checkpoint + tail per account).
         return accounts_with_balances(super().get_queryset(request))
 
-    @admin.display(description="balance", ordering="balance_micros")
+    @admin.display(description="books balance (debit +)", ordering="balance_micros")
     def balance(self, account: Account) -> str:
-        return micros_format(int(account.balance_micros), account.currency)
+        return money_from_micros(int(account.balance_micros), account.currency)
+
+    @admin.display(description="as its owner reads it")
+    def balance_as_owner_reads_it(self, account: Account) -> str:
+        """The normal side positive: a liability's credit is what its owner is owed."""
+        shown = money_from_micros(
+            int(account.balance_micros) * account.normal_sign, account.currency
+        )
+        return f"{shown} {_OWNER_READING[account.kind]}"
 
     @admin.display(description=f"latest {RECENT_ENTRIES_SHOWN} entries")
     def recent_entries(self, account: Account) -> str:
@@ -80,7 +110,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     entry.created_at.isoformat(sep=" ", timespec="seconds"),
                     entry.transaction_id,
                     entry.transaction.kind,
-                    micros_format(entry.amount_micros, entry.currency),
+                    money_from_micros(entry.amount_micros, entry.currency),
                 )
                 for entry in latest
             ),
@@ -98,7 +128,7 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="amount")
     def amount(self, entry: Entry) -> str:
-        return micros_format(entry.amount_micros, entry.currency)
+        return money_from_micros(entry.amount_micros, entry.currency)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
         return super().get_queryset(request).select_related("account")

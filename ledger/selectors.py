@@ -316,3 +316,18 @@ def seal_state() -> SealState:
         last_sealed_at=last_block.sealed_at if last_block else None,
         unsealed_transactions=Transaction.objects.filter(id__gt=last_id).count(),
     )
+
+
+def accounts_credited_since(
+    *, accounts: list[Account], since: datetime, kind_prefixes_excluded: tuple[str, ...] = ()
+) -> dict[int, int]:
+    """Micros credited to each account since a moment, by account id (credits positive).
+
+    For "what was earned this month": the credits to a payable, leaving out the
+    transaction kinds that only move money already earned (a returned payout).
+    """
+    entries = Entry.objects.filter(account__in=accounts, created_at__gte=since, amount_micros__lt=0)
+    for prefix in kind_prefixes_excluded:
+        entries = entries.exclude(transaction__kind__startswith=prefix)
+    totals = entries.values("account_id").annotate(credited=Sum("amount_micros"))
+    return {row["account_id"]: -int(row["credited"]) for row in totals}

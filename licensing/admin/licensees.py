@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from config.admin_mixins import ReadOnlyAdminMixin
+from licensing.admin.money_columns import MoneyColumnsMixin, money_fields
 from licensing.models import (
     InvoiceLine,
     License,
@@ -84,23 +85,22 @@ class LicenseeOrganizationAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(License)
-class LicenseAdmin(OrganizationScopedAdmin):
+class LicenseAdmin(MoneyColumnsMixin, OrganizationScopedAdmin):
     list_display = (
         "public_id",
         "organization",
         "offer_version",
         "current_status",
-        "starts_at",
-        "ends_at",
-        "amount",
-        "currency",
+        "starts_on",
+        "ends_on",
+        "price",
     )
     list_filter = ("status", "currency")
     search_fields = ("public_id", "organization__name")
     list_select_related = ("organization", "offer_version__offer")
     readonly_fields = (
-        "public_id", "organization", "offer_version", "current_status", "starts_at", "ends_at",
-        "amount", "currency", "ledger_transaction_id", "revoked_at", "revoked_by", "created_at",
+        "public_id", "organization", "offer_version", "current_status", "starts_on", "ends_on",
+        "price", "ledger_transaction_id", "revoked_at", "revoked_by", "created_at",
         "certificate",
     )  # fmt: skip
     fields = (*readonly_fields, "revoked_reason")
@@ -134,22 +134,21 @@ class LicenseAdmin(OrganizationScopedAdmin):
 
 
 @admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdminMixin, OrganizationScopedAdmin):
+class PurchaseAdmin(MoneyColumnsMixin, ReadOnlyAdminMixin, OrganizationScopedAdmin):
     list_display = (
         "public_id",
         "organization",
         "status",
-        "amount",
-        "currency",
+        "price",
         "failure_code",
-        "created_at",
+        "created_on",
     )
     list_filter = ("status",)
-    readonly_fields = [field.name for field in Purchase._meta.fields]
+    readonly_fields = money_fields(Purchase)
 
 
 @admin.register(InvoiceLine)
 class InvoiceLineAdmin(PurchaseAdmin):
-    list_display = ("organization", "period", "description", "amount", "currency", "created_at")
+    list_display = ("organization", "period", "description", "price", "created_on")
     list_filter = ("period", "currency")
-    readonly_fields = [field.name for field in InvoiceLine._meta.fields]
+    readonly_fields = money_fields(InvoiceLine)

@@ -10,6 +10,14 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from ledger.display import (
+    AmountNotRepresentable,
+    datetime_words,
+    major_from_minor,
+    minor_decimal_from_major,
+    minor_from_major,
+    money_from_minor,
+)
 from licensing import services
 from licensing.admin.scoping import (
     CreatorScopedAdmin,
@@ -21,7 +29,6 @@ from licensing.admin.scoping import (
 from licensing.currencies import CURRENCY_CHOICES
 from licensing.errors import LicensingError
 from licensing.models import (
-    AMOUNT_MAX,
     Collection,
     Creator,
     Offer,
@@ -29,28 +36,45 @@ from licensing.models import (
     Work,
 )
 
+_MONEY_FIELDS = ("amount", "unit_amount_decimal", "minimum_amount")
+
 
 class OfferAdminForm(forms.ModelForm):
     """The offer and, beside it, the terms of its current version."""
 
     pricing = forms.ChoiceField(choices=OfferVersion.Pricing.choices)
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="eur")
-    amount = forms.IntegerField(
+    # Prices are typed and shown in major units with the currency's own decimals
+    # ("12.50" pounds); the form turns them into the minor units the API and the books
+    # keep, refusing digits the currency cannot hold (`ledger.display.minor_from_major`).
+    amount = forms.DecimalField(
         required=False,
         min_value=0,
-        max_value=AMOUNT_MAX,
-        help_text="Flat and pool prices, in the currency's minor unit (1250 = 12.50).",
+        max_digits=20,
+        decimal_places=3,
+        label="Price",
+        help_text="Flat and pool prices, as you would write them: 12.50.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "12.50"}),
     )
     unit_amount_decimal = forms.DecimalField(
         required=False,
         min_value=0,
-        max_digits=24,
-        decimal_places=12,
+        max_digits=28,
+        decimal_places=15,
         label="Unit price",
-        help_text="Per-unit price in the minor unit; may be a fraction (0.042).",
+        help_text="Per-unit price in the currency, fractions of a cent allowed: 0.000003.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.000003"}),
     )
     unit = forms.ChoiceField(choices=[("", "—"), *OfferVersion.Unit.choices], required=False)
-    minimum_amount = forms.IntegerField(required=False, min_value=0, max_value=AMOUNT_MAX)
+    minimum_amount = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=20,
+        decimal_places=3,
+        label="Minimum",
+        help_text="Per-unit offers: the least billed per period, as you would write it.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
     term_days = forms.IntegerField(required=False, min_value=1, max_value=services.TERM_DAYS_MAX)
     attribution_required = forms.BooleanField(required=False)
     commercial = forms.BooleanField(required=False, initial=True)
@@ -67,6 +91,9 @@ class OfferAdminForm(forms.ModelForm):
         if version is not None:
             for name in services.OFFER_TERM_FIELDS:
                 self.initial[name] = getattr(version, name)
+            for name in _MONEY_FIELDS:
+                if self.initial[name] is not None:
+                    self.initial[name] = major_from_minor(self.initial[name], version.currency)
             for name in ("work", "collection", "use"):
                 if name in self.fields:
                     field = self.fields[name]
@@ -77,20 +104,38 @@ class OfferAdminForm(forms.ModelForm):
 
     def terms(self) -> services.OfferTerms:
         data = self.cleaned_data
+        minor = self._minor_amounts
         return services.OfferTerms(
             pricing=data.get("pricing", ""),
             currency=data.get("currency", ""),
-            amount=data.get("amount"),
-            unit_amount_decimal=data.get("unit_amount_decimal"),
+            amount=minor.get("amount"),
+            unit_amount_decimal=minor.get("unit_amount_decimal"),
             unit=data.get("unit") or None,
-            minimum_amount=data.get("minimum_amount"),
+            minimum_amount=minor.get("minimum_amount"),
             term_days=data.get("term_days"),
             attribution_required=bool(data.get("attribution_required")),
             commercial=bool(data.get("commercial")),
         )
 
+    def _minor_amounts_clean(self, data: dict[str, Any]) -> None:
+        """Turn each typed major-unit amount into minor units, or a field error."""
+        self._minor_amounts: dict[str, Any] = {}
+        currency = data.get("currency")
+        for name in _MONEY_FIELDS:
+            value = data.get(name)
+            if value is None or not currency:
+                continue
+            convert = (
+                minor_decimal_from_major if name == "unit_amount_decimal" else minor_from_major
+            )
+            try:
+                self._minor_amounts[name] = convert(value, currency)
+            except AmountNotRepresentable as error:
+                self.add_error(name, str(error))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._minor_amounts_clean(data)
         if self.errors:
             return data
         work, collection = data.get("work"), data.get("collection")
@@ -120,18 +165,46 @@ class OfferVersionInline(admin.TabularInline):
     fields = readonly_fields = [
         "version",
         "pricing",
-        "currency",
-        "amount",
-        "unit_amount_decimal",
-        "unit",
-        "minimum_amount",
+        "price",
+        "unit_price",
+        "minimum",
         "term_days",
         "attribution_required",
         "commercial",
-        "licensed_at",
-        "created_at",
+        "licensed_on",
+        "created_on",
     ]
     verbose_name_plural = "Versions (a licensed version is frozen; a change makes the next one)"
+
+    @admin.display(description="Price")
+    def price(self, version: OfferVersion) -> str:
+        return (
+            money_from_minor(version.amount, version.currency)
+            if version.amount is not None
+            else "—"
+        )
+
+    @admin.display(description="Unit price")
+    def unit_price(self, version: OfferVersion) -> str:
+        if version.unit_amount_decimal is None:
+            return "—"
+        return (
+            f"{money_from_minor(version.unit_amount_decimal, version.currency)} per {version.unit}"
+        )
+
+    @admin.display(description="Minimum")
+    def minimum(self, version: OfferVersion) -> str:
+        if version.minimum_amount is None:
+            return "—"
+        return money_from_minor(version.minimum_amount, version.currency)
+
+    @admin.display(description="Licensed")
+    def licensed_on(self, version: OfferVersion) -> str:
+        return datetime_words(version.licensed_at) if version.licensed_at else "not yet"
+
+    @admin.display(description="Created")
+    def created_on(self, version: OfferVersion) -> str:
+        return datetime_words(version.created_at)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -27,8 +27,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
+from ledger.display import money_from_minor
 from licensing import services
-from licensing.currencies import major_amount_format
 from licensing.errors import LicensingError
 from licensing.models import (
     Creator,
@@ -61,17 +61,14 @@ def offer_label(offer: Offer) -> str:
         return offer.use
     if version.pricing == OfferVersion.Pricing.PER_UNIT:
         price = (
-            f"{major_amount_format(version.unit_amount_decimal, version.currency)}/{version.unit}"
+            f"{money_from_minor(version.unit_amount_decimal, version.currency)} per {version.unit}"
         )
     else:
-        price = major_amount_format(version.amount, version.currency)
+        price = money_from_minor(version.amount, version.currency)
     unit = ""
     if version.pricing == OfferVersion.Pricing.POOL:
         unit = f" · usage in {version.unit or OfferVersion.Unit.ITEM}s"
-    return (
-        f"{offer.use} · {version.pricing} {price} {version.currency.upper()}{unit}"
-        f" · v{version.version} · {offer.status}"
-    )
+    return f"{offer.use} · {version.pricing} {price}{unit} · v{version.version} · {offer.status}"
 
 
 class CreatorScopedAdmin(SimpleHistoryAdmin):

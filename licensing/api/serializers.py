@@ -19,6 +19,16 @@ from licensing.identifiers import URL_LENGTH_MAX, identifier_normalize
 from licensing.models import AMOUNT_MAX, BASIS_POINTS_TOTAL, Offer, OfferVersion, Use, Work
 from licensing.selectors import work_offers_active
 
+# The API speaks Stripe's minor units (cents, pence; yen have none): integers, never
+# decimals of the major unit. The portal shows the same amounts as money (£12.50).
+MINOR_UNIT_HELP = "in the currency's minor unit (1250 is €12.50 in EUR; JPY has no minor unit)."
+AMOUNT_HELP = "Flat and pool price, " + MINOR_UNIT_HELP
+MINIMUM_AMOUNT_HELP = "Per-unit offers: the least billed per period, " + MINOR_UNIT_HELP
+UNIT_AMOUNT_HELP = (
+    "Per-unit price in the currency's minor unit, as a decimal string that may be a fraction "
+    '(EUR "0.0003" is €0.000003 per unit).'
+)
+
 
 def decimal_string(value: Decimal | None) -> str | None:
     """Write a decimal without exponent or trailing zeros ("0.042", "5")."""
@@ -58,8 +68,10 @@ class OfferSerializer(serializers.Serializer):
     use = serializers.ChoiceField(choices=Use.choices, read_only=True)
     pricing = serializers.ChoiceField(choices=OfferVersion.Pricing.choices, read_only=True)
     currency = serializers.CharField(read_only=True)
-    amount = serializers.IntegerField(allow_null=True, read_only=True)
-    unit_amount_decimal = serializers.CharField(allow_null=True, read_only=True)
+    amount = serializers.IntegerField(allow_null=True, read_only=True, help_text=AMOUNT_HELP)
+    unit_amount_decimal = serializers.CharField(
+        allow_null=True, read_only=True, help_text=UNIT_AMOUNT_HELP
+    )
     unit = serializers.ChoiceField(
         choices=OfferVersion.Unit.choices,
         allow_null=True,
@@ -67,7 +79,9 @@ class OfferSerializer(serializers.Serializer):
         help_text="Per-unit offers: what is priced. Pool offers: what usage is declared in"
         " (default item). Null for flat offers.",
     )
-    minimum_amount = serializers.IntegerField(allow_null=True, read_only=True)
+    minimum_amount = serializers.IntegerField(
+        allow_null=True, read_only=True, help_text=MINIMUM_AMOUNT_HELP
+    )
     term_days = serializers.IntegerField(allow_null=True, read_only=True)
     attribution_required = serializers.BooleanField(read_only=True)
     commercial = serializers.BooleanField(read_only=True)
@@ -274,7 +288,7 @@ class _OfferTermsInput(serializers.Serializer):
     pricing = serializers.ChoiceField(choices=OfferVersion.Pricing.choices)
     currency = StrictCharField(max_length=3, help_text="ISO 4217, lower case.")
     amount = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=AMOUNT_MAX
+        required=False, allow_null=True, min_value=0, max_value=AMOUNT_MAX, help_text=AMOUNT_HELP
     )
     unit_amount_decimal = serializers.DecimalField(
         max_digits=24,
@@ -282,7 +296,7 @@ class _OfferTermsInput(serializers.Serializer):
         min_value=Decimal(0),
         required=False,
         allow_null=True,
-        help_text="Per-unit price in the currency's minor unit, as a decimal string.",
+        help_text=UNIT_AMOUNT_HELP,
     )
     unit = serializers.ChoiceField(
         choices=OfferVersion.Unit.choices,
@@ -292,7 +306,11 @@ class _OfferTermsInput(serializers.Serializer):
         " (default item). Flat offers: none.",
     )
     minimum_amount = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=AMOUNT_MAX
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=AMOUNT_MAX,
+        help_text=MINIMUM_AMOUNT_HELP,
     )
     term_days = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=36_500

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from config.api.schema import error_responses
 from config.errors import ApiErrorCode
 from licensing import selectors
+from licensing.api.operation_docs import operation_docs
 from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
 from licensing.api.serializers import (
     CollectionSerializer,
@@ -38,6 +39,7 @@ class WorksApi(GenericAPIView):
     cursor_ordering = ("-id",)
 
     @extend_schema(
+        **operation_docs("works_list"),
         parameters=[
             OpenApiParameter("use", OpenApiTypes.STR, enum=Use.values),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=Work.Kind.values),
@@ -45,7 +47,6 @@ class WorksApi(GenericAPIView):
             OpenApiParameter("q", OpenApiTypes.STR, description="Words in the title."),
         ],
         responses={200: WorkSerializer(many=True), **LIST_ERRORS},
-        operation_id="works_list",
     )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q") or None
@@ -68,8 +69,8 @@ class WorksApi(GenericAPIView):
 
 class WorkApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("works_retrieve"),
         responses={200: WorkSerializer, **_read_errors(LicensingErrorCode.WORK_NOT_FOUND)},
-        operation_id="works_retrieve",
     )
     def get(self, request: Request, work_id: str) -> Response:
         return Response(WorkSerializer(selectors.work_get(public_id=work_id)).data)
@@ -77,6 +78,7 @@ class WorkApi(GenericAPIView):
 
 class OfferApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("offers_retrieve"),
         parameters=[VERSION_PARAMETER],
         responses={
             200: OfferSerializer,
@@ -84,7 +86,6 @@ class OfferApi(GenericAPIView):
                 LicensingErrorCode.OFFER_NOT_FOUND, LicensingErrorCode.OFFER_VERSION_NOT_FOUND
             ),
         },
-        operation_id="offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
         reader = getattr(request.user, "creator", None)  # a creator key reads its own drafts
@@ -95,11 +96,11 @@ class OfferApi(GenericAPIView):
 
 class CollectionApi(GenericAPIView):
     @extend_schema(
+        **operation_docs("collections_retrieve"),
         responses={
             200: CollectionSerializer,
             **_read_errors(LicensingErrorCode.COLLECTION_NOT_FOUND),
         },
-        operation_id="collections_retrieve",
     )
     def get(self, request: Request, collection_id: str) -> Response:
         collection = selectors.collection_get(public_id=collection_id)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from config.api.schema import error_responses
 from config.errors import ApiErrorCode
 from licensing import selectors, services
+from licensing.api.operation_docs import operation_docs
 from licensing.api.params import VERSION_PARAMETER, version_parameter
 from licensing.api.permissions import IsCreator
 from licensing.api.serializers import (
@@ -152,13 +153,18 @@ class MyWorksApi(_CreatorApi):
     serializer_class = WorkCreateInput  # what OPTIONS describes
 
     @extend_schema(
-        responses={200: MyWorkSerializer(many=True), **LIST_ERRORS}, operation_id="me_works_list"
+        **operation_docs("me_works_list"),
+        responses={200: MyWorkSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
         works = self.paginate_queryset(selectors.creator_works_list(creator=_creator(request)))
         return self.get_paginated_response([MyWorkSerializer(work).data for work in works])
 
-    @extend_schema(request=WorkCreateInput, responses={201: MyWorkSerializer, **WORK_WRITE_ERRORS})
+    @extend_schema(
+        **operation_docs("me_works_create"),
+        request=WorkCreateInput,
+        responses={201: MyWorkSerializer, **WORK_WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         payload = WorkCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -177,13 +183,18 @@ class MyWorksApi(_CreatorApi):
 
 class MyWorkApi(_CreatorApi):
     @extend_schema(
-        responses={200: MyWorkSerializer, **WORK_READ_ERRORS}, operation_id="me_works_retrieve"
+        **operation_docs("me_works_retrieve"),
+        responses={200: MyWorkSerializer, **WORK_READ_ERRORS},
     )
     def get(self, request: Request, work_id: str) -> Response:
         work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
         return Response(MyWorkSerializer(work).data)
 
-    @extend_schema(request=WorkUpdateInput, responses={200: MyWorkSerializer, **WORK_WRITE_ERRORS})
+    @extend_schema(
+        **operation_docs("me_works_partial_update"),
+        request=WorkUpdateInput,
+        responses={200: MyWorkSerializer, **WORK_WRITE_ERRORS},
+    )
     def patch(self, request: Request, work_id: str) -> Response:
         work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
         payload = WorkUpdateInput(data=request.data)
@@ -206,13 +217,18 @@ class MyOffersApi(_CreatorApi):
     serializer_class = OfferCreateInput  # what OPTIONS describes
 
     @extend_schema(
-        responses={200: OfferSerializer(many=True), **LIST_ERRORS}, operation_id="me_offers_list"
+        **operation_docs("me_offers_list"),
+        responses={200: OfferSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
         offers = self.paginate_queryset(selectors.creator_offers_list(creator=_creator(request)))
         return self.get_paginated_response([offer_render(offer) for offer in offers])
 
-    @extend_schema(request=OfferCreateInput, responses={201: OfferSerializer, **OFFER_WRITE_ERRORS})
+    @extend_schema(
+        **operation_docs("me_offers_create"),
+        request=OfferCreateInput,
+        responses={201: OfferSerializer, **OFFER_WRITE_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         creator = _creator(request)
         payload = OfferCreateInput(data=request.data)
@@ -245,16 +261,20 @@ class MyOffersApi(_CreatorApi):
 
 class MyOfferApi(_CreatorApi):
     @extend_schema(
+        **operation_docs("me_offers_retrieve"),
         parameters=[VERSION_PARAMETER],
         responses={200: OfferSerializer, **OFFER_READ_ERRORS},
-        operation_id="me_offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
         version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 
-    @extend_schema(request=OfferUpdateInput, responses={200: OfferSerializer, **OFFER_WRITE_ERRORS})
+    @extend_schema(
+        **operation_docs("me_offers_partial_update"),
+        request=OfferUpdateInput,
+        responses={200: OfferSerializer, **OFFER_WRITE_ERRORS},
+    )
     def patch(self, request: Request, offer_id: str) -> Response:
         creator = _creator(request)
         offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
@@ -272,7 +292,10 @@ class MyOfferVersionsApi(_CreatorApi):
 
     queryset = OfferVersion.objects.none()
 
-    @extend_schema(responses={200: OfferSerializer(many=True), **OFFER_READ_ERRORS})
+    @extend_schema(
+        **operation_docs("me_offers_versions_list"),
+        responses={200: OfferSerializer(many=True), **OFFER_READ_ERRORS},
+    )
     def get(self, request: Request, offer_id: str) -> Response:
         offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
         versions = self.paginate_queryset(selectors.offer_versions_list(offer=offer))
@@ -284,8 +307,8 @@ class MyCollectionsApi(_CreatorApi):
     serializer_class = CollectionCreateInput  # what OPTIONS describes
 
     @extend_schema(
+        **operation_docs("me_collections_list"),
         responses={200: CollectionSerializer(many=True), **LIST_ERRORS},
-        operation_id="me_collections_list",
     )
     def get(self, request: Request) -> Response:
         collections = self.paginate_queryset(
@@ -296,6 +319,7 @@ class MyCollectionsApi(_CreatorApi):
         )
 
     @extend_schema(
+        **operation_docs("me_collections_create"),
         request=CollectionCreateInput,
         responses={201: CollectionSerializer, **COLLECTION_WRITE_ERRORS},
     )
@@ -316,8 +340,8 @@ class MyCollectionsApi(_CreatorApi):
 
 class MyCollectionApi(_CreatorApi):
     @extend_schema(
+        **operation_docs("me_collections_retrieve"),
         responses={200: CollectionSerializer, **COLLECTION_READ_ERRORS},
-        operation_id="me_collections_retrieve",
     )
     def get(self, request: Request, collection_id: str) -> Response:
         collection = selectors.creator_collection_get(
@@ -326,6 +350,7 @@ class MyCollectionApi(_CreatorApi):
         return Response(CollectionSerializer(collection).data)
 
     @extend_schema(
+        **operation_docs("me_collections_partial_update"),
         request=CollectionUpdateInput,
         responses={200: CollectionSerializer, **COLLECTION_WRITE_ERRORS},
     )

@@ -14,8 +14,14 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
+from licensing.api.operation_docs import operation_docs
 from licensing.api.permissions import IsLicensee
-from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
+from licensing.api.serializers import (
+    MINOR_UNIT_HELP,
+    OfferSerializer,
+    StrictCharField,
+    offer_render,
+)
 from licensing.certificates.keys import public_jwks
 from licensing.certificates.verification import certificate_verify_with_records
 from licensing.errors import LicensingErrorCode
@@ -59,7 +65,7 @@ class LicenseSchema(serializers.Serializer):
     licensee = serializers.CharField()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField(allow_null=True)
-    amount = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="What the license cost, " + MINOR_UNIT_HELP)
     currency = serializers.CharField()
     commission_basis_points = serializers.IntegerField(
         allow_null=True,
@@ -100,7 +106,7 @@ class LicensesApi(GenericAPIView):
     cursor_ordering = ("-id",)
 
     @extend_schema(
-        operation_id="licenses_list",
+        **operation_docs("licenses_list"),
         responses={200: LicenseSchema(many=True), **error_responses(400, 401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
@@ -109,7 +115,7 @@ class LicensesApi(GenericAPIView):
         return self.get_paginated_response([LicenseSerializer(item).data for item in page])
 
     @extend_schema(
-        operation_id="licenses_create",
+        **operation_docs("licenses_create"),
         request=LicensePurchaseInput,
         responses={
             201: LicenseSchema,
@@ -163,7 +169,7 @@ class LicenseApi(GenericAPIView):
     queryset = License.objects.none()
 
     @extend_schema(
-        operation_id="licenses_retrieve",
+        **operation_docs("licenses_retrieve"),
         responses={
             200: LicenseSchema,
             **error_responses(
@@ -195,7 +201,7 @@ class LicenseCertificateApi(GenericAPIView):
     queryset = License.objects.none()
 
     @extend_schema(
-        operation_id="licenses_certificate",
+        **operation_docs("licenses_certificate"),
         responses={
             200: CERTIFICATE_SCHEMA,
             **error_responses(
@@ -252,7 +258,7 @@ class CertificateVerifyApi(GenericAPIView):
     serializer_class = CertificateVerifyInput  # what OPTIONS describes
 
     @extend_schema(
-        operation_id="certificates_verify",
+        **operation_docs("certificates_verify"),
         request=CertificateVerifyInput,
         responses={200: VERIFICATION_SCHEMA, **error_responses(400, 429)},
     )

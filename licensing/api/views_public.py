@@ -34,9 +34,10 @@ from rest_framework.views import APIView
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
+from ledger.display import money_from_minor
 from licensing import selectors
+from licensing.api.operation_docs import operation_docs
 from licensing.api.serializers import RegistryEntrySerializer, WorkSerializer, offer_render
-from licensing.currencies import major_amount_format
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
 from licensing.models import OfferVersion
@@ -120,13 +121,13 @@ def _registry_query(request: Request) -> tuple[str, str]:
 
 class RegistryApi(PublicApi):
     @extend_schema(
+        **operation_docs("registry_lookup"),
         parameters=[OpenApiParameter(kind, OpenApiTypes.STR) for kind in IDENTIFIER_KINDS],
         responses={
             200: RegistryEntrySerializer,
             **error_responses(400, 429, codes={400: [LicensingErrorCode.REGISTRY_QUERY_INVALID]}),
         },
         auth=[],
-        operation_id="registry_lookup",
     )
     def get(self, request: Request) -> Response:
         kind, value = _registry_query(request)
@@ -159,12 +160,12 @@ class RegistryApi(PublicApi):
 
 class WorkLicenseXmlApi(PublicApi):
     @extend_schema(
+        **operation_docs("work_license_xml"),
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
             **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
-        operation_id="work_license_xml",
     )
     def get(self, request: Request, work_id: str) -> HttpResponse:
         base_url = public_base_url(request)
@@ -183,22 +184,22 @@ class WorkLicenseXmlApi(PublicApi):
 
 def _price_label(version: OfferVersion) -> str:
     if version.pricing == OfferVersion.Pricing.PER_UNIT:
-        price = major_amount_format(version.unit_amount_decimal, version.currency)
-        return f"{price} {version.currency.upper()} per {version.unit}"
-    price = major_amount_format(version.amount, version.currency)
-    return f"{price} {version.currency.upper()} for {version.term_days} days"
+        price = money_from_minor(version.unit_amount_decimal, version.currency)
+        return f"{price} per {version.unit}"
+    price = money_from_minor(version.amount, version.currency)
+    return f"{price} for {version.term_days} days"
 
 
 class WorkPageApi(PublicApi):
     """The work's public page (HTML), with every machine-readable signal in its headers."""
 
     @extend_schema(
+        **operation_docs("work_page"),
         responses={
             (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
             **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
-        operation_id="work_page",
     )
     def get(self, request: Request, work_id: str) -> HttpResponse:
         base_url = public_base_url(request)
@@ -273,6 +274,7 @@ def _origin_parameter(request: Request) -> str | None:
 
 class TdmRepApi(PublicApi):
     @extend_schema(
+        **operation_docs("tdmrep_json"),
         parameters=[
             OpenApiParameter(
                 "origin",
@@ -285,7 +287,6 @@ class TdmRepApi(PublicApi):
             **error_responses(400, 429),
         },
         auth=[],
-        operation_id="tdmrep_json",
     )
     def get(self, request: Request) -> HttpResponse:
         base_url = public_base_url(request)

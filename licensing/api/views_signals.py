@@ -24,6 +24,7 @@ from rest_framework.request import Request
 
 from config.api.schema import error_responses
 from licensing import selectors
+from licensing.api.operation_docs import operation_docs
 from licensing.api.views_public import PublicApi, public_base_url, work_terms_or_none
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Work
@@ -55,12 +56,12 @@ def _collection_document(public_id: str, base_url: str) -> bytes | bool:
 
 class CollectionLicenseXmlApi(PublicApi):
     @extend_schema(
+        **operation_docs("collection_license_xml"),
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
             **error_responses(404, 429, codes={404: [LicensingErrorCode.COLLECTION_NOT_FOUND]}),
         },
         auth=[],
-        operation_id="collection_license_xml",
     )
     def get(self, request: Request, collection_id: str) -> HttpResponse:
         base_url = public_base_url(request)
@@ -97,13 +98,13 @@ def _site_document(page: int, base_url: str) -> bytes:
 
 class SiteLicenseXmlApi(PublicApi):
     @extend_schema(
+        **operation_docs("site_license_xml"),
         parameters=[OpenApiParameter("page", OpenApiTypes.INT, description="From robots.txt.")],
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
             **error_responses(400, 429, codes={400: [LicensingErrorCode.PARAMETER_INVALID]}),
         },
         auth=[],
-        operation_id="site_license_xml",
     )
     def get(self, request: Request) -> HttpResponse:
         base_url = public_base_url(request)
@@ -116,9 +117,9 @@ class SiteLicenseXmlApi(PublicApi):
 
 class RobotsTxtApi(PublicApi):
     @extend_schema(
+        **operation_docs("robots_txt"),
         responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR), **error_responses(429)},
         auth=[],
-        operation_id="robots_txt",
     )
     def get(self, request: Request) -> HttpResponse:
         base_url = public_base_url(request)
@@ -131,12 +132,12 @@ class RobotsTxtApi(PublicApi):
 
 class WorkTdmPolicyApi(PublicApi):
     @extend_schema(
+        **operation_docs("work_tdm_policy"),
         responses={
             (200, TDMREP_POLICY_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT),
             **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
-        operation_id="work_tdm_policy",
     )
     def get(self, request: Request, work_id: str) -> HttpResponse:
         base_url = public_base_url(request)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
+from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_of_owner
-from licensing.currencies import SUPPORTED_CURRENCIES
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Creator
 
@@ -38,15 +37,6 @@ class LedgerAccountRow:
 _CREDIT_NORMAL_KINDS = frozenset({"liability", "equity", "revenue"})
 
 
-def _micros_label(micros: int, currency: str) -> str:
-    """Write micros in major units, keeping sub-cent digits only when there are any."""
-    exponent = SUPPORTED_CURRENCIES.get(currency, 2)
-    major = Decimal(micros).scaleb(-6)
-    text = format(major.quantize(Decimal(1).scaleb(-6)), "f").rstrip("0")
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(exponent, '0')}" if exponent or fraction else whole
-
-
 def creator_ledger_accounts(*, creator: Creator) -> list[LedgerAccountRow]:
     """The creator's ledger accounts with their balances, as the creator reads them.
 
@@ -63,7 +53,7 @@ def creator_ledger_accounts(*, creator: Creator) -> list[LedgerAccountRow]:
                 kind=account.kind,
                 currency=account.currency,
                 balance_micros=micros,
-                balance_label=_micros_label(shown, account.currency),
+                balance_label=money_from_micros(shown, account.currency),
             )
         )
     return rows

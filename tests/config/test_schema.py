@@ -130,3 +130,55 @@ def test_operations_the_middleware_ignores_do_not_document_the_key() -> None:
 
     assert "me_works_partial_update" in ignored
     assert documented & ignored == set()
+
+
+# --- Words and examples (issue 19, item 11) ---------------------------------------------
+
+
+def _schema_operations() -> list[tuple[str, str, dict]]:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    return [
+        (method, path, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+
+
+def test_every_operation_has_a_summary_and_a_description() -> None:
+    operations = _schema_operations()
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path, operation in operations
+        if not operation.get("summary", "").strip()
+        or len(operation.get("description", "").strip()) < 20
+    ]
+    assert len(operations) >= 30
+    assert missing == []
+
+
+def test_every_request_body_has_an_example() -> None:
+    bodies = [
+        (f"{method.upper()} {path}", operation["requestBody"])
+        for method, path, operation in _schema_operations()
+        if "requestBody" in operation
+    ]
+    without = [
+        name
+        for name, body in bodies
+        if not any(media.get("examples") for media in body["content"].values())
+    ]
+    assert len(bodies) >= 8
+    assert without == []
+
+
+def test_every_amount_in_the_schema_says_it_is_in_the_minor_unit() -> None:
+    schema = Client().get("/api/v1/schema/", {"format": "json"}).json()
+    amounts = {
+        f"{name}.{field}": spec.get("description", "")
+        for name, component in schema["components"]["schemas"].items()
+        for field, spec in component.get("properties", {}).items()
+        if field in {"amount", "minimum_amount", "unit_amount_decimal"}
+    }
+    assert len(amounts) >= 6
+    assert {name: text for name, text in amounts.items() if "minor unit" not in text} == {}

@@ -47,13 +47,16 @@ class TestReading:
         response = admin_client.get(_url(Account, "changelist"))
         assert response.status_code == 200
         page = response.content.decode()
-        for code, balance in [
-            ("platform:stripe_balance:eur", "10.00 EUR"),
-            ("platform:commission:eur", "-2.00 EUR"),
-            ("creator:ada-eur:payable:eur", "-8.00 EUR"),
+        for code, balance, as_read in [
+            ("platform:stripe_balance:eur", "€10.00", "€10.00 held"),
+            ("platform:commission:eur", "-€2.00", "€2.00 earned"),
+            ("creator:ada-eur:payable:eur", "-€8.00", "€8.00 owed to its owner"),
         ]:
             assert code in page
-            assert balance in page
+            assert f"<td>{balance}</td>" in page.replace('<td class="field-balance">', "<td>")
+            assert as_read in page
+        assert "Books balance (debit +)" in page  # each column says which figure it is
+        assert "As its owner reads it" in page
 
     def test_the_account_list_costs_the_same_for_more_accounts(
         self, admin_client: Client, sale: Transaction
@@ -79,7 +82,8 @@ class TestReading:
         response = admin_client.get(_url(Account, "change", eur.commission.pk))
         assert response.status_code == 200
         page = response.content.decode()
-        assert "-2.00 EUR" in page
+        assert "-€2.00" in page
+        assert "€2.00 earned" in page
         assert f"#{sale.pk}" in page
         assert "license_sale" in page
         assert "effective 2026-03-01 09:30:00+00:00" in page
@@ -110,7 +114,7 @@ class TestReading:
     ) -> None:
         page = admin_client.get(_url(Transaction, "change", sale.pk)).content.decode()
         assert "not sealed yet" in page
-        for amount in ("10.00 EUR", "-8.00 EUR", "-2.00 EUR"):
+        for amount in ("€10.00", "-€8.00", "-€2.00"):
             assert amount in page
 
         blocks_seal()

@@ -71,9 +71,9 @@ def test_the_work_list_shows_offers_and_state(
     page = response.content.decode()
     assert "Licensable one" in page
     assert "Reserved" in page
-    assert "ai-train · flat 12.50 EUR · v1 · active" in page
-    assert "ai-input · per_unit 0.00042/retrieval EUR · v1 · active" in page
-    assert "via Box: ai-train · pool 900.00 EUR · usage in items · v1 · active" in page
+    assert "ai-train · flat €12.50 · v1 · active" in page
+    assert "ai-input · per_unit €0.00042 per retrieval · v1 · active" in page
+    assert "via Box: ai-train · pool €900.00 · usage in items · v1 · active" in page
     assert "Not offered" not in page
 
 
@@ -174,7 +174,7 @@ def _offer_form(**overrides: Any) -> dict[str, Any]:
         "status": "active",
         "pricing": "flat",
         "currency": "eur",
-        "amount": "1000",
+        "amount": "10.00",
         "unit_amount_decimal": "",
         "unit": "",
         "minimum_amount": "",
@@ -198,7 +198,7 @@ def test_an_offer_is_versioned_in_the_portal(alice, make_work, portal) -> None:
 
     changed = portal.post(
         reverse("admin:licensing_offer_change", args=[offer.pk]),
-        _offer_form(amount="1500", **{"versions-TOTAL_FORMS": "1", "versions-INITIAL_FORMS": "1",
+        _offer_form(amount="15.00", **{"versions-TOTAL_FORMS": "1", "versions-INITIAL_FORMS": "1",
                                       "versions-0-id": str(offer.current_version.pk),
                                       "versions-0-offer": str(offer.pk)}),
     )  # fmt: skip
@@ -209,15 +209,18 @@ def test_an_offer_is_versioned_in_the_portal(alice, make_work, portal) -> None:
         (2, 1500),
     ]
     page = portal.get(reverse("admin:licensing_offer_change", args=[offer.pk])).content.decode()
-    assert "1500" in page
-    assert "1000" in page
+    assert 'value="15.00"' in page  # the price is edited as it is written
+    assert "€15.00" in page  # version 2
+    assert "€10.00" in page  # version 1, as it was sold
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"amount": "-5"}, "amount"),
-        ({"amount": "1000000000000"}, "amount"),
+        ({"amount": "10000000000"}, "amount"),
+        ({"amount": "12.505"}, "amount"),  # a euro has two decimals: refused, not rounded
+        ({"currency": "jpy", "amount": "12.5"}, "amount"),
         ({"currency": "xyz"}, "currency"),
         ({"pricing": "per_unit", "amount": "", "unit_amount_decimal": "0.5"}, "unit"),
         ({"pricing": "per_unit", "amount": "", "unit": "token"}, "unit_amount_decimal"),
