@@ -10,7 +10,8 @@ COPY has no ON CONFLICT: when a key was posted before, the COPY fails on the uni
 key and the caller rolls back to its savepoint and uses the INSERT statement, which
 replays such keys. The database allocates the ids and stamps the times, so they are
 read back (this database transaction's rows above the sequence value read before)
-to give the entries their transaction id and created_at.
+to give the entries their transaction id, created_at and effective_at (as text, so
+the entries carry exactly what the transactions hold).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A block covers the transactions with ids in (after, last]: its content hash is the
 SHA-256 over each transaction's digest in id order, a transaction's digest covering
-every stored column of the transaction and of each of its entries. The block hash
+every stored column of the transaction and of each of its entries (effective_at is
+left out only where it equals created_at, so blocks sealed before it existed verify). The block hash
 covers the block's header, its content hash and the previous block's hash, so
 changing, adding or removing any sealed row, or any block, breaks every hash from
 there on. `chain_verify` recomputes everything from the rows and names the first
