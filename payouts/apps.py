@@ -7,4 +7,4 @@ class PayoutsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the Stripe event handlers this app owns.
-        from payouts import payment_events  # noqa: F401
+        from payouts import payment_events, transfer_events  # noqa: F401

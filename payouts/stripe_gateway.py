@@ -136,8 +136,12 @@ def _translate(error: stripe.StripeError) -> GatewayError:
             decline_code=error.error.decline_code if error.error is not None else None,
             payment_intent_id=intent.id if intent is not None else None,
         )
-    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-        isinstance(error, stripe.APIError) and (error.http_status or 500) >= 409
+    if (
+        isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError))
+        or (isinstance(error, stripe.APIError) and (error.http_status or 500) >= 409)
+        # The key's first request still runs (a concurrent dispatch): its outcome is
+        # unknown yet, so the same key must be tried again later.
+        or code in {"idempotency_key_in_use", "lock_timeout", "rate_limit"}
     ):
         return GatewayUnavailable(GatewayErrorCode.UNAVAILABLE, message, stripe_code=code)
     if isinstance(error, stripe.IdempotencyError):
@@ -407,6 +411,48 @@ def _balance_transaction(obj: stripe.BalanceTransaction) -> BalanceTransaction:
     )
 
 
+@dataclass(frozen=True)
+class CreatedRange:
+    """Stripe's `created[gte]`/`created[lt]` filter, in Unix seconds (a day, for instance)."""
+
+    gte: int
+    lt: int
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    status: str
+    payment_intent_id: str | None
+    created: int
+
+
+def _charge(obj: stripe.Charge) -> Charge:
+    data = _plain(obj)
+    return Charge(
+        id=data["id"],
+        amount=data["amount"],
+        amount_refunded=data.get("amount_refunded") or 0,
+        currency=data["currency"],
+        status=data["status"],
+        payment_intent_id=_id_of(data.get("payment_intent")),
+        created=data["created"],
+    )
+
+
+def _created_filter(params: dict[str, Any], created: CreatedRange | None) -> None:
+    if created is not None:
+        assert created.gte < created.lt, created
+        params["created"] = {"gte": created.gte, "lt": created.lt}
+
+
+def _read_options(network_retries: int | None) -> stripe.RequestOptions:
+    return {} if network_retries is None else {"max_network_retries": network_retries}
+
+
 def _list_params(limit: int, starting_after: str | None, **filters: str | None) -> dict[str, Any]:
     assert 1 <= limit <= LIST_LIMIT_MAX, limit
     params: dict[str, Any] = {"limit": limit}
@@ -545,8 +591,13 @@ def transfer_create(
     transfer_group: str | None = None,
     metadata: Mapping[str, str] | None = None,
     description: str | None = None,
+    network_retries: int | None = None,
 ) -> Transfer:
-    """Move `amount` (minor unit) from the platform balance to a connected account."""
+    """Move `amount` (minor unit) from the platform balance to a connected account.
+
+    `network_retries` overrides the SDK's own retries: the payout dispatcher passes 0,
+    because it retries through its shared rate limit, with backoff and jitter.
+    """
     assert amount > 0, amount
     params: dict[str, Any] = {
         "amount": amount,
@@ -558,8 +609,11 @@ def transfer_create(
         params["transfer_group"] = transfer_group
     if description:
         params["description"] = description
+    options = _post_options(idempotency_key)
+    if network_retries is not None:
+        options["max_network_retries"] = network_retries
     with _translated():
-        return _transfer(_client().v1.transfers.create(params, _post_options(idempotency_key)))
+        return _transfer(_client().v1.transfers.create(params, options))
 
 
 def transfer_retrieve(*, transfer_id: str) -> Transfer:
@@ -574,13 +628,16 @@ def transfers_list(
     destination: str | None = None,
     limit: int = LIST_LIMIT_MAX,
     starting_after: str | None = None,
+    created: CreatedRange | None = None,
+    network_retries: int | None = None,
 ) -> Page[Transfer]:
     """Return one page of transfers, newest first, optionally of one group or account."""
     params = _list_params(
         limit, starting_after, transfer_group=transfer_group, destination=destination
     )
+    _created_filter(params, created)
     with _translated():
-        page = _client().v1.transfers.list(params)  # type: ignore[arg-type]
+        page = _client().v1.transfers.list(params, _read_options(network_retries))  # type: ignore[arg-type]
     return Page(items=tuple(_transfer(item) for item in page.data), has_more=page.has_more)
 
 
@@ -607,6 +664,20 @@ def transfer_reverse(
         currency=reversal.currency,
         created=reversal.created,
     )
+
+
+def charges_list(
+    *,
+    limit: int = LIST_LIMIT_MAX,
+    starting_after: str | None = None,
+    created: CreatedRange | None = None,
+) -> Page[Charge]:
+    """Return one page of the platform's charges, newest first."""
+    params = _list_params(limit, starting_after)
+    _created_filter(params, created)
+    with _translated():
+        page = _client().v1.charges.list(params)  # type: ignore[arg-type]
+    return Page(items=tuple(_charge(item) for item in page.data), has_more=page.has_more)
 
 
 # -- balance ---------------------------------------------------------------------------
@@ -640,9 +711,11 @@ def balance_transactions_list(
     limit: int = LIST_LIMIT_MAX,
     starting_after: str | None = None,
     transaction_type: str | None = None,
+    created: CreatedRange | None = None,
 ) -> Page[BalanceTransaction]:
     """Return one page of the platform's balance transactions, newest first."""
     params = _list_params(limit, starting_after, type=transaction_type)
+    _created_filter(params, created)
     with _translated():
         page = _client().v1.balance_transactions.list(params)  # type: ignore[arg-type]
     return Page(
