@@ -51,9 +51,16 @@ def payout_items_submit_task(self, batch_id: int, item_ids: list[int]) -> dict:
     """Send one chunk of items; retry later the ones whose outcome is still unknown."""
     outcome = payout_items_submit(item_ids=item_ids)
     payout_batch_complete_check(batch_id=batch_id)
-    if outcome.unknown:
+    # Items still open: their outcome is unknown, or another worker held them (and may
+    # die): look again later; an item settled meanwhile costs no Stripe request then.
+    still_open = list(
+        PayoutItem.objects.filter(pk__in=item_ids, status__in=PayoutItem.OPEN_STATUSES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if still_open:
         raise self.retry(
-            args=(batch_id, outcome.unknown),
+            args=(batch_id, still_open),
             countdown=backoff_seconds(min(self.request.retries, 6)) * 10,
         )
     return {"paid": outcome.paid, "failed": outcome.failed, "busy": outcome.busy}

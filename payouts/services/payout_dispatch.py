@@ -71,7 +71,9 @@ def backoff_seconds(attempt: int) -> float:
 
 
 def _locked_open(item_id: int, status: str | None = None) -> PayoutItem | None:
-    items = PayoutItem.objects.select_for_update(skip_locked=True).select_related(
+    # `of=("self",)`: lock the item only; locking its batch row too (the join) would
+    # make every other worker skip every item of the batch.
+    items = PayoutItem.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
         "creator", "batch"
     )
     statuses = [status] if status else list(PayoutItem.OPEN_STATUSES)
@@ -222,7 +224,7 @@ def payout_item_transfer_confirm(*, transfer: stripe_gateway.Transfer) -> bool:
         return False
     with transaction.atomic():
         item = (
-            PayoutItem.objects.select_for_update()
+            PayoutItem.objects.select_for_update(of=("self",))
             .select_related("creator", "batch")
             .filter(public_id=item_id)
             .first()
@@ -239,7 +241,7 @@ def payout_item_transfer_reversed(*, transfer: stripe_gateway.Transfer) -> bool:
 
     with transaction.atomic():
         item = (
-            PayoutItem.objects.select_for_update()
+            PayoutItem.objects.select_for_update(of=("self",))
             .select_related("creator", "batch")
             .filter(transfer_id=transfer.id)
             .first()

@@ -25,12 +25,10 @@ from payouts.models import PayoutAccount
 from payouts.services.payout_accounts import payout_account_connect, payout_account_sync
 from tests.fixtures.stripe_sandbox import SandboxControl
 
-CO_OWNERS_PER_WORK = 100  # the catalogue's limit of co-owners of one work
+CO_OWNERS_PER_WORK = 50
 # A price whose owners' part does not split into whole cents, so every payable
-# keeps a sub-cent remainder: 200,001 cents × 90% / 100 = 1,800.009 cents each.
+# keeps a sub-cent remainder: 200,001 cents times 90% over 50 = 3,600.018 cents each.
 PRICE_PER_WORK = 200_001
-PAYOUT_PER_CREATOR = 1_800  # what each of 100 co-owners is paid, in cents
-REMAINDER_MICROS = 90  # what stays on each payable
 
 
 def owed_micros(co_owners: int) -> int:
@@ -49,7 +47,11 @@ def payout_and_remainder(co_owners: int) -> tuple[int, int]:
 @dataclass
 class Funded:
     creators: list[Creator]
-    license: License
+    licenses: list[License]
+
+    @property
+    def charged(self) -> int:
+        return sum(granted.amount for granted in self.licenses)
 
 
 def creators_bulk_create(count: int, *, currency: str = "eur") -> list[Creator]:
@@ -66,42 +68,42 @@ def creators_bulk_create(count: int, *, currency: str = "eur") -> list[Creator]:
             for index, user in enumerate(users)
         ]
     )
-    return list(Creator.objects.filter(user__in=users).order_by("id"))[: len(creators)]
+    found = Creator.objects.filter(user__in=users).select_related("user").order_by("id")
+    return list(found)[: len(creators)]
 
 
-def creators_fund(creators: list[Creator], *, currency: str = "eur") -> License:
-    """Sell one flat license on works the creators co-own, charged to a card."""
-    owner = creators[0]
-    works = []
-    for start in range(0, len(creators), CO_OWNERS_PER_WORK):
-        group = creators[start : start + CO_OWNERS_PER_WORK]
-        points = split_largest_remainder(10_000, {c.pk: 1 for c in group})
-        works.append(
-            services.work_create(
-                creator=owner,
-                title=f"Work {start}",
-                kind="text",
-                shares=[services.ShareSpec(c, points[c.pk]) for c in group],
-            )
-        )
-    collection = services.collection_create(creator=owner, title="All", works=works)
-    offer = services.offer_create(
-        creator=owner,
-        collection=collection,
-        use="ai-train",
-        terms=services.OfferTerms(
-            pricing="flat", currency=currency, amount=PRICE_PER_WORK, term_days=365
-        ),
-        status=Offer.Status.ACTIVE,
-    )
+def creators_fund(creators: list[Creator], *, currency: str = "eur") -> list[License]:
+    """Sell flat licenses on works the creators co-own, charged to a card.
+
+    One work and one license per `CO_OWNERS_PER_WORK` creators: a posting has at most
+    100 legs, so one sale credits at most 98 payables.
+    """
     organization = organization_create(
         slug=f"lab-{uuid.uuid4().hex[:8]}", billing="card", payment_method="pm_card_visa"
     )
-    return license_purchase(
-        organization=organization,
-        offer_id=offer.public_id,
-        work_ids=[work.public_id for work in works],
-    )
+    licenses = []
+    for start in range(0, len(creators), CO_OWNERS_PER_WORK):
+        group = creators[start : start + CO_OWNERS_PER_WORK]
+        points = split_largest_remainder(10_000, {c.pk: 1 for c in group})
+        work = services.work_create(
+            creator=group[0],
+            title=f"Work {start}",
+            kind="text",
+            shares=[services.ShareSpec(c, points[c.pk]) for c in group],
+        )
+        offer = services.offer_create(
+            creator=group[0],
+            work=work,
+            use="ai-train",
+            terms=services.OfferTerms(
+                pricing="flat", currency=currency, amount=PRICE_PER_WORK, term_days=365
+            ),
+            status=Offer.Status.ACTIVE,
+        )
+        licenses.append(
+            license_purchase(organization=organization, offer_id=offer.public_id, work_ids=None)
+        )
+    return licenses
 
 
 def creator_onboard(creator: Creator, control: SandboxControl) -> PayoutAccount:
@@ -112,7 +114,8 @@ def creator_onboard(creator: Creator, control: SandboxControl) -> PayoutAccount:
     assert connection_.onboarding_url
     assert control.complete_onboarding(connection_.onboarding_url) in {302, 303}
     account = payout_account_sync(stripe_account_id=connection_.account.stripe_account_id)
-    assert account is not None and account.ready
+    assert account is not None
+    assert account.ready
     return account
 
 
@@ -123,12 +126,16 @@ def creators_onboard(creators: list[Creator], control: SandboxControl, threads: 
         finally:
             connection.close()
 
+    if connection.in_atomic_block:  # a test's transaction: other threads cannot see it
+        for creator in creators:
+            creator_onboard(creator, control)
+        return
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(onboard, creators))
 
 
 def funded_creators(count: int, control: SandboxControl, *, currency: str = "eur") -> Funded:
     creators = creators_bulk_create(count, currency=currency)
-    granted = creators_fund(creators, currency=currency)
+    licenses = creators_fund(creators, currency=currency)
     creators_onboard(creators, control)
-    return Funded(creators=creators, license=granted)
+    return Funded(creators=creators, licenses=licenses)

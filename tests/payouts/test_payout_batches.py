@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from ledger.money import minor_to_micros
 from ledger.selectors import account_balance, account_get
@@ -15,7 +14,7 @@ from licensing.accounts import (
     platform_stripe_balance,
 )
 from payouts import stripe_gateway
-from payouts.models import CreatorHold, PayoutBatch, PayoutItem
+from payouts.models import CreatorHold
 from tests.payouts.builders import (
     PRICE_PER_WORK,
     creator_onboard,
@@ -74,9 +73,7 @@ def test_below_the_minimum_is_skipped(creators: list, finance_client: Any, setti
     assert {s["reason"] for s in batch["skipped"]} == {"below_minimum", "payouts_not_enabled"}
 
 
-def test_a_creator_is_in_at_most_one_unfinished_batch(
-    creators: list, finance_client: Any
-) -> None:
+def test_a_creator_is_in_at_most_one_unfinished_batch(creators: list, finance_client: Any) -> None:
     first = _draft(finance_client)
     second = _draft(finance_client)
     assert first["items_count"] == 4
