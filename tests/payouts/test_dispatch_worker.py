@@ -10,11 +10,14 @@ balance, to the micro - and reconciles the day.
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from config.celery import app
 from ledger.money import minor_to_micros
@@ -174,3 +177,98 @@ def test_a_thousand_creators_are_paid_exactly_once_and_reconcile(
             "currency": "eur",
         }
     ]
+
+
+def test_with_500s_429s_and_dropped_answers_every_item_is_paid_once(
+    stripe_sandbox_control: Any, worker_for: Any, approved: Any, finance_client: Any
+) -> None:
+    funded = funded_creators(1_000, stripe_sandbox_control)
+    batch = approved(1_000)
+    # The next 96 transfer requests fail in turn: a 500 and a 429 (nothing done), the
+    # work done and the answer dropped, the connection dropped before the work.
+    for _ in range(24):  # the sandbox arms at most 100 faults
+        for mode, options in (
+            ("status", {"status": 500}),
+            ("status", {"status": 429}),
+            ("drop_after", {}),
+            ("drop", {}),
+        ):
+            stripe_sandbox_control.arm_fault("/v1/transfers", mode, method="POST", **options)
+    # And the look-ups that follow an unknown outcome fail now and then too.
+    stripe_sandbox_control.arm_fault("/v1/transfers", "status", count=5, method="GET", status=503)
+    worker_for(STRIPE_REQUESTS_PER_SECOND="2000", PAYOUT_BACKOFF_BASE_SECONDS="0.01")
+
+    _dispatch(finance_client, batch)
+    _finished(batch, worker_for)
+
+    assert_paid_exactly_once(batch, funded)
+    requests = stripe_sandbox_control.stats()["by_route"]
+    # Each fault costs a try; a dropped answer may be found by the look that follows.
+    assert requests["POST /v1/transfers"] >= 1_000 + 96 - 24
+    assert requests["GET /v1/transfers"] >= 72  # every 5xx and drop was looked up
+    assert stripe_sandbox_control.get("/_sandbox/faults")["faults"] == []
+
+
+def test_a_worker_killed_mid_batch_and_restarted_pays_every_item_once(
+    stripe_sandbox_control: Any, worker_for: Any, approved: Any, finance_client: Any
+) -> None:
+    funded = funded_creators(300, stripe_sandbox_control)
+    batch = approved(300)
+    env = {"STRIPE_REQUESTS_PER_SECOND": "100", "CELERY_VISIBILITY_TIMEOUT_SECONDS": "3"}
+    worker = worker_for(**env)
+    _dispatch(finance_client, batch)
+
+    def paid() -> int:
+        return PayoutItem.objects.filter(batch=batch, status=PayoutItem.Status.PAID).count()
+
+    wait_until(lambda: paid() >= 50, timeout_seconds=60, what="50 items paid")
+    # Hold the next transfers at Stripe, which does them after the worker is gone:
+    # killed between calling Stripe and recording the answer.
+    stripe_sandbox_control.arm_fault("/v1/transfers", "slow", count=2, delay_ms=1_500)
+    wait_until(
+        lambda: stripe_sandbox_control.get("/_sandbox/faults")["faults"] == [],
+        timeout_seconds=30,
+        what="the slow transfers to start",
+    )
+    worker.kill()
+    killed_at_paid = paid()
+    assert killed_at_paid < 300, "the batch finished before the kill"
+    time.sleep(2)  # Stripe finishes the held transfers; nobody records them
+    worker_for(**env)
+
+    _finished(batch, worker_for)
+    assert_paid_exactly_once(batch, funded)
+    assert stripe_sandbox_control.stats()["by_route"]["GET /v1/transfers"] >= 1
+
+
+def test_two_concurrent_dispatches_make_one_transfer_per_item(
+    stripe_sandbox_control: Any, worker_for: Any, approved: Any, finance_client_for: Any,
+    finance_user: Any, second_finance_user: Any,
+) -> None:  # fmt: skip
+    funded = funded_creators(300, stripe_sandbox_control)
+    batch = approved(300)
+    env = {"STRIPE_REQUESTS_PER_SECOND": "2000", "PAYOUT_CHUNK_SIZE": "10"}
+    worker_for(**env)
+    worker_for(**env)
+    clients = [finance_client_for(finance_user), finance_client_for(second_finance_user)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def press(client: Any) -> None:
+        barrier.wait()
+        try:
+            statuses.append(
+                client.post(f"/api/v1/payout-batches/{batch.public_id}/dispatch").status_code
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [202, 202]
+
+    _finished(batch, worker_for)
+    assert_paid_exactly_once(batch, funded)
