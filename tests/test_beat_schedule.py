@@ -10,5 +10,6 @@ def test_every_scheduled_task_is_registered() -> None:
         "ledger.tasks.ledger_seal_task",
         "licensing.tasks.licenses_expire_task",
         "config.api.tasks.idempotency_records_purge_task",
+        "payouts.tasks.reconciliation_daily_task",
     }
     assert scheduled <= set(app.tasks)

@@ -108,3 +108,32 @@ def test_a_reversed_transfer_returns_the_money_to_payable_once(
     assert stripe_balance == balance_before + amount
     mine = creator_client_for(creators[0]).get("/api/v1/me/payouts").json()["data"]
     assert [(p["id"], p["status"]) for p in mine] == [(item.public_id, "reversed")]
+
+
+def test_the_daily_reconciliation_stores_the_day_and_tells_staff_of_differences(
+    mailoutbox: Any, finance_user: Any, stripe_sandbox_control: Any
+) -> None:
+    from payouts.models import Reconciliation
+    from payouts.tasks import reconciliation_daily_task
+
+    assert reconciliation_daily_task.delay().get() == 0
+    assert Reconciliation.objects.count() == 1
+    assert mailoutbox == []
+
+    [creator] = creators_bulk_create(1)
+    account = creator_onboard(creator, stripe_sandbox_control)
+    stripe_gateway.topup_create(idempotency_key="t", amount=1_000, currency="eur")
+    transfer = stripe_gateway.transfer_create(
+        idempotency_key="behind-our-back", destination=account.stripe_account_id,
+        amount=500, currency="eur",
+    )  # fmt: skip
+    import datetime
+
+    from payouts.services.reconciliation import reconciliation_run
+
+    day = datetime.datetime.fromtimestamp(transfer.created, datetime.UTC).date()
+    row = reconciliation_run(day=day)
+    assert [d["stripe"] for d in row.differences] == [transfer.id]
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["fiona@accord.example"]
+    assert transfer.id in mailoutbox[0].body
