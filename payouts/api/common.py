@@ -67,3 +67,17 @@ def item_render(item: PayoutItem) -> dict[str, Any]:
 
 
 __all__ = ["IsFinanceElseNotFound", "batch_render", "item_render", "micros_format"]
+
+
+def payout_operation(*, request: Any = None, ok: int = 200, csv: bool = False) -> Any:
+    """Document one operation: its body, its answer, and every error it may give."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiResponse, extend_schema
+
+    from config.api.schema import error_responses
+
+    answer = OpenApiResponse(OpenApiTypes.BINARY if csv else OpenApiTypes.OBJECT)
+    return extend_schema(
+        request=request,
+        responses={ok: answer, **error_responses(400, 401, 403, 404, 409, 422, 429)},
+    )

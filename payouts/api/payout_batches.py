@@ -10,14 +10,13 @@ import io
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from licensing.models import Creator
-from payouts.api.common import IsFinanceElseNotFound, batch_render, item_render
+from payouts.api.common import IsFinanceElseNotFound, batch_render, item_render, payout_operation
 from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import PayoutBatch, PayoutItem
 from payouts.selectors import payout_batches as selectors
@@ -50,12 +49,14 @@ def _rendered(batch: PayoutBatch) -> dict:
 class _FinanceApi(GenericAPIView):
     permission_classes = [IsFinanceElseNotFound]
     queryset = PayoutBatch.objects.none()
+    serializer_class = serializers.Serializer  # each operation documents its own body
     cursor_ordering = ("-id",)
 
 
 class PayoutBatchesApi(_FinanceApi):
     serializer_class = BatchCreateInput
 
+    @payout_operation()
     def get(self, request: Request) -> Response:
         batches = self.paginate_queryset(selectors.payout_batches_list())
         progress = selectors.batches_progress(batch_ids=[batch.pk for batch in batches])
@@ -63,6 +64,7 @@ class PayoutBatchesApi(_FinanceApi):
             [batch_render(batch, progress[batch.pk]) for batch in batches]
         )
 
+    @payout_operation(request=BatchCreateInput, ok=201)
     def post(self, request: Request) -> Response:
         data = BatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -73,19 +75,20 @@ class PayoutBatchesApi(_FinanceApi):
 
 
 class PayoutBatchApi(_FinanceApi):
+    @payout_operation()
     def get(self, request: Request, batch_id: str) -> Response:
         return Response(_rendered(_batch(batch_id)))
 
 
 class PayoutBatchApproveApi(_FinanceApi):
-    @extend_schema(request=None)
+    @payout_operation()
     def post(self, request: Request, batch_id: str) -> Response:
         batch = services.payout_batch_approve(batch=_batch(batch_id), user=request.user.user)
         return Response(_rendered(batch))
 
 
 class PayoutBatchDispatchApi(_FinanceApi):
-    @extend_schema(request=None)
+    @payout_operation()
     def post(self, request: Request, batch_id: str) -> Response:
         batch = services.payout_batch_dispatch(batch=_batch(batch_id))
         return Response(_rendered(batch), status=status.HTTP_202_ACCEPTED)
@@ -95,6 +98,7 @@ class PayoutItemsApi(_FinanceApi):
     queryset = PayoutItem.objects.none()
     cursor_ordering = ("id",)
 
+    @payout_operation()
     def get(self, request: Request, batch_id: str) -> Response:
         batch = _batch(batch_id)
         wanted = request.query_params.get("status") or None
@@ -110,7 +114,7 @@ class PayoutItemsApi(_FinanceApi):
 
 
 class PayoutItemRetryApi(_FinanceApi):
-    @extend_schema(request=None)
+    @payout_operation()
     def post(self, request: Request, batch_id: str, item_id: str) -> Response:
         batch = _batch(batch_id)
         item = selectors.payout_items_of(batch=batch).filter(public_id=item_id).first()
@@ -140,6 +144,7 @@ def csv_lines(batch: PayoutBatch) -> Iterator[str]:
 
 
 class PayoutItemsCsvApi(_FinanceApi):
+    @payout_operation(csv=True)
     def get(self, request: Request, batch_id: str) -> StreamingHttpResponse:
         batch = _batch(batch_id)
         response = StreamingHttpResponse(csv_lines(batch), content_type="text/csv")
@@ -159,6 +164,7 @@ def _creator(creator_id: str) -> Creator:
 class CreatorHoldApi(_FinanceApi):
     serializer_class = HoldInput
 
+    @payout_operation(request=HoldInput, ok=201)
     def post(self, request: Request, creator_id: str) -> Response:
         creator = _creator(creator_id)
         data = HoldInput(data=request.data)
@@ -178,7 +184,7 @@ class CreatorHoldApi(_FinanceApi):
 
 
 class CreatorReleaseApi(_FinanceApi):
-    @extend_schema(request=None)
+    @payout_operation()
     def post(self, request: Request, creator_id: str) -> Response:
         creator = _creator(creator_id)
         creator_holds.creator_release(creator=creator)

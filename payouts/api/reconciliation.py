@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 
+from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from payouts.api.common import IsFinanceElseNotFound
+from payouts.api.common import IsFinanceElseNotFound, payout_operation
 from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import Reconciliation
 from payouts.selectors.reconciliation import reconciliation_for_date
@@ -29,7 +30,9 @@ def _date(raw: str | None) -> datetime.date:
 class ReconciliationApi(GenericAPIView):
     permission_classes = [IsFinanceElseNotFound]
     queryset = Reconciliation.objects.none()
+    serializer_class = serializers.Serializer
 
+    @payout_operation()
     def get(self, request: Request) -> Response:
         day = _date(request.query_params.get("date"))
         result = reconciliation_for_date(day=day)
