@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import NoReturn
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from config.joined_reads import JoinedRead, Table
 from ledger import bulk, checkpoints, sealing
@@ -286,13 +288,17 @@ def transaction_post(
     legs: Sequence[Leg],
     reference: str = "",
     memo: str = "",
+    effective_at: datetime | None = None,
 ) -> Transaction:
     """Post one transaction, or return the one already posted with this key.
 
     The legs must sum to zero per currency. The same key with the same content
     returns the first transaction; with other content it is `idempotency_key_conflict`.
+    `effective_at` is the business time (an aware datetime, `timezone.now()` when
+    None; a naive one is `effective_at_invalid`). It is not part of the content: a
+    replay returns the first transaction with the business time it was posted with.
     """
-    posting = Posting(idempotency_key, kind, legs, reference, memo)
+    posting = Posting(idempotency_key, kind, legs, reference, memo, effective_at)
     return _post([posting_prepare(posting)])[0]
 
 
@@ -312,17 +318,26 @@ def transactions_post_many(*, postings: Sequence[Posting]) -> list[Transaction]:
         copied = _post_by_copy(postings)
         if copied is not None:
             return copied
-    prepared = [posting_prepare_indexed(posting, index) for index, posting in enumerate(postings)]
+    now = timezone.now()
+    prepared = [
+        posting_prepare_indexed(posting, index, now=now) for index, posting in enumerate(postings)
+    ]
     return _post(prepared) if prepared else []
 
 
 def transaction_reverse(
-    *, transaction: Transaction, idempotency_key: str | None = None, memo: str = ""
+    *,
+    transaction: Transaction,
+    idempotency_key: str | None = None,
+    memo: str = "",
+    effective_at: datetime | None = None,
 ) -> Transaction:
     """Post the mirror image of a transaction; a transaction is reversed at most once.
 
     Without a key the reversal's key is derived from the original, so retrying is
-    safe. Reversing again with another key is `already_reversed`.
+    safe. Reversing again with another key is `already_reversed`. The reversal is a
+    new event, effective now unless `effective_at` says otherwise (pass the
+    original's `effective_at` to void it as if it had never happened).
     """
     original = transaction
     if original.pk is None:
@@ -347,6 +362,7 @@ def transaction_reverse(
         legs=[Leg(entry.account, -entry.amount_micros) for entry in entries],
         reference=original.reference,
         memo=memo or f"Reverses transaction {original.pk}",
+        effective_at=effective_at,
     )
     return _post([posting_prepare(posting, reverses_id=original.pk)])[0]
 

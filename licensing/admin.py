@@ -25,7 +25,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
@@ -78,8 +85,11 @@ def _offer_label(offer: Offer) -> str:
         )
     else:
         price = major_amount_format(version.amount, version.currency)
+    unit = ""
+    if version.pricing == OfferVersion.Pricing.POOL:
+        unit = f" · usage in {version.unit or OfferVersion.Unit.ITEM}s"
     return (
-        f"{offer.use} · {version.pricing} {price} {version.currency.upper()}"
+        f"{offer.use} · {version.pricing} {price} {version.currency.upper()}{unit}"
         f" · v{version.version} · {offer.status}"
     )
 
@@ -288,6 +298,9 @@ class RightsShareInline(admin.TabularInline):
         return super().get_queryset(request).select_related("creator")
 
 
+IMPORT_FILES_SESSION_KEY = "licensing_work_import_files"
+
+
 class WorkImportMixin(ImportMixin):
     resource_classes = [WorkResource]
     import_formats = [CSV]
@@ -301,6 +314,44 @@ class WorkImportMixin(ImportMixin):
     def get_import_data_kwargs(self, **kwargs: Any) -> dict:
         # The confirmed import is all or nothing, even if a row broke since the preview.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """The preview; the temporary file it wrote is remembered in the user's session.
+
+        The confirmation posts that file's name back, and django-import-export would
+        open (then delete) whatever path it is given: only a name this session was
+        issued is accepted (`process_import`).
+        """
+        response = super().import_action(request, **kwargs)
+        confirm_form = (getattr(response, "context_data", None) or {}).get("confirm_form")
+        name = confirm_form.initial.get("import_file_name") if confirm_form else None
+        if name:
+            issued = request.session.get(IMPORT_FILES_SESSION_KEY, [])
+            request.session[IMPORT_FILES_SESSION_KEY] = [*issued, name][-10:]
+        return response
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")
+        issued = request.session.get(IMPORT_FILES_SESSION_KEY, [])
+        if name not in issued or not self._tmp_file_readable(name):
+            self.message_user(
+                request,
+                "This import was not previewed here or has expired: upload the file again.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:licensing_work_import"))
+        response = super().process_import(request, **kwargs)
+        request.session[IMPORT_FILES_SESSION_KEY] = [item for item in issued if item != name]
+        return response
+
+    def _tmp_file_readable(self, name: str) -> bool:
+        storage = self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs())
+        try:
+            return storage.read() is not None
+        except OSError:  # removed since the preview (a second confirmation, a cleanup)
+            return False
 
 
 @admin.register(Work)
@@ -369,9 +420,13 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
             return "—"
         return format_html_join(mark_safe("<br>"), "{}", ((label,) for label in labels))
 
-    @admin.action(description="Reserve the selected works from all AI use")
+    @admin.action(description="Reserve the selected works from all AI use", permissions=["change"])
     def reserve_works(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Django offers the action only with the change permission; each row is checked
+        # again (its scope included) in case a POST names rows the list did not show.
         works = list(queryset[: services.COLLECTION_WORKS_MAX])
+        if not all(self.has_change_permission(request, work) for work in works):
+            raise PermissionDenied
         for work in works:
             services.work_reserve(work=work)
         self.message_user(request, f"{len(works)} work(s) reserved; their offers are withdrawn.")
@@ -781,8 +836,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in ApiKey._meta.fields]
     actions = ["revoke_keys"]
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
         keys = list(queryset.filter(revoked_at__isnull=True)[:1000])
         for api_key in keys:
             services.api_key_revoke(api_key=api_key)
@@ -792,7 +849,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return False  # a key's row is read-only; revoking is its only change
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking needs the model's change permission (view-only staff may only look)."""
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -49,6 +49,8 @@ class LicensingErrorCode(enum.StrEnum):
     WORKS_NOT_ALLOWED = "works_not_allowed"
     WORK_NOT_IN_OFFER = "work_not_in_offer"
     PURCHASE_KEY_REUSED = "purchase_key_reused"
+    ALREADY_LICENSED = "already_licensed"
+    OFFER_CHANGED = "offer_changed"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
 
@@ -71,6 +73,8 @@ class LicensingError(DomainError):
             LicensingErrorCode.IDENTIFIER_TAKEN,
             LicensingErrorCode.USERNAME_TAKEN,
             LicensingErrorCode.ORGANIZATION_SLUG_TAKEN,
+            LicensingErrorCode.ALREADY_LICENSED,
+            LicensingErrorCode.OFFER_CHANGED,
         }
     )
 

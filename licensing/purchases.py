@@ -17,15 +17,18 @@ lost. A declined card leaves the failed purchase row and nothing else.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from config.api.ids import public_id
@@ -36,6 +39,7 @@ from ledger.money import minor_to_micros
 from licensing import services as catalogue_services
 from licensing.accounts import license_pool, organization_receivable, platform_stripe_balance
 from licensing.certificates.signing import certificate_sign
+from licensing.currencies import CARD_CHARGE_MAXIMUM
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.licenses import WORKS_LISTED, license_statement
 from licensing.models import (
@@ -56,7 +60,8 @@ from licensing.payments import (
     PaymentProviderUnavailable,
     card_payments,
 )
-from licensing.sales import Owners, SaleLine, sale_post
+from licensing.sales import Owners, SaleLine, commission_basis_points, sale_post
+from licensing.services.offers import offer_version_digest
 
 WORKS_PER_LICENSE_MAX = 1000
 Pricing = OfferVersion.Pricing
@@ -75,6 +80,7 @@ class Quote:
     works: tuple[Work, ...]
     amount: int  # minor units, due at purchase
     owners: Mapping[int, Owners]  # each work's owners by its pk; empty for a pool
+    version_digest: str = ""  # the version's terms as priced (`offer_version_digest`)
 
     @property
     def currency(self) -> str:
@@ -167,7 +173,14 @@ def _works_for_offer(
         if not works:
             raise _error(LicensingErrorCode.WORK_RESERVED, "Every work in it is reserved.", "offer")
         return works, {}
-    if offer.work_id is not None and (not work_ids or work_ids == [offer.work.public_id]):
+    if offer.work_id is not None:
+        if work_ids:
+            # `works` picks from a collection; an offer on one work covers that work.
+            raise _error(
+                LicensingErrorCode.WORKS_NOT_ALLOWED,
+                "This offer covers one work; do not name works.",
+                "works",
+            )
         if offer.work.reserved:
             raise _work_reserved(offer.work.public_id)
         return (offer.work,), {offer.work_id: work_owners}
@@ -222,7 +235,16 @@ def purchase_quote(
             "offer",
         )
     works, owners = _works_for_offer(offer, version.pricing, work_ids, work_owners)
-    return Quote(offer, version, works, _amount_due(version, len(works)), owners)
+    amount = _amount_due(version, len(works))
+    if organization.billing == LicenseeOrganization.Billing.CARD and amount > CARD_CHARGE_MAXIMUM:
+        # Each work's price is chargeable (checked when the offer was saved); many are not.
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"Together these works cost {amount}, more than a card can pay at once"
+            f" ({CARD_CHARGE_MAXIMUM} minor units); buy them as several licenses.",
+            "works",
+        )
+    return Quote(offer, version, works, amount, owners, offer_version_digest(version))
 
 
 def _amount_due(version: OfferVersion, works_count: int) -> int:
@@ -237,39 +259,148 @@ def _needs_card(organization: LicenseeOrganization, quote: Quote) -> bool:
     return quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.CARD
 
 
+class _QuoteStale(Exception):
+    """The version was edited between pricing and freezing it: price it again."""
+
+
+QUOTE_ATTEMPTS_MAX = 3
+
+
 def license_purchase(
     *,
     organization: LicenseeOrganization,
     offer_id: str,
     work_ids: list[str] | None,
     request_key: str | None = None,
+    allow_duplicate: bool = False,
+    at: datetime | None = None,
 ) -> License:
-    """Buy a license; raise `payment_failed` (402) if the card is declined."""
-    quote = purchase_quote(organization=organization, offer_id=offer_id, work_ids=work_ids)
+    """Buy a license; raise `payment_failed` (402) if the card is declined.
+
+    `at` is when the license's term starts (business time, default now): only the
+    `create_license` command passes it, for a contract signed before Accord.
+    """
     request_key = request_key or public_id("req")
-    if _needs_card(organization, quote):
+    for _ in range(QUOTE_ATTEMPTS_MAX):
+        quote = purchase_quote(organization=organization, offer_id=offer_id, work_ids=work_ids)
+        request = _Request(organization, request_key, allow_duplicate, at)
+        try:
+            return _license_purchase_quoted(request, quote)
+        except _QuoteStale:
+            continue  # an edit landed before our lock: the next quote sees it
+    raise _error(
+        LicensingErrorCode.OFFER_CHANGED,
+        "The offer's terms kept changing while you bought it; read them again and retry.",
+        "offer",
+        http_status=409,
+    )
+
+
+BOOTSTRAP_MONTHS_BACK_MAX = 24
+
+
+def license_agreed_record(
+    *,
+    organization_slug: str,
+    offer_id: str,
+    work_ids: list[str] | None,
+    starts_on: date,
+    today: date | None = None,
+) -> License:
+    """Record a license agreed before Accord (a contract signed on paper).
+
+    The same checks, charge or invoice line and posting as a purchase; only the term
+    starts on `starts_on` (midnight UTC), at most 24 months back and never in the
+    future. Its request key is made of its arguments, so running the same command
+    twice records one license.
+    """
+    organization = LicenseeOrganization.objects.filter(slug=organization_slug).first()
+    if organization is None:
+        raise _error(
+            LicensingErrorCode.ORGANIZATION_NOT_FOUND, f"No organisation {organization_slug}."
+        )
+    today = today or timezone.now().date()
+    earliest = _months_before(today, BOOTSTRAP_MONTHS_BACK_MAX)
+    if not earliest <= starts_on <= today:
+        raise _error(
+            LicensingErrorCode.PARAMETER_INVALID,
+            f"The term starts between {earliest} and {today} (at most"
+            f" {BOOTSTRAP_MONTHS_BACK_MAX} months back, never in the future).",
+            "starts_at",
+        )
+    asked = json.dumps([offer_id, sorted(work_ids or []), starts_on.isoformat()])
+    return license_purchase(
+        organization=organization,
+        offer_id=offer_id,
+        work_ids=work_ids,
+        request_key=f"bootstrap:{hashlib.sha256(asked.encode()).hexdigest()}",
+        at=datetime.combine(starts_on, time.min, tzinfo=UTC),
+    )
+
+
+def _months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last_day))
+
+
+@dataclass(frozen=True)
+class _Request:
+    organization: LicenseeOrganization
+    request_key: str
+    allow_duplicate: bool
+    at: datetime | None
+
+
+def _license_purchase_quoted(request: _Request, quote: Quote) -> License:
+    if _needs_card(request.organization, quote):
         # Committed on its own, before any money moves.
-        purchase, _ = _purchase_claim(organization, quote, request_key)
-        return _purchase_pay_and_complete(purchase, quote)
+        with _claim_transaction(request, quote):
+            purchase, frozen = _purchase_claim(request, quote)
+        return _purchase_pay_and_complete(purchase, frozen or quote, at=request.at)
     # Invoiced or free: the purchase row commits with its license and posting, so a
     # retry of this request (the client's, or the idempotency layer's after a crash)
     # finds the license instead of granting and billing it again.
     with transaction.atomic():
-        purchase, claimed = _purchase_claim(organization, quote, request_key, paid=True)
-        if claimed:
-            return _license_grant(purchase=purchase, quote=quote)
+        purchase, claimed = _purchase_claim(request, quote, paid=True)
+        if claimed is not None:
+            return _license_grant(purchase=purchase, quote=claimed, at=request.at)
     return _purchase_pay_and_complete(purchase, quote)
 
 
+def _claim_transaction(request: _Request, quote: Quote) -> AbstractContextManager:
+    """A transaction for a card purchase's claim, when it has reads to hold to.
+
+    The duplicate check and the version's freeze must commit with the purchase row;
+    a duplicate allowed under a version already frozen is one INSERT, as before.
+    """
+    if request.allow_duplicate and quote.version.licensed_at is not None:
+        return nullcontext()
+    return transaction.atomic()
+
+
 def _purchase_claim(
-    organization: LicenseeOrganization, quote: Quote, request_key: str, *, paid: bool = False
-) -> tuple[Purchase, bool]:
-    """Write the purchase row, or find the one this request made; say which."""
+    request: _Request, quote: Quote, *, paid: bool = False
+) -> tuple[Purchase, Quote | None]:
+    """Write the purchase row, or find the one this request made.
+
+    Returns the row and, when this call wrote it, the quote on the version as frozen
+    (None when the row was this request's earlier one). Runs in the caller's
+    transaction: the version's freeze and the duplicate check commit with the row.
+    """
+    organization = request.organization
+    if not request.allow_duplicate:
+        already_licensed_check(
+            organization=organization, quote=quote, at=request.at, request_key=request.request_key
+        )
+    frozen = _quote_frozen(quote)
     purchase = Purchase(
         organization=organization,
-        request_key=request_key,
+        request_key=request.request_key,
         request_digest=quote.digest(),
-        offer_version=quote.version,
+        offer_version=frozen.version,
+        offer_version_digest=frozen.version_digest,
         work_ids=[work.public_id for work in quote.works],
         amount=quote.amount,
         currency=quote.currency,
@@ -279,19 +410,122 @@ def _purchase_claim(
     try:
         with savepoint_if_nested():
             _PURCHASE_INSERT.insert(purchase)
-        return purchase, True
+        return purchase, frozen
     except IntegrityError:
-        existing = Purchase.objects.get(organization=organization, request_key=request_key)
+        existing = Purchase.objects.get(organization=organization, request_key=request.request_key)
     if existing.request_digest != quote.digest():
         raise _error(
             LicensingErrorCode.PURCHASE_KEY_REUSED,
             "This Idempotency-Key bought something else; use a new key.",
             http_status=422,
         )
-    return existing, False
+    return existing, None
 
 
-def _purchase_pay_and_complete(purchase: Purchase, quote: Quote) -> License:
+# A pending card purchase older than this is left for its webhook or its own retry and
+# no longer blocks buying the same works again (its buyer may never come back).
+PENDING_PURCHASE_BLOCKS = timedelta(minutes=15)
+
+
+def already_licensed_check(
+    *,
+    organization: LicenseeOrganization,
+    quote: Quote,
+    at: datetime | None = None,
+    request_key: str | None = None,
+) -> None:
+    """Refuse (409 `already_licensed`) works the organisation holds for this use.
+
+    Held: under an active license whose term meets the new one, or being bought by a
+    recent pending card purchase (else ten concurrent requests without a shared
+    Idempotency-Key would charge ten times). The organisation's row is locked first,
+    so concurrent purchases by one organisation check one after the other. What the
+    request with `request_key` bought itself (a retry) does not count.
+    """
+    LicenseeOrganization.objects.select_for_update().filter(pk=organization.pk).first()
+    starts_at = at or timezone.now()
+    version = quote.version
+    ends_at = starts_at + timedelta(days=version.term_days) if version.term_days else None
+    work_pks = [work.pk for work in quote.works]
+    held = License.objects.filter(
+        organization=organization,
+        status=License.Status.ACTIVE,
+        offer_version__offer__use=quote.offer.use,
+        works__in=work_pks,
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at))
+    if request_key is not None:
+        held = held.exclude(purchase__request_key=request_key)
+    if ends_at is not None:
+        held = held.filter(starts_at__lt=ends_at)
+    found = list(held.values_list("public_id", "works__public_id").order_by("id")[:100])
+    if not found:
+        found = _pending_purchases_of(organization, quote, request_key)
+    if found:
+        raise _already_licensed(found, quote.offer.use)
+
+
+def _pending_purchases_of(
+    organization: LicenseeOrganization, quote: Quote, request_key: str | None
+) -> list[tuple[str, str]]:
+    asked = {work.public_id for work in quote.works}
+    pending = (
+        Purchase.objects.filter(
+            organization=organization,
+            status=Purchase.Status.PENDING,
+            offer_version__offer__use=quote.offer.use,
+            created_at__gte=timezone.now() - PENDING_PURCHASE_BLOCKS,
+        )
+        .exclude(request_key=request_key or "")
+        .values_list("public_id", "work_ids")
+    )
+    return [
+        (purchase_id, work_id)
+        for purchase_id, work_ids in pending[:100]
+        for work_id in work_ids
+        if work_id in asked
+    ]
+
+
+def _already_licensed(found: list[tuple[str, str]], use: str) -> LicensingError:
+    holder, work_id = found[0]
+    noun = "license" if holder.startswith("lic_") else "purchase under way"
+    return _error(
+        LicensingErrorCode.ALREADY_LICENSED,
+        f"You already hold {work_id} for {use} under {noun} {holder}; send"
+        ' "allow_duplicate": true to buy it again.',
+        "works",
+        details=[
+            {
+                "param": "works",
+                "code": "already_licensed",
+                "message": work_id,
+                ("license" if holder.startswith("lic_") else "purchase"): holder,
+            }
+            for holder, work_id in found
+        ],
+    )
+
+
+def _quote_frozen(quote: Quote) -> Quote:
+    """Freeze the quoted version before money moves, and check it still says what we priced.
+
+    A version read as licensed is final (its `licensed_at` was committed with its last
+    terms). Otherwise its row is locked and marked: an edit that got there first is
+    seen here (the terms' digest differs: quote again), one that comes later waits
+    and then makes the next version instead of changing this one.
+    """
+    if quote.version.licensed_at is not None:
+        return quote
+    frozen = catalogue_services.offer_version_mark_licensed(offer_version=quote.version)
+    if offer_version_digest(frozen) != quote.version_digest:
+        raise _QuoteStale
+    frozen.offer = quote.offer
+    return dataclasses.replace(quote, version=frozen)
+
+
+def _purchase_pay_and_complete(
+    purchase: Purchase, quote: Quote, *, at: datetime | None = None
+) -> License:
     if purchase.status == Purchase.Status.SUCCEEDED:
         return purchase.license
     if purchase.status == Purchase.Status.FAILED:
@@ -328,7 +562,7 @@ def _purchase_pay_and_complete(purchase: Purchase, quote: Quote) -> License:
         ) from unavailable
     assert charge.amount == purchase.amount, (charge.amount, purchase.amount)
     return purchase_complete(
-        purchase=purchase, payment_intent_id=charge.payment_intent_id, quote=quote
+        purchase=purchase, payment_intent_id=charge.payment_intent_id, quote=quote, at=at
     )
 
 
@@ -344,7 +578,11 @@ def _payment_failed(purchase: Purchase) -> LicensingError:
 
 
 def purchase_complete(
-    *, purchase: Purchase, payment_intent_id: str, quote: Quote | None = None
+    *,
+    purchase: Purchase,
+    payment_intent_id: str,
+    quote: Quote | None = None,
+    at: datetime | None = None,
 ) -> License:
     """Grant the license of a paid purchase, once (also from the payment webhook).
 
@@ -358,7 +596,7 @@ def purchase_complete(
             return License.objects.get(purchase=purchase.pk)
         if quote is None or quote.version.pk != purchase.offer_version_id:
             quote = _purchased_quote(purchase)
-        granted = _license_grant(purchase=purchase, quote=quote)
+        granted = _license_grant(purchase=purchase, quote=quote, at=at)
     purchase.status = Purchase.Status.SUCCEEDED
     purchase.payment_intent_id = payment_intent_id
     return granted
@@ -397,39 +635,47 @@ def _purchased_quote(purchase: Purchase) -> Quote:
     works = _with_owners(Work.objects.all()).in_bulk(purchase.work_ids, field_name="public_id")
     ordered = tuple(works[work_id] for work_id in purchase.work_ids)
     owners = {} if version.pricing == Pricing.POOL else _owners_prefetched(ordered)
-    return Quote(version.offer, version, ordered, purchase.amount, owners)
+    digest = offer_version_digest(version)
+    return Quote(version.offer, version, ordered, purchase.amount, owners, digest)
 
 
-def _terms_frozen(version: OfferVersion) -> OfferVersion:
-    """The version a license is granted under, its terms frozen from now on.
+def _terms_frozen(purchase: Purchase, quote: Quote) -> OfferVersion:
+    """The version a license is granted under: the one its purchase froze, unchanged.
 
-    Once `licensed_at` is set (and we read it set, so it is committed) an edit makes
-    a new version instead of changing this one; only the first purchase of a version
-    needs to take its lock.
+    The purchase's claim marked the version licensed, so it can no longer be edited;
+    a purchase written before that rule is frozen now. Either way the terms must be
+    the ones the purchase priced, or nothing is granted: the money would not match.
     """
-    if version.licensed_at is not None:
-        return version
-    return catalogue_services.offer_version_mark_licensed(offer_version=version)
+    version = quote.version
+    if version.licensed_at is None:
+        version = catalogue_services.offer_version_mark_licensed(offer_version=version)
+        version.offer = quote.offer
+    if purchase.offer_version_digest and (
+        offer_version_digest(version) != purchase.offer_version_digest
+    ):
+        raise RuntimeError(f"{purchase.public_id}: its offer version changed after it was priced")
+    return version
 
 
-def _license_grant(*, purchase: Purchase, quote: Quote) -> License:
+def _license_grant(*, purchase: Purchase, quote: Quote, at: datetime | None = None) -> License:
     """Write the license, its posting and invoice line, and sign it (caller's transaction).
 
     Everything the license row holds (its posting, its certificate) is known before it
     is written, so it is written once; its works follow in one INSERT.
     """
     organization = purchase.organization
-    version = _terms_frozen(quote.version)
+    version = _terms_frozen(purchase, quote)
     assert version.pk == purchase.offer_version_id
-    now = timezone.now()
+    starts_at = at or timezone.now()
     granted = License(
         organization=organization,
         offer_version=version,
         purchase=purchase,
-        starts_at=now,
-        ends_at=now + timedelta(days=version.term_days) if version.term_days else None,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(days=version.term_days) if version.term_days else None,
         amount=quote.amount,
         currency=version.currency,
+        commission_basis_points=commission_basis_points(),
     )
     if quote.amount > 0:
         granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
@@ -450,7 +696,8 @@ def _invoice_line_add(organization: LicenseeOrganization, granted: License, quot
     InvoiceLine.objects.create(
         organization=organization,
         license=granted,
-        period=granted.starts_at.strftime("%Y-%m"),
+        # The month it is billed in: now, also for a license whose term began earlier.
+        period=timezone.now().strftime("%Y-%m"),
         description=f"License {granted.public_id}: {quote.offer} (v{quote.version.version})",
         amount=quote.amount,
         currency=quote.currency,
@@ -475,6 +722,8 @@ def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quot
         debit=debit,
         lines=lines,
         currency=currency,
+        commission_basis_points=granted.commission_basis_points,
         pool=pool,
         memo=f"{organization.name} bought {granted.public_id}",
+        effective_at=granted.starts_at,
     )

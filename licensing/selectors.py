@@ -16,7 +16,15 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from licensing.currencies import SUPPORTED_CURRENCIES
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import Collection, Creator, Offer, OfferVersion, RightsShare, Work
+from licensing.models import (
+    Collection,
+    Creator,
+    Offer,
+    OfferVersion,
+    Purchase,
+    RightsShare,
+    Work,
+)
 
 
 def _active_offers_queryset() -> QuerySet[Offer]:
@@ -99,9 +107,16 @@ def work_find_by_identifier(*, kind: str, value: str) -> Work | None:
     return works_with_offers(Work.objects.filter(**{kind: value})).first()
 
 
-def offer_get(*, public_id: str) -> Offer:
+def offer_get(*, public_id: str, reader: Creator | None = None) -> Offer:
+    """An offer as anyone may read it: a draft is its creator's alone (`reader`).
+
+    Everyone else gets the same "not found" as for an offer that does not exist, with
+    or without `?version=`: a draft's terms, even its existence, are not published.
+    """
     offer = _offers_queryset().filter(public_id=public_id).first()
-    if offer is None:
+    if offer is None or (
+        offer.status == Offer.Status.DRAFT and (reader is None or offer.creator_id != reader.pk)
+    ):
         raise LicensingError(LicensingErrorCode.OFFER_NOT_FOUND, "No such offer.", param="id")
     return offer
 
@@ -128,12 +143,16 @@ def offer_versions_list(*, offer: Offer) -> QuerySet[OfferVersion]:
 
 
 def offer_version_is_licensed(*, offer_version: OfferVersion) -> bool:
-    """Whether any license was bought under this version (then its terms are frozen).
+    """Whether a purchase points at this version (then its terms are frozen for ever).
 
-    The purchase flow records it with `services.offer_version_mark_licensed`, in the
-    same transaction that creates the license, so this read needs no license table.
+    The purchase flow sets `licensed_at` (`services.offer_version_mark_licensed`) in
+    the transaction that writes the purchase row, before a card is charged, under the
+    version's row lock. The purchase table is read as well for rows written before
+    that rule: a version that a purchase points at is never edited in place.
     """
-    return offer_version.licensed_at is not None
+    if offer_version.licensed_at is not None:
+        return True
+    return Purchase.objects.filter(offer_version=offer_version.pk).exists()
 
 
 def collection_get(*, public_id: str) -> Collection:

@@ -84,7 +84,8 @@ class OfferApi(GenericAPIView):
         operation_id="offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
-        offer = selectors.offer_get(public_id=offer_id)
+        reader = getattr(request.user, "creator", None)  # a creator key reads its own drafts
+        offer = selectors.offer_get(public_id=offer_id, reader=reader)
         version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 

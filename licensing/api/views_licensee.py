@@ -41,6 +41,7 @@ class LicenseSerializer(serializers.Serializer):
             "ends_at": granted.ends_at.isoformat() if granted.ends_at else None,
             "amount": granted.amount,
             "currency": granted.currency,
+            "commission_basis_points": granted.commission_basis_points,
             "revoked_at": granted.revoked_at.isoformat() if granted.revoked_at else None,
             "created_at": granted.created_at.isoformat(),
         }
@@ -59,8 +60,21 @@ class LicenseSchema(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
     amount = serializers.IntegerField()
     currency = serializers.CharField()
+    commission_basis_points = serializers.IntegerField(
+        allow_null=True,
+        help_text="The platform's commission on this license in basis points, fixed at purchase.",
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those: DRF's BooleanField would take "yes" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class LicensePurchaseInput(serializers.Serializer):
@@ -70,6 +84,11 @@ class LicensePurchaseInput(serializers.Serializer):
         required=False,
         allow_empty=True,
         max_length=1000,
+    )
+    allow_duplicate = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Buy even works the organisation already holds for this use (else 409).",
     )
 
 
@@ -105,6 +124,7 @@ class LicensesApi(GenericAPIView):
                 codes={
                     402: ["payment_failed"],
                     404: ["offer_not_found"],
+                    409: ["already_licensed", "offer_changed"],
                     422: [
                         "offer_withdrawn",
                         "currency_mismatch",
@@ -126,6 +146,7 @@ class LicensesApi(GenericAPIView):
             offer_id=payload.validated_data["offer"],
             work_ids=payload.validated_data.get("works"),
             request_key=request.headers.get("Idempotency-Key"),
+            allow_duplicate=payload.validated_data["allow_duplicate"],
         )
         return Response(
             LicenseSerializer(granted).data,
