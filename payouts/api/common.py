@@ -71,7 +71,9 @@ def item_render(item: PayoutItem) -> dict[str, Any]:
 __all__ = ["IsFinanceElseNotFound", "batch_render", "item_render", "micros_format"]
 
 
-def payout_operation(*, request: Any = None, ok: int = 200, csv: bool = False) -> Any:
+def payout_operation(
+    *, request: Any = None, ok: int = 200, csv: bool = False, operation_id: str | None = None
+) -> Any:
     """Document one operation: its body, its answer, and every error it may give."""
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -80,6 +82,7 @@ def payout_operation(*, request: Any = None, ok: int = 200, csv: bool = False) -
 
     answer = OpenApiResponse(OpenApiTypes.BINARY if csv else OpenApiTypes.OBJECT)
     return extend_schema(
+        operation_id=operation_id,
         request=request,
         responses={ok: answer, **error_responses(400, 401, 403, 404, 409, 422, 429)},
     )

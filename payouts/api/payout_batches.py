@@ -56,7 +56,7 @@ class _FinanceApi(GenericAPIView):
 class PayoutBatchesApi(_FinanceApi):
     serializer_class = BatchCreateInput
 
-    @payout_operation()
+    @payout_operation(operation_id="payout_batches_list")
     def get(self, request: Request) -> Response:
         batches = self.paginate_queryset(selectors.payout_batches_list())
         progress = selectors.batches_progress(batch_ids=[batch.pk for batch in batches])

@@ -30,6 +30,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -260,3 +261,30 @@ def payout_item_transfer_reversed(*, transfer: stripe_gateway.Transfer) -> bool:
         item.save()
         payout_return_post(item=item, amount_micros=delta, settled=True)
     return True
+
+
+def payout_batch_send_in_process(*, batch: Any, on_chunk: Any = None) -> Any:
+    """Send an approved (or dispatching) batch here, chunk by chunk, without Celery.
+
+    For the embedded default (no broker), the demo and `payout_dispatch`: the same
+    per-item steps as the workers run; `on_chunk(count)` reports progress.
+    """
+    from payouts.models import PayoutBatch
+    from payouts.services.payout_batches import payout_batch_complete_check
+
+    if batch.status == PayoutBatch.Status.APPROVED:
+        PayoutBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+            status=PayoutBatch.Status.DISPATCHING, dispatched_at=timezone.now()
+        )
+    ids = list(
+        PayoutItem.objects.filter(batch_id=batch.pk, status__in=PayoutItem.OPEN_STATUSES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    size = max(1, min(settings.PAYOUT_CHUNK_SIZE, CHUNK_SIZE_MAX))
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        payout_items_submit(item_ids=chunk)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+    return payout_batch_complete_check(batch_id=batch.pk)

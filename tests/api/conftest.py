@@ -22,10 +22,15 @@ class SmallWorld:
     collection: Any
     creator_key: str
     organization_key: str
+    finance_key: str = ""
 
     def client(self, role: str | None) -> Client:
         """A client that answers 500s (never raises them), with the role's key if any."""
-        keys = {"creator": self.creator_key, "organization": self.organization_key}
+        keys = {
+            "creator": self.creator_key,
+            "organization": self.organization_key,
+            "finance": self.finance_key,
+        }
         headers = {"HTTP_AUTHORIZATION": f"Bearer {keys[role]}"} if role else {}
         return Client(raise_request_exception=False, **headers)
 
@@ -53,7 +58,10 @@ def small_world(db: Any, settings: Any) -> SmallWorld:
     _, organization_key = services.api_key_create(
         kind=ApiKey.Kind.ORGANIZATION, organization=organization
     )
+    finance = services.finance_user_create(username="guard-fiona")
+    _, finance_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
     return SmallWorld(
+        finance_key=finance_key,
         creator=creator,
         organization=organization,
         work=work,

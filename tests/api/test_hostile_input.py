@@ -98,10 +98,13 @@ def _role_and_path(small_world, path: str) -> tuple[str | None, str]:
         path.replace("{work_id}", small_world.work.public_id)
         .replace("{offer_id}", small_world.offer.public_id)
         .replace("{collection_id}", small_world.collection.public_id)
+        .replace("{creator_id}", small_world.creator.public_id)
     )
     assert "{" not in filled, f"no real id for {path}: teach this test its parameter"
     if path == "/api/v1/certificates/verify":
         return None, filled
+    if path.startswith(("/api/v1/payout-batches", "/api/v1/creators/")):
+        return "finance", filled
     return ("creator" if path.startswith("/api/v1/me/") else "organization"), filled
 
 
