@@ -41,3 +41,13 @@ def test_a_second_demo_run_posts_nothing_new(stripe_sandbox_settings: Any) -> No
     # Invoiced and free purchases keep no request key; they were the ones bought twice.
     assert License.objects.filter(organization=invoiced).count() == 3
     assert _census() == census
+
+
+def test_the_demo_onboards_its_creators_and_pays_a_batch(stripe_sandbox_settings: Any) -> None:
+    from payouts.models import PayoutAccount, PayoutBatch
+
+    call_command("load_demo_data", stdout=io.StringIO())
+    summary = [line for line in demo_job_run() if line.startswith("payouts:")]
+    assert summary, "the demo runs its payout step"
+    assert PayoutAccount.objects.filter(payouts_enabled=True).exists()
+    assert PayoutBatch.objects.filter(status=PayoutBatch.Status.COMPLETED).exists(), summary
