@@ -8,6 +8,7 @@ from licensing.api import (
     views_licensee,
     views_public,
     views_signals,
+    views_usage,
 )
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
         name="collection",
     ),
     # Licensees.
+    path("api/v1/usage", views_usage.UsageApi.as_view(), name="usage"),
     path("api/v1/licenses", views_licensee.LicensesApi.as_view(), name="licenses"),
     path(
         "api/v1/licenses/<str:license_id>",
