@@ -39,6 +39,11 @@ urlpatterns = [
     ),
     # Licensees.
     path("api/v1/usage", views_usage.UsageApi.as_view(), name="usage"),
+    path(
+        "api/v1/usage/corrections",
+        views_usage.UsageCorrectionsApi.as_view(),
+        name="usage-corrections",
+    ),
     path("api/v1/licenses", views_licensee.LicensesApi.as_view(), name="licenses"),
     path(
         "api/v1/licenses/<str:license_id>",

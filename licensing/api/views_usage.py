@@ -18,6 +18,7 @@ from licensing.api import usage_decode
 from licensing.api.permissions import IsLicensee
 from licensing.errors import LicensingError
 from licensing.models import UsageEvent
+from licensing.services.usage import usage_correct
 from licensing.services.usage_ingest import usage_ingest, usage_invalid
 
 
@@ -81,4 +82,53 @@ class UsageApi(GenericAPIView):
                 "duplicates": receipt.duplicates,
                 "flagged": receipt.flagged,
             }
+        )
+
+
+class UsageCorrectionInputSchema(serializers.Serializer):
+    id = serializers.CharField(min_length=1, max_length=128, help_text="The event's id.")
+    units = serializers.IntegerField(min_value=0, max_value=2**53, help_text="0 retracts.")
+    reason = serializers.CharField(min_length=1, max_length=500)
+
+
+class UsageCorrectionBatchSchema(serializers.Serializer):
+    corrections = UsageCorrectionInputSchema(many=True, min_length=1, max_length=10_000)
+
+
+class UsageCorrectionsApi(GenericAPIView):
+    permission_classes = [IsLicensee]
+    serializer_class = UsageCorrectionBatchSchema
+    queryset = UsageEvent.objects.none()
+
+    @extend_schema(
+        operation_id="usage_corrections_create",
+        request=UsageCorrectionBatchSchema,
+        responses={
+            200: inline_serializer(
+                "UsageCorrectionReceipt",
+                {
+                    "object": serializers.CharField(),
+                    "amended": serializers.IntegerField(),
+                    "adjusted": serializers.IntegerField(),
+                },
+            ),
+            **error_responses(400, 401, 403, 413, 422, 429, codes={422: ["usage_invalid"]}),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            items = usage_decode.batch_items(request.body, key="corrections")
+        except usage_decode.BatchMalformed as error:
+            raise _malformed(error) from None
+        corrections, details = usage_decode.corrections_decode(items)
+        if details:
+            raise usage_invalid(details)
+        amended, adjusted = usage_correct(
+            organization=request.user.organization,
+            corrections=corrections,
+            api_key=request.user.api_key,
+            user=request.user.user,
+        )
+        return Response(
+            {"object": "usage_correction_receipt", "amended": amended, "adjusted": adjusted}
         )
