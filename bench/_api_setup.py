@@ -21,7 +21,7 @@ def main() -> None:
     from licensing import services
     from licensing.certificates.keys import signing_key_current
     from licensing.models import ApiKey, Offer
-    from licensing.organizations import organization_create
+    from licensing.services.organizations import organization_create
 
     creator = services.creator_create(username="bench-creator", password=None)
     co_owner = services.creator_create(username="bench-co-owner", password=None)

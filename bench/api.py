@@ -295,7 +295,7 @@ def _request_builders(setup: dict) -> tuple[RequestBuilder, RequestBuilder]:
     def purchase(client: int, sequence: int) -> Request:
         number = next(purchase_numbers)
         # Spread over many offers, as buyers are: one offer would measure its row lock.
-        body = json.dumps({"offer": offers[number % len(offers)]}).encode()
+        body = json.dumps({"offer": offers[number % len(offers)], "allow_duplicate": True}).encode()
         return Request(
             "POST",
             "/api/v1/licenses",

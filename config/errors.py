@@ -24,6 +24,29 @@ class ErrorType(enum.StrEnum):
     API = "api_error"
 
 
+class ApiErrorCode(enum.StrEnum):
+    """The codes the API layer answers itself, whatever the app (config/api/)."""
+
+    INVALID_JSON = "invalid_json"
+    JSON_TOO_DEEP = "json_too_deep"
+    PARAMETER_MISSING = "parameter_missing"
+    PARAMETER_INVALID = "parameter_invalid"
+    INVALID_CURSOR = "invalid_cursor"
+    PATH_INVALID = "path_invalid"
+    HEADER_INVALID = "header_invalid"
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid"
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    INVALID_API_KEY = "invalid_api_key"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
+    REQUEST_TOO_LARGE = "request_too_large"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    RATE_LIMITED = "rate_limited"
+    RATE_LIMITER_UNAVAILABLE = "rate_limiter_unavailable"
+    INTERNAL_ERROR = "internal_error"
+
+
 def error_type_for_status(status_code: int) -> ErrorType:
     """Name the error type a bare HTTP status implies."""
     if status_code >= 500:

@@ -2,17 +2,19 @@
 
 Django compiles a queryset into SQL on every evaluation, and a `select_related` over
 four or five tables costs more Python CPU to compile than PostgreSQL spends running
-it: under load it was a third of a purchase's Python time (docs/benchmarks.md). No
-maintained library caches compiled querysets for Django 5.2, so the few reads on
-every request's path (the API key and its owner; the offer, its version and work)
-are joins written here once. What keeps them honest:
+it (docs/benchmarks.md). No maintained library caches compiled querysets for Django
+5.2, so the one read every API request runs, the API key with whom it acts for
+(`licensing.selectors.api_keys`), is a join written here once. Everything else is
+plain ORM: a new hand-written statement needs a profile in docs/benchmarks.md
+(docs/architecture.md). What keeps this one honest:
 
 - each table's columns come from its model's `_meta`, so a new field is read without
   touching the SQL;
 - each value passes through the converters the ORM itself would apply (SQLite's
   dates, `from_db_value` of fields such as `JSONField`);
-- instances are built by `Model.from_db`, the ORM's documented loading hook, and the
-  joined ones are set on their foreign keys as `select_related` would set them.
+- instances are built by `Model.from_db`, the ORM's documented loading hook, and each
+  joined one is set on the foreign key its `Table` names (`joined_to`), None where
+  the LEFT JOIN missed, as `select_related` would set it.
 
 `tests/config/test_joined_reads.py` compares every instance field by field with the
 ORM's own reading, on SQLite and on PostgreSQL.
@@ -32,10 +34,15 @@ Converter = Callable[[Any, Any, Any], Any]
 
 @dataclass(frozen=True)
 class Table:
-    """One model in a joined read, and the alias the SQL gives its table."""
+    """One model in a joined read, the alias the SQL gives its table, and where it hangs.
+
+    `joined_to=("k", "creator")` sets each row's instance of this table as the
+    `creator` of the row's instance of the table aliased `k`.
+    """
 
     model: type[Model]
     alias: str
+    joined_to: tuple[str, str] | None = None
 
     @property
     def fields(self) -> list[Field]:
@@ -63,6 +70,14 @@ class JoinedRead:
 
     def __init__(self, tables: Sequence[Table], sql_for: Callable[[str], str]) -> None:
         self.tables = tuple(tables)
+        aliases = [table.alias for table in self.tables]
+        # (index of the child table, index of its parent, the parent's field name)
+        self._links = [
+            (index, aliases.index(table.joined_to[0]), table.joined_to[1])
+            for index, table in enumerate(self.tables)
+            if table.joined_to is not None
+        ]
+        assert all(child > parent for child, parent, _ in self._links), "parents come first"
         self._sql_for = sql_for
         self._compiled: _Compiled | None = None
 
@@ -102,7 +117,12 @@ class JoinedRead:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
-        return [compiled.instances(row) for row in fetched]
+        rows = [compiled.instances(row) for row in fetched]
+        for instances in rows:
+            for child, parent, field_name in self._links:
+                if instances[parent] is not None:
+                    setattr(instances[parent], field_name, instances[child])
+        return rows
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,16 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several threads (the dev server, eager tasks) share one file: wait rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several threads (the dev server, eager tasks, the sandbox's webhooks) share one
+    # file. WAL lets reads go on while one connection writes; a transaction takes the
+    # write lock when it begins (IMMEDIATE), so it waits up to `timeout` for its turn
+    # instead of failing with "database is locked" when a read in it turns into a write:
+    # writes are serialised, never refused (tests/payouts/stripe/test_embedded_sqlite.py).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
 # Keep a worker's database connection between requests: opening one per request (a
 # forked PostgreSQL backend) halved throughput in bench.api (docs/benchmarks.md).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
@@ -172,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.usage_partitions_ahead_task",
         "schedule": 86_400.0,
     },
+    # Webhook events whose processing failed: the endpoint answered 200, so Stripe won't.
+    "stripe-events-pending": {
+        "task": "payouts.stripe.tasks.stripe_events_pending_process_task",
+        "schedule": 60.0,
+    },
     "idempotency-records-purge": {
         "task": "config.api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
@@ -204,10 +217,13 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # How long a request holding an Idempotency-Key may run before a retry may take it over.
 IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=60)
+# A claim younger than this is a request still running (Retry-After: 1); an older one
+# is taken for a crash's, and Retry-After says when its lock expires.
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_SECONDS", default=5)
 IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 # Turns a raw API key into (user, principal); the catalogue owns the key model.
 ACCORD_API_KEY_RESOLVER = env(
-    "ACCORD_API_KEY_RESOLVER", default="licensing.api_keys.api_key_resolve"
+    "ACCORD_API_KEY_RESOLVER", default="licensing.selectors.api_keys.api_key_resolve"
 )
 
 REST_FRAMEWORK = {
@@ -258,8 +274,9 @@ SPECTACULAR_SETTINGS = {
 
 # The platform's commission on every sale, in basis points of the price (1,000 = 10%).
 ACCORD_COMMISSION_BASIS_POINTS = env.int("COMMISSION_BASIS_POINTS", default=1000)
-# How licensing charges cards: its port, implemented by payouts (licensing/payments.py).
-ACCORD_CARD_PAYMENTS = "payouts.card_payments.StripeCardPayments"
+# How licensing charges cards: the port licensing/services/card_payments.py, which payouts
+# implements.
+ACCORD_CARD_PAYMENTS = "payouts.stripe.card_payments.StripeCardPayments"
 
 # Stripe: a real test-mode key talks to Stripe; without one, the local sandbox.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -4,7 +4,9 @@ Every ledger model is registered with add, change and delete denied to everyone,
 superusers included, and without the bulk delete action: a correction is a reversing
 transaction posted by a service, never an edit. Staff with the view permission (and
 superusers) can browse accounts with their balances, transactions with their entries,
-and the seal chain.
+and the seal chain. Transactions and entries show both their times: when they took
+effect in business terms (`effective_at`, the date a statement files them under) and
+when they were recorded (`created_at`).
 """
 
 from __future__ import annotations
@@ -71,9 +73,10 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "none"
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>#{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>effective {}</td><td>recorded {}</td><td>#{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
+                    entry.effective_at.isoformat(sep=" ", timespec="seconds"),
                     entry.created_at.isoformat(sep=" ", timespec="seconds"),
                     entry.transaction_id,
                     entry.transaction.kind,
@@ -87,7 +90,7 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Entry
-    fields = ("account", "amount", "currency", "created_at")
+    fields = ("account", "amount", "currency", "effective_at", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -111,8 +114,16 @@ def _sealed_filter() -> Exists:
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "kind", "reference", "idempotency_key", "sealed")
-    list_filter = ("kind",)
+    list_display = (
+        "id",
+        "effective_at",
+        "created_at",
+        "kind",
+        "reference",
+        "idempotency_key",
+        "sealed",
+    )
+    list_filter = ("kind", ("effective_at", admin.DateFieldListFilter))
     search_fields = ("=id", "reference", "idempotency_key")
     inlines = (EntryInline,)
     readonly_fields = ("seal_block", "reversed_by_link")
@@ -123,6 +134,7 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "memo",
         "reverses",
         "reversed_by_link",
+        "effective_at",
         "created_at",
         "content_digest",
         "seal_block",

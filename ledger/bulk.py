@@ -16,8 +16,10 @@ to give the entries their transaction id and created_at.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from ledger.models import Transaction
 from ledger.posting import (
@@ -36,17 +38,20 @@ _CHUNK = 250
 
 _COPY_TRANSACTIONS = (
     "COPY ledger_transaction"
-    " (idempotency_key, content_digest, kind, reference, memo, reverses_id) FROM STDIN"
+    " (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)"
+    " FROM STDIN"
 )
 _COPY_ENTRIES = (
-    "COPY ledger_entry (transaction_id, account_id, amount_micros, currency, created_at) FROM STDIN"
+    "COPY ledger_entry"
+    " (transaction_id, account_id, amount_micros, currency, created_at, effective_at) FROM STDIN"
 )
 # Bounded on both sides: planned for an open "id > $1" (or without statistics, as on
 # a table autovacuum has not analysed yet) PostgreSQL assumes a third of the table
 # and scans all of it, a cost that grows with the books (230 ms a batch at a
 # million rows); a closed range is planned as an index range scan either way.
 _STAMPED_SQL = (
-    "SELECT id, idempotency_key, created_at, created_at::text FROM ledger_transaction"
+    "SELECT id, idempotency_key, created_at, created_at::text, effective_at::text"
+    " FROM ledger_transaction"
     " WHERE id BETWEEN %s AND %s AND xid = pg_current_xact_id()"
 )
 _NULL = "\\N"
@@ -58,11 +63,16 @@ def _text(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def _transaction_line(posting: PreparedPosting) -> str:
+def _time_text(value: datetime) -> str:
+    """A UTC datetime in COPY's text format (ISO 8601 with its offset, which PostgreSQL reads)."""
+    return value.isoformat()
+
+
+def _transaction_line(posting: PreparedPosting, effective_at_text: str) -> str:
     reverses = _NULL if posting.reverses_id is None else str(posting.reverses_id)
     return (
         f"{_text(posting.idempotency_key)}\t{posting.content_digest}\t{_text(posting.kind)}\t"
-        f"{_text(posting.reference)}\t{_text(posting.memo)}\t{reverses}\n"
+        f"{_text(posting.reference)}\t{_text(posting.memo)}\t{reverses}\t{effective_at_text}\n"
     )
 
 
@@ -73,14 +83,19 @@ def _transactions_copy(
     ordered: list[PreparedPosting] = []
     unique: dict[str, PreparedPosting] = {}
     lines: list[str] = []
+    now = timezone.now()  # the business time of every posting that names none
+    now_text = _time_text(now)
     # COPY goes around Django's cursor wrapper; wrap_database_errors turns psycopg's
     # errors into Django's (IntegrityError...), as for any other query.
     with connection.wrap_database_errors, cursor.copy(_COPY_TRANSACTIONS) as copy:
         for index, posting in enumerate(postings):
-            prepared = posting_prepare_indexed(posting, index)  # a LedgerError aborts the COPY
+            # A LedgerError aborts the COPY.
+            prepared = posting_prepare_indexed(posting, index, now=now)
             ordered.append(prepared)
             if first_of_its_key(unique, prepared):
-                lines.append(_transaction_line(prepared))
+                effective_at = prepared.effective_at
+                text = now_text if effective_at is now else _time_text(effective_at)
+                lines.append(_transaction_line(prepared, text))
             if len(lines) >= _CHUNK:
                 copy.write("".join(lines))
                 lines.clear()
@@ -98,10 +113,10 @@ def _entries_copy(
     alias = connection.alias  # a lookup through the connection proxy costs, once is enough
     with connection.wrap_database_errors, cursor.copy(_COPY_ENTRIES) as copy:
         for key, prepared in unique.items():
-            pk, created_at, created_at_text = stamped[key]
+            pk, created_at, times_text = stamped[key]
             rows[key] = transaction_row(prepared, pk, created_at, alias)
             lines.extend(
-                f"{pk}\t{leg.account_id}\t{leg.amount_micros}\t{leg.currency}\t{created_at_text}\n"
+                f"{pk}\t{leg.account_id}\t{leg.amount_micros}\t{leg.currency}\t{times_text}\n"
                 for leg in prepared.legs
             )
             if len(lines) >= _CHUNK * 3:
@@ -134,7 +149,11 @@ def postings_copy(postings: Sequence[Posting]) -> list[Transaction]:
         cursor.execute("SELECT currval('ledger_transaction_id_seq')")
         (id_last,) = cursor.fetchone()  # this session's last: every id this COPY got
         cursor.cursor.execute(_STAMPED_SQL, [id_before + 1, id_last], binary=True)
-        stamped = {key: (pk, at, text) for pk, key, at, text in cursor.fetchall()}
+        # Entries copy both times as the database stored them, as text.
+        stamped = {
+            key: (pk, at, f"{at_text}\t{effective_text}")
+            for pk, key, at, at_text, effective_text in cursor.fetchall()
+        }
         assert len(stamped) == len(unique), (len(stamped), len(unique))
         rows = _entries_copy(cursor, unique, stamped)
     return [rows[posting.idempotency_key] for posting in ordered]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ledger.models import Account, Transaction
 from ledger.money import minor_to_micros, round_down_to_minor, split_largest_remainder
+from ledger.sealing import chain_verify
 from ledger.selectors import account_balance, transaction_get
 from ledger.services import (
     Leg,
@@ -152,8 +153,6 @@ def demo_ledger_load() -> list:
 
 def demo_ledger_seal() -> str:
     """Checkpoint and seal the books, then verify the chain; return a one-line summary."""
-    from ledger.sealing import chain_verify
-
     summary = ledger_seal()
     report = chain_verify()
     verdict = "verified" if report.ok else f"FAILED at block {report.first_bad_block}"

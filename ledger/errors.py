@@ -28,6 +28,7 @@ class LedgerErrorCode(enum.StrEnum):
     TRANSACTION_NOT_FOUND = "transaction_not_found"
     BATCH_TOO_LARGE = "batch_too_large"
     FIELD_INVALID = "field_invalid"
+    EFFECTIVE_AT_INVALID = "effective_at_invalid"
 
 
 _HTTP_STATUS: dict[LedgerErrorCode, int] = {

@@ -15,6 +15,10 @@ Design overview (the long form, with the reasons, is `docs/ledger.md`):
   `BalanceCheckpoint`s (the sum of an account's entries up to a settled time); a
   balance is the last checkpoint before the time asked plus the few entries after it,
   read from a covering index. So a hot platform account costs no lock to post to.
+- Two clocks: `created_at` is when a transaction was recorded (stamped at insert,
+  never chosen by the client), `effective_at` when it happened in business
+  terms (a sale on the license's first day, a royalty run at its period's end). Both
+  are copied onto every entry, so balances can be read as of either without a join.
 - `SealBlock`s chain hashes of transaction ranges in id order; `ledger_verify`
   recomputes them to prove nothing was changed behind the triggers' back.
 
@@ -95,6 +99,13 @@ class Transaction(models.Model):
         editable=False,
         help_text="Posting time; on PostgreSQL stamped by the database at insert.",
     )
+    effective_at = models.DateTimeField(
+        default=timezone.now,
+        db_index=True,
+        editable=False,
+        help_text="Business time: when the event happened in the books' terms (a sale at the "
+        "license's start). Given by the poster, posting time by default; never changed.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -129,6 +140,10 @@ class Entry(models.Model):
     created_at = models.DateTimeField(
         help_text="Its transaction's created_at, copied for the index."
     )
+    effective_at = models.DateTimeField(
+        help_text="Its transaction's effective_at, copied so that a balance as of a business "
+        "moment is read from one index, without a join."
+    )
 
     class Meta:
         ordering = ["id"]
@@ -143,7 +158,13 @@ class Entry(models.Model):
             # page through it in order. On PostgreSQL migration 0002 rebuilds it with
             # INCLUDE (amount_micros) so those sums are index-only scans (declaring the
             # include here would make SQLite's system check warn on every command).
-            models.Index(fields=["account", "created_at", "id"], name="ledger_entry_account_time")
+            models.Index(fields=["account", "created_at", "id"], name="ledger_entry_account_time"),
+            # The same by business time, for balances as of a business moment and entry
+            # listings of a period; on PostgreSQL it includes amount_micros and
+            # created_at (migration 0003), so those reads are index-only too.
+            models.Index(
+                fields=["account", "effective_at", "id"], name="ledger_entry_account_effective"
+            ),
         ]
 
     def __str__(self) -> str:

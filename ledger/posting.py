@@ -22,6 +22,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection
@@ -62,6 +63,7 @@ class Posting:
     legs: Sequence[Leg]
     reference: str = ""
     memo: str = ""
+    effective_at: datetime | None = None  # business time; the posting time when None
 
 
 class LegRow(NamedTuple):
@@ -84,6 +86,7 @@ class PreparedPosting(NamedTuple):
     reverses_id: int | None
     legs: tuple[LegRow, ...]
     content_digest: str
+    effective_at: datetime  # aware, in UTC
 
 
 def _field_error(name: str, length_max: int, *, required: bool) -> LedgerError:
@@ -161,6 +164,23 @@ def _check_balanced(legs: Sequence[LegRow]) -> None:
         )
 
 
+def effective_at_check(value: object, *, now: datetime) -> datetime:
+    """Return the business time to stamp: `now` for None, an aware datetime in UTC.
+
+    A naive datetime is refused rather than guessed at: read in another time zone it
+    would move a sale across a period's end.
+    """
+    if value is None:
+        return now
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise LedgerError(
+            LedgerErrorCode.EFFECTIVE_AT_INVALID,
+            "effective_at must be a timezone-aware datetime.",
+            param="effective_at",
+        )
+    return value.astimezone(UTC)
+
+
 def content_digest(
     *, kind: str, reference: str, memo: str, reverses_id: int | None, legs: Iterable[LegRow]
 ) -> str:
@@ -174,8 +194,15 @@ def content_digest(
     return hashlib.sha256(f"{header}|{legs_text}".encode()).hexdigest()
 
 
-def posting_prepare(posting: Posting, *, reverses_id: int | None = None) -> PreparedPosting:
-    """Validate a posting in Python (the same rules PostgreSQL enforces) and reduce it."""
+def posting_prepare(
+    posting: Posting, *, reverses_id: int | None = None, now: datetime | None = None
+) -> PreparedPosting:
+    """Validate a posting in Python (the same rules PostgreSQL enforces) and reduce it.
+
+    `now` is the business time of a posting that names none (a batch passes one clock
+    reading for all its postings). The business time is not part of the content
+    digest: a retry with the same key returns the first posting, whatever time it names.
+    """
     key = _check_text(
         posting.idempotency_key, "idempotency_key", IDEMPOTENCY_KEY_LENGTH_MAX, required=True
     )
@@ -191,18 +218,21 @@ def posting_prepare(posting: Posting, *, reverses_id: int | None = None) -> Prep
         raise LedgerError(
             LedgerErrorCode.TOO_MANY_LEGS, f"At most {LEGS_MAX} legs per transaction.", param="legs"
         )
+    effective_at = effective_at_check(
+        posting.effective_at, now=timezone.now() if now is None else now
+    )
     legs = tuple([_leg_row(leg, position) for position, leg in enumerate(legs_in)])
     _check_balanced(legs)
     digest = content_digest(
         kind=kind, reference=reference, memo=memo, reverses_id=reverses_id, legs=legs
     )
-    return PreparedPosting(key, kind, reference, memo, reverses_id, legs, digest)
+    return PreparedPosting(key, kind, reference, memo, reverses_id, legs, digest, effective_at)
 
 
-def posting_prepare_indexed(posting: Posting, index: int) -> PreparedPosting:
+def posting_prepare_indexed(posting: Posting, index: int, *, now: datetime) -> PreparedPosting:
     """Prepare the posting at `index` of a batch; an error's details name the index."""
     try:
-        return posting_prepare(posting)
+        return posting_prepare(posting, now=now)
     except LedgerError as error:
         error.details = [{"index": index, "param": error.param, "code": error.code}]
         raise
@@ -259,6 +289,7 @@ def transaction_row(
         memo=prepared.memo,
         reverses_id=prepared.reverses_id,
         created_at=created_at,
+        effective_at=prepared.effective_at,
     )
     row._state = ModelState()
     row._state.adding = False
@@ -269,19 +300,21 @@ def transaction_row(
 _POSTGRESQL_INSERT = """
 WITH inserted AS (
     INSERT INTO ledger_transaction
-           (idempotency_key, content_digest, kind, reference, memo, reverses_id)
-    SELECT idempotency_key, content_digest, kind, reference, memo, reverses_id
+           (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)
+    SELECT idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at
       FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-                  %s::bigint[])
+                  %s::bigint[], %s::timestamptz[])
            WITH ORDINALITY
            AS requested(idempotency_key, content_digest, kind, reference, memo, reverses_id,
-                        position)
+                        effective_at, position)
      ORDER BY position
         ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, idempotency_key, created_at
+    RETURNING id, idempotency_key, created_at, effective_at
 ), entries AS (
-    INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)
-    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at
+    INSERT INTO ledger_entry
+           (transaction_id, account_id, amount_micros, currency, created_at, effective_at)
+    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at,
+           inserted.effective_at
       FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[])
            WITH ORDINALITY AS leg(idempotency_key, account_id, amount_micros, currency, position)
       JOIN inserted USING (idempotency_key)
@@ -337,13 +370,15 @@ def execute_prepared(cursor: CursorWrapper, sql: str, params: Sequence[object]) 
 _POSTGRESQL_INSERT_ONE = """
 WITH inserted AS (
     INSERT INTO ledger_transaction
-           (idempotency_key, content_digest, kind, reference, memo, reverses_id)
-    VALUES (%s, %s, %s, %s, %s, %s::bigint)
+           (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)
+    VALUES (%s, %s, %s, %s, %s, %s::bigint, %s::timestamptz)
         ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, created_at
+    RETURNING id, created_at, effective_at
 ), entries AS (
-    INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)
-    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at
+    INSERT INTO ledger_entry
+           (transaction_id, account_id, amount_micros, currency, created_at, effective_at)
+    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at,
+           inserted.effective_at
       FROM inserted, (VALUES {legs}) AS leg(position, account_id, amount_micros, currency)
      ORDER BY leg.position
 )
@@ -368,6 +403,7 @@ def insert_one_params(posting: PreparedPosting) -> list[object]:
         posting.reference,
         posting.memo,
         posting.reverses_id,
+        posting.effective_at,
     ]
     for leg in posting.legs:
         params += leg
@@ -406,6 +442,7 @@ def _insert_postgresql_statement(prepared: Sequence[PreparedPosting]) -> dict[st
         [p.reference for p in prepared],
         [p.memo for p in prepared],
         [p.reverses_id for p in prepared],
+        [p.effective_at for p in prepared],
         leg_keys,
         leg_accounts,
         leg_amounts,
@@ -427,14 +464,14 @@ def _insert_postgresql(prepared: Sequence[PreparedPosting]) -> dict[str, Transac
 
 
 _GENERIC_TRANSACTION_INSERT = (
-    "INSERT INTO ledger_transaction"
-    " (idempotency_key, content_digest, kind, reference, memo, reverses_id, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO ledger_transaction (idempotency_key, content_digest, kind, reference, memo,"
+    " reverses_id, created_at, effective_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 _GENERIC_ENTRY_INSERT = (
-    "INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)"
-    " VALUES (%s, %s, %s, %s, %s)"
+    "INSERT INTO ledger_entry"
+    " (transaction_id, account_id, amount_micros, currency, created_at, effective_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -450,8 +487,10 @@ def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transactio
         write_lock_take(cursor)
         # Read the clock only once the lock is ours; see the module docstring.
         created_at = timezone.now()
-        created_at_db = connection.ops.adapt_datetimefield_value(created_at)
+        adapt = connection.ops.adapt_datetimefield_value
+        created_at_db = adapt(created_at)
         for posting in prepared:
+            effective_at_db = adapt(posting.effective_at)
             cursor.execute(
                 _GENERIC_TRANSACTION_INSERT,
                 [
@@ -462,6 +501,7 @@ def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transactio
                     posting.memo,
                     posting.reverses_id,
                     created_at_db,
+                    effective_at_db,
                 ],
             )
             row = cursor.fetchone()
@@ -471,7 +511,14 @@ def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transactio
                 posting, row[0], created_at, connection.alias
             )
             entry_rows.extend(
-                (row[0], leg.account_id, leg.amount_micros, leg.currency, created_at_db)
+                (
+                    row[0],
+                    leg.account_id,
+                    leg.amount_micros,
+                    leg.currency,
+                    created_at_db,
+                    effective_at_db,
+                )
                 for leg in posting.legs
             )
         if entry_rows:

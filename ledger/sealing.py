@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
+from ledger.checkpoints import BEGINNING
 from ledger.horizon import SEALING_LOCK_KEY, WAIT_SECONDS_MAX, horizon_settle, job_lock_try
 from ledger.models import Entry, SealBlock, Transaction
 
@@ -41,14 +42,38 @@ _TRANSACTION_COLUMNS = (
     "memo",
     "reverses_id",
     "created_at",
+    "effective_at",
 )
-_ENTRY_COLUMNS = ("id", "transaction_id", "account_id", "amount_micros", "currency", "created_at")
+_ENTRY_COLUMNS = (
+    "id",
+    "transaction_id",
+    "account_id",
+    "amount_micros",
+    "currency",
+    "created_at",
+    "effective_at",
+)
+# Both column lists end with (created_at, effective_at).
+_CREATED_AT_FROM_END = -2
 
 
 def _canonical(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat(timespec="microseconds")
     raise TypeError(f"cannot seal a {type(value).__name__}")
+
+
+def _business_time_folded(row: tuple) -> list[object]:
+    """A row's values for its digest, the business time left out when it is the posting time.
+
+    Blocks sealed before `effective_at` existed hashed rows without it; such rows
+    have effective_at = created_at (migration 0003), so they hash exactly as then and
+    the old blocks still verify. Any other business time is hashed, so changing it,
+    to the posting time or from it, changes the digest: an auditor sees a moved date.
+    """
+    if row[-1] == row[_CREATED_AT_FROM_END]:
+        return list(row[:-1])
+    return list(row)
 
 
 def _digest(record: list[object]) -> bytes:
@@ -93,18 +118,18 @@ def range_content(after_transaction_id: int, last_transaction_id: int) -> RangeC
     for row in transactions:
         # Orphans first: entries of a transaction id below this one that has no row.
         while pending is not None and pending[1] < row[0]:
-            hasher.update(_digest(["orphan", *pending]))
+            hasher.update(_digest(["orphan", *_business_time_folded(pending)]))
             entry_count += 1
             pending = next(entries, None)
         legs = []
         while pending is not None and pending[1] == row[0]:
-            legs.append(list(pending))
+            legs.append(_business_time_folded(pending))
             pending = next(entries, None)
-        hasher.update(_digest([*row, legs]))
+        hasher.update(_digest([*_business_time_folded(row), legs]))
         transaction_count += 1
         entry_count += len(legs)
     while pending is not None:
-        hasher.update(_digest(["orphan", *pending]))
+        hasher.update(_digest(["orphan", *_business_time_folded(pending)]))
         entry_count += 1
         pending = next(entries, None)
     return RangeContent(hasher.hexdigest(), transaction_count, entry_count)
@@ -267,6 +292,11 @@ SELECT e.id, e.currency, a.id, a.currency FROM ledger_entry e
   LEFT JOIN ledger_account a ON a.id = e.account_id
  WHERE a.id IS NULL OR a.currency <> e.currency ORDER BY e.id LIMIT 5
 """
+_BUSINESS_TIME_SQL = """
+SELECT e.id, e.effective_at, t.id, t.effective_at FROM ledger_entry e
+  JOIN ledger_transaction t ON t.id = e.transaction_id
+ WHERE e.effective_at <> t.effective_at ORDER BY e.id LIMIT 5
+"""
 _CHECKPOINT_SQL = """
 WITH ordered AS (
     SELECT account_id, as_of, balance_micros, entry_count,
@@ -297,13 +327,16 @@ SELECT account_id, as_of FROM compared
 
 def _rules_check(report: VerifyReport) -> None:
     """Check the invariants the triggers keep, in case the triggers were bypassed."""
-    from ledger.checkpoints import BEGINNING
-
     beginning = connection.ops.adapt_datetimefield_value(BEGINNING)
     checks = [
         (_UNBALANCED_SQL, [], "transaction {0} does not balance in {1} (off by {2} micros)"),
         (_THIN_SQL, [], "transaction {0} has {1} entries"),
         (_CURRENCY_SQL, [], "entry {0} in {1} is on account {2} in {3}"),
+        (
+            _BUSINESS_TIME_SQL,
+            [],
+            "entry {0} is effective at {1}, its transaction {2} at {3}",
+        ),
         (_CHECKPOINT_SQL, [beginning, beginning], "checkpoint of account {0} at {1} is wrong"),
     ]
     with connection.cursor() as cursor:

@@ -1,14 +1,24 @@
 """Reads of the books: balances now and as of any time, entry listings, trial balance.
 
-A balance is the account's last checkpoint at or before the time asked plus the
-entries stamped after it (up to that time), summed from the covering index
-`ledger_entry_account_time`; see `ledger.checkpoints`. It costs one small query,
-however many entries the account has. Amounts are signed micros, debit positive: a
-creator's payable (a liability) owes them `-account_balance(account=payable)`.
+Two clocks (docs/ledger.md, "Business time and recorded time"): `as_of` is a
+business moment (entries effective at or before it), `recorded_as_of` a recording
+moment (entries posted at or before it: what the books said then). Either may be
+None: every entry, whatever its business time; every entry posted so far.
+
+A recorded balance is the account's last checkpoint at or before the time asked plus
+the entries stamped after it (up to that time), summed from the covering index
+`ledger_entry_account_time`; see `ledger.checkpoints`. A balance as of a business
+moment T is that minus the entries effective after T, summed from
+`ledger_entry_account_effective`: exact however late an entry was backdated, and the
+cost of the second sum grows with how far back T is, not with the account's size.
+Each read is one query. Amounts are signed micros, debit positive: a creator's
+payable (a liability) owes them `-account_balance(account=payable)`.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +33,7 @@ from ledger.models import Account, BalanceCheckpoint, Entry, SealBlock, Transact
 from ledger.posting import execute_prepared, server_bound_cursor
 
 ENTRIES_LIMIT_MAX = 1_000
-_ENTRY_ORDERING = ("created_at", "id")
+_ENTRY_ORDERING = ("effective_at", "id")
 
 
 def account_get(*, code: str) -> Account:
@@ -56,7 +66,7 @@ SELECT COALESCE(checkpoint.balance_micros, 0) + COALESCE((
            SELECT SUM(entry.amount_micros) FROM ledger_entry AS entry
             WHERE entry.account_id = %s
               AND entry.created_at > COALESCE(checkpoint.as_of, %s){entry_until}
-       ), 0)
+       ), 0){later}
   FROM (SELECT 1 AS one) AS single_row
   LEFT JOIN (
        SELECT as_of, balance_micros FROM ledger_balancecheckpoint
@@ -64,26 +74,53 @@ SELECT COALESCE(checkpoint.balance_micros, 0) + COALESCE((
         ORDER BY as_of DESC LIMIT 1
   ) AS checkpoint ON 1 = 1
 """
-_BALANCE_NOW_SQL = _BALANCE_SQL.format(entry_until="", checkpoint_until="")
-_BALANCE_AS_OF_SQL = _BALANCE_SQL.format(
-    entry_until=" AND entry.created_at <= %s", checkpoint_until=" AND as_of <= %s"
-)
+# What was posted (up to the recording moment) but is effective after the business one.
+_LATER_SQL = """ - COALESCE((
+           SELECT SUM(later.amount_micros) FROM ledger_entry AS later
+            WHERE later.account_id = %s AND later.effective_at > %s{later_until}
+       ), 0)"""
 
 
-def account_balance(account: Account, *, as_of: datetime | None = None) -> int:
+@functools.cache
+def _balance_sql(*, business: bool, recorded: bool) -> str:
+    until = " AND {0}.created_at <= %s" if recorded else ""
+    later = _LATER_SQL.format(later_until=until.format("later")) if business else ""
+    return _BALANCE_SQL.format(
+        entry_until=until.format("entry"),
+        later=later,
+        checkpoint_until=" AND as_of <= %s" if recorded else "",
+    )
+
+
+def _balance_query(
+    account: Account, as_of: datetime | None, recorded_as_of: datetime | None
+) -> tuple[str, list[object]]:
+    adapt = connection.ops.adapt_datetimefield_value
+    recorded = [] if recorded_as_of is None else [adapt(recorded_as_of)]
+    # Parameters in the statement's order: the tail, the later entries, the checkpoint.
+    params: list[object] = [account.pk, adapt(BEGINNING), *recorded]
+    if as_of is not None:
+        params += [account.pk, adapt(as_of), *recorded]
+    params += [account.pk, *recorded]
+    sql = _balance_sql(business=as_of is not None, recorded=recorded_as_of is not None)
+    return sql, params
+
+
+def account_balance(
+    account: Account,
+    *,
+    as_of: datetime | None = None,
+    recorded_as_of: datetime | None = None,
+) -> int:
     """Return the account's balance in micros (debit positive), now or as of a time.
 
-    As of T counts every transaction stamped at or before T that is committed now.
-    One query: the newest checkpoint at or before T (a backward probe of the
-    (account, as_of) index) plus the entries after it, summed from the covering index.
+    `as_of` T counts the entries effective at or before T (business time);
+    `recorded_as_of` K only those posted at or before K that are committed now (what
+    the books said at K). One query: the newest checkpoint at or before K (a backward
+    probe of the (account, as_of) index) plus the entries after it, summed from the
+    covering index, minus the entries effective after T, from the business-time index.
     """
-    adapt = connection.ops.adapt_datetimefield_value
-    beginning = adapt(BEGINNING)
-    if as_of is None:
-        sql, params = _BALANCE_NOW_SQL, [account.pk, beginning, account.pk]
-    else:
-        when = adapt(as_of)
-        sql, params = _BALANCE_AS_OF_SQL, [account.pk, beginning, when, account.pk, when]
+    sql, params = _balance_query(account, as_of, recorded_as_of)
     if connection.vendor == "postgresql":
         # Prepared once per connection: planning would cost more than the read.
         with server_bound_cursor() as cursor:
@@ -96,31 +133,56 @@ def account_balance(account: Account, *, as_of: datetime | None = None) -> int:
     return int(balance)
 
 
+def _entries_sum(entries: QuerySet[Entry]) -> Coalesce:
+    total = entries.order_by().values("account").annotate(total=Sum("amount_micros"))
+    return Coalesce(Subquery(total.values("total")[:1]), Value(0))
+
+
 def accounts_with_balances(
-    accounts: QuerySet[Account] | None = None, *, as_of: datetime | None = None
+    accounts: QuerySet[Account] | None = None,
+    *,
+    as_of: datetime | None = None,
+    recorded_as_of: datetime | None = None,
 ) -> QuerySet[Account]:
-    """Annotate accounts with `balance_micros` (now or as of a time), in one query."""
+    """Annotate accounts with `balance_micros` (as `account_balance` reads it), in one query."""
     accounts = Account.objects.all() if accounts is None else accounts
     checkpoints = BalanceCheckpoint.objects.filter(account=OuterRef("pk"))
-    if as_of is not None:
-        checkpoints = checkpoints.filter(as_of__lte=as_of)
+    posted = Entry.objects.filter(account=OuterRef("pk"))
+    if recorded_as_of is not None:
+        checkpoints = checkpoints.filter(as_of__lte=recorded_as_of)
+        posted = posted.filter(created_at__lte=recorded_as_of)
     newest = checkpoints.order_by("-as_of")
-    tail = Entry.objects.filter(
-        account=OuterRef("pk"),
-        created_at__gt=Coalesce(OuterRef("checkpoint_as_of"), Value(BEGINNING)),
-    )
+    tail = posted.filter(created_at__gt=Coalesce(OuterRef("checkpoint_as_of"), Value(BEGINNING)))
+    later = Value(0)
     if as_of is not None:
-        tail = tail.filter(created_at__lte=as_of)
-    tail_sum = tail.order_by().values("account").annotate(total=Sum("amount_micros"))
+        later = _entries_sum(posted.filter(effective_at__gt=as_of))
     # Separate annotate() calls: the tail's subquery refers to checkpoint_as_of.
     return (
         accounts.annotate(
             checkpoint_as_of=Subquery(newest.values("as_of")[:1]),
             checkpoint_micros=Coalesce(Subquery(newest.values("balance_micros")[:1]), Value(0)),
         )
-        .annotate(tail_micros=Coalesce(Subquery(tail_sum.values("total")[:1]), Value(0)))
-        .annotate(balance_micros=F("checkpoint_micros") + F("tail_micros"))
+        .annotate(tail_micros=_entries_sum(tail), later_micros=later)
+        .annotate(balance_micros=F("checkpoint_micros") + F("tail_micros") - F("later_micros"))
     )
+
+
+def account_balances(
+    accounts: Sequence[Account],
+    *,
+    as_of: datetime | None = None,
+    recorded_as_of: datetime | None = None,
+) -> dict[int, int]:
+    """Return the balances of these accounts by account id, in one query.
+
+    For statements and the trial balance: e.g. every creator payable's closing
+    balance at a period's end, `account_balances(payables, as_of=period_end)`.
+    """
+    ids = [account.pk for account in accounts]
+    rows = accounts_with_balances(
+        Account.objects.filter(pk__in=ids), as_of=as_of, recorded_as_of=recorded_as_of
+    ).values_list("pk", "balance_micros")
+    return {pk: int(balance) for pk, balance in rows}
 
 
 @dataclass(frozen=True)
@@ -138,11 +200,13 @@ def account_entries(
     cursor: str | None = None,
     limit: int = 100,
 ) -> EntryPage:
-    """Return a page of the account's entries stamped in (since, until], oldest first.
+    """Return a page of the account's entries effective in (since, until], oldest first.
 
-    `since` is exclusive and `until` inclusive, so consecutive windows never share an
-    entry and `account_balance(as_of=since)` is the opening balance. Pass the page's
-    `next_cursor` back as `cursor` for the next page (keyset pagination: a deep page
+    Business time, as `account_balance(as_of=...)`: `since` is exclusive and `until`
+    inclusive, so consecutive windows never share an entry, `account_balance(as_of=
+    since)` is the opening balance and `account_balance(as_of=until)` the closing
+    one (for entries posted so far). Entries come ordered by (effective_at, id). Pass
+    the page's `next_cursor` back as `cursor` for the next page (keyset pagination: a deep page
     costs what the first does). Each entry comes with its transaction.
     """
     if not 1 <= limit <= ENTRIES_LIMIT_MAX:
@@ -153,9 +217,9 @@ def account_entries(
         )
     entries = Entry.objects.filter(account=account).select_related("transaction")
     if since is not None:
-        entries = entries.filter(created_at__gt=since)
+        entries = entries.filter(effective_at__gt=since)
     if until is not None:
-        entries = entries.filter(created_at__lte=until)
+        entries = entries.filter(effective_at__lte=until)
     if cursor:
         entries = entries.filter(
             after_cursor(_ENTRY_ORDERING, decode_cursor(cursor, Entry, _ENTRY_ORDERING))
@@ -191,18 +255,29 @@ class TrialBalance:
     as_of: datetime | None
     lines: list[TrialBalanceLine]
     totals: dict[str, CurrencyTotals] = field(default_factory=dict)
+    recorded_as_of: datetime | None = None
 
     @property
     def balanced(self) -> bool:
         return all(totals.balanced for totals in self.totals.values())
 
 
-def trial_balance(*, as_of: datetime | None = None, include_zero: bool = False) -> TrialBalance:
+def trial_balance(
+    *,
+    as_of: datetime | None = None,
+    recorded_as_of: datetime | None = None,
+    include_zero: bool = False,
+) -> TrialBalance:
     """List every account's balance with debit and credit totals per currency.
 
-    Double entry makes the totals equal in each currency; `balanced` says whether they are.
+    `as_of` is a business moment, `recorded_as_of` a recording one (see the module
+    docstring). Double entry makes the totals equal in each currency at any pair of
+    moments, since every entry of a transaction carries both its times; `balanced`
+    says whether they are.
     """
-    rows = accounts_with_balances(as_of=as_of).order_by("currency", "code")
+    rows = accounts_with_balances(as_of=as_of, recorded_as_of=recorded_as_of).order_by(
+        "currency", "code"
+    )
     lines = [
         TrialBalanceLine(row.pk, row.code, row.kind, row.currency, int(row.balance_micros))
         for row in rows
@@ -218,7 +293,7 @@ def trial_balance(*, as_of: datetime | None = None, include_zero: bool = False) 
         else:
             credit[line.currency] -= line.balance_micros
     totals = {currency: CurrencyTotals(debit[currency], credit[currency]) for currency in debit}
-    return TrialBalance(as_of=as_of, lines=lines, totals=totals)
+    return TrialBalance(as_of=as_of, lines=lines, totals=totals, recorded_as_of=recorded_as_of)
 
 
 @dataclass(frozen=True)

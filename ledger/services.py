@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import datetime
 from typing import NoReturn
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
-from config.joined_reads import JoinedRead, Table
 from ledger import bulk, checkpoints, sealing
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.models import Account, AccountKind, Transaction
@@ -160,32 +160,9 @@ def accounts_open(*, refs: Sequence[AccountRef]) -> dict[AccountRef, Account]:
     return {ref: found[account.code] for ref, account in wanted.items()}
 
 
-# A sale touches a handful of accounts; past this many codes the ORM's IN is as good.
-_CODES_COMPILED_MAX = 16
-
-
-@lru_cache(maxsize=_CODES_COMPILED_MAX)
-def _accounts_read(codes_count: int) -> JoinedRead:
-    accounts = Table(Account, "a")
-    placeholders = ", ".join(["%s"] * codes_count)
-    return JoinedRead(
-        [accounts],
-        lambda columns: (
-            f"SELECT {columns} FROM {accounts.name}"
-            f" WHERE {accounts.column('code')} IN ({placeholders})"
-        ),
-    )
-
-
 def _accounts_by_code(codes: Sequence[str]) -> dict[str, Account]:
-    """The accounts that exist among these codes, by code.
-
-    Every sale runs it, and compiling the queryset cost more than running it; the
-    statement for each small number of codes is compiled once (config.joined_reads).
-    """
-    if len(codes) > _CODES_COMPILED_MAX:
-        return Account.objects.in_bulk(codes, field_name="code")
-    return {account.code: account for (account,) in _accounts_read(len(codes)).rows(codes)}
+    """The accounts that exist among these codes, by code."""
+    return Account.objects.in_bulk(codes, field_name="code")
 
 
 def owner_accounts_open(
@@ -286,13 +263,17 @@ def transaction_post(
     legs: Sequence[Leg],
     reference: str = "",
     memo: str = "",
+    effective_at: datetime | None = None,
 ) -> Transaction:
     """Post one transaction, or return the one already posted with this key.
 
     The legs must sum to zero per currency. The same key with the same content
     returns the first transaction; with other content it is `idempotency_key_conflict`.
+    `effective_at` is the business time (an aware datetime, `timezone.now()` when
+    None; a naive one is `effective_at_invalid`). It is not part of the content: a
+    replay returns the first transaction with the business time it was posted with.
     """
-    posting = Posting(idempotency_key, kind, legs, reference, memo)
+    posting = Posting(idempotency_key, kind, legs, reference, memo, effective_at)
     return _post([posting_prepare(posting)])[0]
 
 
@@ -312,17 +293,26 @@ def transactions_post_many(*, postings: Sequence[Posting]) -> list[Transaction]:
         copied = _post_by_copy(postings)
         if copied is not None:
             return copied
-    prepared = [posting_prepare_indexed(posting, index) for index, posting in enumerate(postings)]
+    now = timezone.now()
+    prepared = [
+        posting_prepare_indexed(posting, index, now=now) for index, posting in enumerate(postings)
+    ]
     return _post(prepared) if prepared else []
 
 
 def transaction_reverse(
-    *, transaction: Transaction, idempotency_key: str | None = None, memo: str = ""
+    *,
+    transaction: Transaction,
+    idempotency_key: str | None = None,
+    memo: str = "",
+    effective_at: datetime | None = None,
 ) -> Transaction:
     """Post the mirror image of a transaction; a transaction is reversed at most once.
 
     Without a key the reversal's key is derived from the original, so retrying is
-    safe. Reversing again with another key is `already_reversed`.
+    safe. Reversing again with another key is `already_reversed`. The reversal is a
+    new event, effective now unless `effective_at` says otherwise (pass the
+    original's `effective_at` to void it as if it had never happened).
     """
     original = transaction
     if original.pk is None:
@@ -347,6 +337,7 @@ def transaction_reverse(
         legs=[Leg(entry.account, -entry.amount_micros) for entry in entries],
         reference=original.reference,
         memo=memo or f"Reverses transaction {original.pk}",
+        effective_at=effective_at,
     )
     return _post([posting_prepare(posting, reverses_id=original.pk)])[0]
 

@@ -36,6 +36,26 @@ SUPPORTED_CURRENCIES: dict[str, int] = {
 
 CURRENCY_CHOICES = [(code, code.upper()) for code in SUPPORTED_CURRENCIES]
 
+# What Stripe can charge to a card in one payment, in minor units: the least per
+# currency, and at most eight digits in every currency here. Source: Stripe's
+# "Minimum and maximum charge amounts",
+# https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts (docs/licensees.md).
+CARD_CHARGE_MINIMUM: dict[str, int] = {
+    "eur": 50,
+    "usd": 50,
+    "gbp": 30,
+    "chf": 50,
+    "cad": 50,
+    "aud": 50,
+    "sek": 300,
+    "nok": 300,
+    "dkk": 250,
+    "pln": 200,
+    "jpy": 50,
+}
+CARD_CHARGE_MAXIMUM = 99_999_999
+assert set(CARD_CHARGE_MINIMUM) == set(SUPPORTED_CURRENCIES), "a minimum for every currency"
+
 
 def currency_is_supported(code: str) -> bool:
     return code in SUPPORTED_CURRENCIES

@@ -11,16 +11,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from config.demo import DEMO_PASSWORD, DemoLogin
 from licensing import services
 from licensing.models import ApiKey, Creator, Offer, Use, Work
-
-if TYPE_CHECKING:
-    from payouts.demo import DemoLogin
 
 DEMO_KEY_NAME = "demo"
 WORKS_PER_CREATOR = 75
@@ -185,8 +182,6 @@ def _demo_key_mint(*, kind: str, creator: Creator | None = None, user: object = 
 
 def demo_catalogue_load() -> list[DemoLogin]:
     """Load the demo catalogue once; return the logins with freshly minted API keys."""
-    from payouts.demo import DEMO_PASSWORD, DemoLogin
-
     logins: list[DemoLogin] = []
     with transaction.atomic():
         creators = [_creator_ensure(spec, DEMO_PASSWORD) for spec in DEMO_CREATORS]

@@ -15,15 +15,16 @@ import secrets
 
 from django.contrib.auth import get_user_model
 
+from config.demo import DEMO_PASSWORD, DemoLogin
 from licensing import services
 from licensing.currencies import major_amount_format
 from licensing.models import ApiKey, License, LicenseeOrganization, Offer, OfferVersion
-from licensing.organizations import (
+from licensing.services.organizations import (
     organization_card_replace,
     organization_create,
     organization_member_add,
 )
-from licensing.purchases import license_purchase
+from licensing.services.purchases import license_purchase
 
 DEMO_KEY_NAME = "demo"
 DEMO_ORGANIZATIONS = (
@@ -58,10 +59,8 @@ def _demo_key_mint(organization: LicenseeOrganization) -> str:
     return raw_key
 
 
-def demo_licensees_load() -> list:
+def demo_licensees_load() -> list[DemoLogin]:
     """Create the demo organisations and their members; return logins with fresh keys."""
-    from payouts.demo import DEMO_PASSWORD, DemoLogin
-
     logins = []
     for slug, name, billing in DEMO_ORGANIZATIONS:
         organization = _organization_ensure(slug, name, billing)

@@ -31,6 +31,8 @@ class LicensingErrorCode(enum.StrEnum):
     OFFER_WITHDRAWN = "offer_withdrawn"
     OFFER_STATUS_INVALID = "offer_status_invalid"
     WORK_RESERVED = "work_reserved"
+    # Usage (the batch is refused as a whole; `details` names each bad event).
+    USAGE_INVALID = "usage_invalid"
     WORK_HAS_LICENSES = "work_has_licenses"
     OFFER_HAS_LICENSES = "offer_has_licenses"
     COLLECTION_HAS_LICENSES = "collection_has_licenses"
@@ -49,8 +51,14 @@ class LicensingErrorCode(enum.StrEnum):
     WORKS_NOT_ALLOWED = "works_not_allowed"
     WORK_NOT_IN_OFFER = "work_not_in_offer"
     PURCHASE_KEY_REUSED = "purchase_key_reused"
+    ALREADY_LICENSED = "already_licensed"
+    OFFER_CHANGED = "offer_changed"
     PAYMENT_FAILED = "payment_failed"
     PAYMENT_PROVIDER_UNAVAILABLE = "payment_provider_unavailable"
+    # The key is of another kind than the endpoint's (403).
+    CREATOR_KEY_REQUIRED = "creator_key_required"
+    FINANCE_KEY_REQUIRED = "finance_key_required"
+    LICENSEE_KEY_REQUIRED = "licensee_key_required"
 
 
 class LicensingError(DomainError):
@@ -71,6 +79,8 @@ class LicensingError(DomainError):
             LicensingErrorCode.IDENTIFIER_TAKEN,
             LicensingErrorCode.USERNAME_TAKEN,
             LicensingErrorCode.ORGANIZATION_SLUG_TAKEN,
+            LicensingErrorCode.ALREADY_LICENSED,
+            LicensingErrorCode.OFFER_CHANGED,
         }
     )
 

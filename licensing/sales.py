@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 
@@ -64,13 +65,17 @@ def sale_legs(
     lines: Sequence[SaleLine],
     currency: str,
     pool: AccountRef | None = None,
+    rate_basis_points: int | None = None,
 ) -> list[Leg]:
     """Turn a sale's lines into balanced legs: one debit, then the credits per account.
 
-    Every account the sale touches is opened (or found) at once, with one query when
-    they all exist, which after a creator's first sale they do.
+    The commission rate is the license's own (stored at purchase); the setting's
+    current value only for a caller that has no license yet. Every account the sale
+    touches is opened (or found) at once, with one query when they all exist, which
+    after a creator's first sale they do.
     """
-    rate = commission_basis_points()
+    rate = rate_basis_points if rate_basis_points is not None else commission_basis_points()
+    assert 0 <= rate <= BASIS_POINTS_TOTAL, rate
     commission = platform_commission(currency)
     credits: dict[AccountRef, int] = defaultdict(int)
     for line in lines:
@@ -102,12 +107,27 @@ def sale_post(
     currency: str,
     pool: AccountRef | None = None,
     memo: str = "",
+    effective_at: datetime | None = None,
+    commission_basis_points: int | None = None,
 ) -> Transaction:
-    """Post the sale of one license, once: the key is the license's own id."""
+    """Post the sale of one license, once: the key is the license's own id.
+
+    `effective_at` is the sale's business time: the license's `starts_at`, so the
+    sale lands in the period the license starts in (now when None).
+    `commission_basis_points` is the license's stored rate (`License.commission_basis_points`).
+    """
+    legs = sale_legs(
+        debit=debit,
+        lines=lines,
+        currency=currency,
+        pool=pool,
+        rate_basis_points=commission_basis_points,
+    )
     return transaction_post(
         idempotency_key=f"license-sale:{license_public_id}",
         kind=SALE_KIND,
-        legs=sale_legs(debit=debit, lines=lines, currency=currency, pool=pool),
+        legs=legs,
         reference=f"license:{license_public_id}",
         memo=memo,
+        effective_at=effective_at,
     )

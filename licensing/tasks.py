@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from licensing.licenses import licenses_expire
+from licensing.services.licenses import licenses_expire
 from licensing.services.usage_partitions import usage_partitions_ahead
 
 

@@ -6,5 +6,6 @@ class PayoutsConfig(AppConfig):
     name = "payouts"
 
     def ready(self) -> None:
-        # Registers the Stripe event handlers this app owns.
-        from payouts import payment_events  # noqa: F401
+        # Registers the Stripe event handlers and tasks this app owns (imported once the
+        # app registry is ready, as handlers import models).
+        from payouts.stripe import handlers, tasks  # noqa: F401

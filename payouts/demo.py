@@ -1,26 +1,20 @@
 """Demo data and the demo's main job, shared by `load_demo_data` and `serve_demo`.
 
 Each app contributes one idempotent loader (listed in `DEMO_LOADERS`, in dependency
-order) that returns the logins it created; running them twice changes nothing.
+order) that returns the logins it created (`config.demo.DemoLogin`); running them
+twice changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.utils.module_loading import import_string
 
-DEMO_PASSWORD = "accord-demo"
+from config.demo import DEMO_PASSWORD, DemoLogin
 
-
-@dataclass(frozen=True)
-class DemoLogin:
-    role: str
-    username: str
-    password: str | None = None
-    api_key: str | None = None
+__all__ = ["DEMO_PASSWORD", "DemoLogin", "demo_data_load", "demo_job_run", "logins_format"]
 
 
 def demo_staff_load() -> list[DemoLogin]:

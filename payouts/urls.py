@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from payouts.views import StripeWebhookView
+from payouts.stripe.views import StripeWebhookView
 
 urlpatterns = [
     path("stripe/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),

@@ -11,5 +11,6 @@ def test_every_scheduled_task_is_registered() -> None:
         "licensing.tasks.licenses_expire_task",
         "licensing.tasks.usage_partitions_ahead_task",
         "config.api.tasks.idempotency_records_purge_task",
+        "payouts.stripe.tasks.stripe_events_pending_process_task",
     }
     assert scheduled <= set(app.tasks)

@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from config.api.exceptions import json_error_response
 from config.api.models import IdempotencyRecord
-from config.db import savepoint_if_nested, sql_names
-from config.row_insert import RowInsert
+from config.db import savepoint_if_nested
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_LENGTH_MAX = 255
 RELEASE_STATUSES = frozenset({401, 409, 429})
-_RECORD_INSERT = RowInsert(IdempotencyRecord)
 
 
 def _digest(*parts: bytes) -> str:
@@ -80,10 +78,24 @@ def _claim(scope_digest: str, key: str, request_digest: str) -> tuple[Idempotenc
             record = IdempotencyRecord(
                 scope_digest=scope_digest, key=key, request_digest=request_digest, locked_at=now
             )
-            _RECORD_INSERT.insert(record)
+            record.save(force_insert=True)
         return record, True
     except IntegrityError:
         return IdempotencyRecord.objects.get(scope_digest=scope_digest, key=key), False
+
+
+def _retry_after_seconds(record: IdempotencyRecord) -> int:
+    """When a retry of a claimed key can get somewhere.
+
+    A claim younger than IDEMPOTENCY_IN_FLIGHT_SECONDS is a request still running,
+    which answers within moments: retry in a second and get its stored answer. An older
+    one was most likely left by a process that died, and only the lock's expiry lets a
+    retry take it over: say how long that is (a retry sooner would only get 409 again).
+    """
+    age = (timezone.now() - record.locked_at).total_seconds()
+    if age < settings.IDEMPOTENCY_IN_FLIGHT_SECONDS:
+        return 1
+    return max(1, math.ceil(settings.IDEMPOTENCY_LOCK_SECONDS - age))
 
 
 def _take_over_stale_claim(record: IdempotencyRecord) -> bool:
@@ -95,37 +107,14 @@ def _take_over_stale_claim(record: IdempotencyRecord) -> bool:
     return taken == 1
 
 
-_STORED_FIELDS = (
-    "completed_at",
-    "response_status",
-    "response_body",
-    "response_content_type",
-    "response_location",
-)
-
-
-@cache
-def _store_sql() -> str:
-    """Written once: every POST with a key stores its answer (see config.row_insert)."""
-    names = sql_names(IdempotencyRecord, "id", *_STORED_FIELDS)
-    assignments = ", ".join(f"{names[field]} = %s" for field in _STORED_FIELDS)
-    return f"UPDATE {names.table} SET {assignments} WHERE {names['id']} = %s"
-
-
 def _store(record: IdempotencyRecord, response: HttpResponse) -> None:
-    answer = {
-        "completed_at": timezone.now(),
-        "response_status": response.status_code,
-        "response_body": response.content,
-        "response_content_type": response.get("Content-Type", ""),
-        "response_location": response.get("Location", ""),
-    }
-    values = [
-        IdempotencyRecord._meta.get_field(field).get_db_prep_save(answer[field], connection)
-        for field in _STORED_FIELDS
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_store_sql(), [*values, record.pk])
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        completed_at=timezone.now(),
+        response_status=response.status_code,
+        response_body=response.content,
+        response_content_type=response.get("Content-Type", ""),
+        response_location=response.get("Location", ""),
+    )
 
 
 def _release(record: IdempotencyRecord) -> None:
@@ -168,7 +157,7 @@ class IdempotencyKeyMiddleware:
                     409,
                     "idempotency_key_in_use",
                     "A request with this Idempotency-Key is still being processed; retry shortly.",
-                    **{"Retry-After": "1"},
+                    **{"Retry-After": str(_retry_after_seconds(record))},
                 )
         return self._execute(request, record)
 

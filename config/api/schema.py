@@ -12,6 +12,7 @@ those operations, and no view has to repeat them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,9 +21,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 from config.api.idempotency import KEY_LENGTH_MAX, RELEASE_STATUSES
-from config.errors import error_type_for_status
+from config.errors import ApiErrorCode, error_type_for_status
 
 _STATUS_DESCRIPTIONS = {
+    503: "The payment provider or the rate limiter did not answer; retry later.",
     400: "Malformed request: bad JSON, or a parameter that fails validation.",
     401: "No API key, or a key that is not valid or has been revoked.",
     402: "The payment failed; nothing was bought.",
@@ -35,15 +37,20 @@ _STATUS_DESCRIPTIONS = {
 }
 
 # Codes any endpoint may answer with, whatever it does.
-_COMMON_CODES = {
-    400: ["invalid_json", "parameter_missing", "parameter_invalid", "idempotency_key_invalid"],
-    401: ["authentication_required", "invalid_api_key"],
-    403: ["permission_denied"],
-    404: ["not_found"],
-    409: ["idempotency_key_in_use"],
-    413: ["request_too_large"],
-    422: ["idempotency_key_reused"],
-    429: ["rate_limited"],
+_COMMON_CODES: dict[int, list[enum.StrEnum]] = {
+    400: [
+        ApiErrorCode.INVALID_JSON,
+        ApiErrorCode.PARAMETER_MISSING,
+        ApiErrorCode.PARAMETER_INVALID,
+        ApiErrorCode.IDEMPOTENCY_KEY_INVALID,
+    ],
+    401: [ApiErrorCode.AUTHENTICATION_REQUIRED, ApiErrorCode.INVALID_API_KEY],
+    403: [ApiErrorCode.PERMISSION_DENIED],
+    404: [ApiErrorCode.NOT_FOUND],
+    409: [ApiErrorCode.IDEMPOTENCY_KEY_IN_USE],
+    413: [ApiErrorCode.REQUEST_TOO_LARGE],
+    422: [ApiErrorCode.IDEMPOTENCY_KEY_REUSED],
+    429: [ApiErrorCode.RATE_LIMITED],
 }
 
 
@@ -67,13 +74,21 @@ class ErrorBodySerializer(serializers.Serializer):
 
 
 def error_responses(
-    *statuses: int, codes: Mapping[int, Iterable[str]] | None = None
+    *statuses: int, codes: Mapping[int, Iterable[enum.StrEnum]] | None = None
 ) -> dict[int, OpenApiResponse]:
-    """Document the error answers of one operation, with the codes each may carry."""
+    """Document the error answers of one operation, with the codes each may carry.
+
+    Codes are members of the apps' error code enums (`LicensingErrorCode`,
+    `ApiErrorCode`, ...), never typed-in strings, so a renamed code cannot leave the
+    schema behind; tests/licensing/api/test_error_codes_documented.py checks that each
+    code an operation's services can raise is listed.
+    """
     codes = codes or {}
+    assert set(codes) <= set(statuses), "document the status of every code"
     responses = {}
     for status in statuses:
         status_codes = [*_COMMON_CODES.get(status, []), *codes.get(status, [])]
+        assert all(isinstance(code, enum.Enum) for code in status_codes), status_codes
         example_code = status_codes[-1] if status_codes else "error"
         responses[status] = OpenApiResponse(
             response=ErrorBodySerializer,
@@ -120,9 +135,9 @@ IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed"
 # The answers the middleware itself gives, whatever the operation: a key that is empty
 # or too long, a key still in flight, a key reused with another body.
 _IDEMPOTENCY_ERRORS = {
-    400: "idempotency_key_invalid",
-    409: "idempotency_key_in_use",
-    422: "idempotency_key_reused",
+    400: ApiErrorCode.IDEMPOTENCY_KEY_INVALID,
+    409: ApiErrorCode.IDEMPOTENCY_KEY_IN_USE,
+    422: ApiErrorCode.IDEMPOTENCY_KEY_REUSED,
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from licensing.errors import LicensingErrorCode
 from licensing.models import ApiKey
 
 
@@ -31,16 +32,16 @@ class _PrincipalKind(BasePermission):
 class IsCreator(_PrincipalKind):
     kind = ApiKey.Kind.CREATOR
     message = "This endpoint needs a creator's API key."
-    code = "creator_key_required"
+    code = LicensingErrorCode.CREATOR_KEY_REQUIRED
 
 
 class IsFinance(_PrincipalKind):
     kind = ApiKey.Kind.FINANCE
     message = "This endpoint needs a finance API key."
-    code = "finance_key_required"
+    code = LicensingErrorCode.FINANCE_KEY_REQUIRED
 
 
 class IsLicensee(_PrincipalKind):
     kind = ApiKey.Kind.ORGANIZATION
     message = "This endpoint needs a licensee organisation's API key."
-    code = "licensee_key_required"
+    code = LicensingErrorCode.LICENSEE_KEY_REQUIRED

@@ -61,7 +61,11 @@ class OfferSerializer(serializers.Serializer):
     amount = serializers.IntegerField(allow_null=True, read_only=True)
     unit_amount_decimal = serializers.CharField(allow_null=True, read_only=True)
     unit = serializers.ChoiceField(
-        choices=OfferVersion.Unit.choices, allow_null=True, read_only=True
+        choices=OfferVersion.Unit.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Per-unit offers: what is priced. Pool offers: what usage is declared in"
+        " (default item). Null for flat offers.",
     )
     minimum_amount = serializers.IntegerField(allow_null=True, read_only=True)
     term_days = serializers.IntegerField(allow_null=True, read_only=True)
@@ -92,7 +96,9 @@ class OfferSerializer(serializers.Serializer):
             "currency": version.currency,
             "amount": version.amount,
             "unit_amount_decimal": decimal_string(version.unit_amount_decimal),
-            "unit": version.unit,
+            # Pool versions saved before pools had a unit were declared in items.
+            "unit": version.unit
+            or (OfferVersion.Unit.ITEM if version.pricing == OfferVersion.Pricing.POOL else None),
             "minimum_amount": version.minimum_amount,
             "term_days": version.term_days,
             "attribution_required": version.attribution_required,
@@ -279,7 +285,11 @@ class _OfferTermsInput(serializers.Serializer):
         help_text="Per-unit price in the currency's minor unit, as a decimal string.",
     )
     unit = serializers.ChoiceField(
-        choices=OfferVersion.Unit.choices, required=False, allow_null=True
+        choices=OfferVersion.Unit.choices,
+        required=False,
+        allow_null=True,
+        help_text="Per-unit offers: required. Pool offers: the unit usage is declared in"
+        " (default item). Flat offers: none.",
     )
     minimum_amount = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=AMOUNT_MAX

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from config.errors import ApiErrorCode
 from licensing import selectors
 from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
 from licensing.api.serializers import (
@@ -25,10 +26,10 @@ from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Use, Work
 
 QUERY_LENGTH_MAX = 200
-LIST_ERRORS = error_responses(400, 401, 429, codes={400: ["invalid_cursor"]})
+LIST_ERRORS = error_responses(400, 401, 429, codes={400: [ApiErrorCode.INVALID_CURSOR]})
 
 
-def _read_errors(*codes: str) -> dict:
+def _read_errors(*codes: LicensingErrorCode) -> dict:
     return error_responses(400, 401, 404, 429, codes={404: list(codes)})
 
 
@@ -67,7 +68,7 @@ class WorksApi(GenericAPIView):
 
 class WorkApi(GenericAPIView):
     @extend_schema(
-        responses={200: WorkSerializer, **_read_errors("work_not_found")},
+        responses={200: WorkSerializer, **_read_errors(LicensingErrorCode.WORK_NOT_FOUND)},
         operation_id="works_retrieve",
     )
     def get(self, request: Request, work_id: str) -> Response:
@@ -79,19 +80,25 @@ class OfferApi(GenericAPIView):
         parameters=[VERSION_PARAMETER],
         responses={
             200: OfferSerializer,
-            **_read_errors("offer_not_found", "offer_version_not_found"),
+            **_read_errors(
+                LicensingErrorCode.OFFER_NOT_FOUND, LicensingErrorCode.OFFER_VERSION_NOT_FOUND
+            ),
         },
         operation_id="offers_retrieve",
     )
     def get(self, request: Request, offer_id: str) -> Response:
-        offer = selectors.offer_get(public_id=offer_id)
+        reader = getattr(request.user, "creator", None)  # a creator key reads its own drafts
+        offer = selectors.offer_get(public_id=offer_id, reader=reader)
         version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 
 
 class CollectionApi(GenericAPIView):
     @extend_schema(
-        responses={200: CollectionSerializer, **_read_errors("collection_not_found")},
+        responses={
+            200: CollectionSerializer,
+            **_read_errors(LicensingErrorCode.COLLECTION_NOT_FOUND),
+        },
         operation_id="collections_retrieve",
     )
     def get(self, request: Request, collection_id: str) -> Response:

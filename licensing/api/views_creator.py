@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from config.errors import ApiErrorCode
 from licensing import selectors, services
 from licensing.api.params import VERSION_PARAMETER, version_parameter
 from licensing.api.permissions import IsCreator
@@ -58,10 +59,12 @@ def _shares(creator_inputs: list[dict[str, Any]]) -> list[services.ShareSpec]:
     return specs
 
 
-_FORBIDDEN = {403: ["creator_key_required"]}
-LIST_ERRORS = error_responses(400, 401, 403, 429, codes={400: ["invalid_cursor"], **_FORBIDDEN})
+_FORBIDDEN = {403: [LicensingErrorCode.CREATOR_KEY_REQUIRED]}
+LIST_ERRORS = error_responses(
+    400, 401, 403, 429, codes={400: [ApiErrorCode.INVALID_CURSOR], **_FORBIDDEN}
+)
 WORK_READ_ERRORS = error_responses(
-    401, 403, 404, 429, codes={404: ["work_not_found"], **_FORBIDDEN}
+    401, 403, 404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND], **_FORBIDDEN}
 )
 WORK_WRITE_ERRORS = error_responses(
     400,
@@ -73,15 +76,15 @@ WORK_WRITE_ERRORS = error_responses(
     429,
     codes={
         **_FORBIDDEN,
-        404: ["work_not_found"],
-        409: ["identifier_taken"],
+        404: [LicensingErrorCode.WORK_NOT_FOUND],
+        409: [LicensingErrorCode.IDENTIFIER_TAKEN],
         422: [
-            "shares_total_invalid",
-            "shares_duplicate_creator",
-            "shares_empty",
-            "creator_not_found",
-            "identifier_invalid",
-            "parameter_invalid",
+            LicensingErrorCode.SHARES_TOTAL_INVALID,
+            LicensingErrorCode.SHARES_DUPLICATE_CREATOR,
+            LicensingErrorCode.SHARES_EMPTY,
+            LicensingErrorCode.CREATOR_NOT_FOUND,
+            LicensingErrorCode.IDENTIFIER_INVALID,
+            LicensingErrorCode.PARAMETER_INVALID,
         ],
     },
 )
@@ -91,7 +94,10 @@ OFFER_READ_ERRORS = error_responses(
     403,
     404,
     429,
-    codes={**_FORBIDDEN, 404: ["offer_not_found", "offer_version_not_found"]},
+    codes={
+        **_FORBIDDEN,
+        404: [LicensingErrorCode.OFFER_NOT_FOUND, LicensingErrorCode.OFFER_VERSION_NOT_FOUND],
+    },
 )
 OFFER_WRITE_ERRORS = error_responses(
     400,
@@ -103,18 +109,22 @@ OFFER_WRITE_ERRORS = error_responses(
     429,
     codes={
         **_FORBIDDEN,
-        404: ["work_not_found", "collection_not_found", "offer_not_found"],
+        404: [
+            LicensingErrorCode.WORK_NOT_FOUND,
+            LicensingErrorCode.COLLECTION_NOT_FOUND,
+            LicensingErrorCode.OFFER_NOT_FOUND,
+        ],
         422: [
-            "offer_terms_invalid",
-            "offer_target_invalid",
-            "offer_status_invalid",
-            "currency_unsupported",
-            "work_reserved",
+            LicensingErrorCode.OFFER_TERMS_INVALID,
+            LicensingErrorCode.OFFER_TARGET_INVALID,
+            LicensingErrorCode.OFFER_STATUS_INVALID,
+            LicensingErrorCode.CURRENCY_UNSUPPORTED,
+            LicensingErrorCode.WORK_RESERVED,
         ],
     },
 )
 COLLECTION_READ_ERRORS = error_responses(
-    401, 403, 404, 429, codes={**_FORBIDDEN, 404: ["collection_not_found"]}
+    401, 403, 404, 429, codes={**_FORBIDDEN, 404: [LicensingErrorCode.COLLECTION_NOT_FOUND]}
 )
 COLLECTION_WRITE_ERRORS = error_responses(
     400,
@@ -126,8 +136,8 @@ COLLECTION_WRITE_ERRORS = error_responses(
     429,
     codes={
         **_FORBIDDEN,
-        404: ["work_not_found", "collection_not_found"],
-        422: ["work_reserved", "parameter_invalid"],
+        404: [LicensingErrorCode.WORK_NOT_FOUND, LicensingErrorCode.COLLECTION_NOT_FOUND],
+        422: [LicensingErrorCode.WORK_RESERVED, LicensingErrorCode.PARAMETER_INVALID],
     },
 )
 

@@ -14,13 +14,14 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
-from licensing import licenses as license_selectors
 from licensing.api.permissions import IsLicensee
 from licensing.api.serializers import OfferSerializer, StrictCharField, offer_render
 from licensing.certificates.keys import public_jwks
 from licensing.certificates.verification import certificate_verify_with_records
+from licensing.errors import LicensingErrorCode
 from licensing.models import License
-from licensing.purchases import license_purchase
+from licensing.selectors import licenses as license_selectors
+from licensing.services.purchases import license_purchase
 
 CERTIFICATE_LENGTH_MAX = 100_000
 
@@ -41,6 +42,7 @@ class LicenseSerializer(serializers.Serializer):
             "ends_at": granted.ends_at.isoformat() if granted.ends_at else None,
             "amount": granted.amount,
             "currency": granted.currency,
+            "commission_basis_points": granted.commission_basis_points,
             "revoked_at": granted.revoked_at.isoformat() if granted.revoked_at else None,
             "created_at": granted.created_at.isoformat(),
         }
@@ -59,8 +61,21 @@ class LicenseSchema(serializers.Serializer):
     ends_at = serializers.DateTimeField(allow_null=True)
     amount = serializers.IntegerField()
     currency = serializers.CharField()
+    commission_basis_points = serializers.IntegerField(
+        allow_null=True,
+        help_text="The platform's commission on this license in basis points, fixed at purchase.",
+    )
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, and only those: DRF's BooleanField would take "yes" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class LicensePurchaseInput(serializers.Serializer):
@@ -70,6 +85,11 @@ class LicensePurchaseInput(serializers.Serializer):
         required=False,
         allow_empty=True,
         max_length=1000,
+    )
+    allow_duplicate = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="Buy even works the organisation already holds for this use (else 409).",
     )
 
 
@@ -102,17 +122,20 @@ class LicensesApi(GenericAPIView):
                 409,
                 422,
                 429,
+                503,
                 codes={
-                    402: ["payment_failed"],
-                    404: ["offer_not_found"],
+                    402: [LicensingErrorCode.PAYMENT_FAILED],
+                    503: [LicensingErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
+                    404: [LicensingErrorCode.OFFER_NOT_FOUND],
+                    409: [LicensingErrorCode.ALREADY_LICENSED, LicensingErrorCode.OFFER_CHANGED],
                     422: [
-                        "offer_withdrawn",
-                        "currency_mismatch",
-                        "works_required",
-                        "works_not_allowed",
-                        "work_not_in_offer",
-                        "work_reserved",
-                        "purchase_key_reused",
+                        LicensingErrorCode.OFFER_WITHDRAWN,
+                        LicensingErrorCode.CURRENCY_MISMATCH,
+                        LicensingErrorCode.WORKS_REQUIRED,
+                        LicensingErrorCode.WORKS_NOT_ALLOWED,
+                        LicensingErrorCode.WORK_NOT_IN_OFFER,
+                        LicensingErrorCode.WORK_RESERVED,
+                        LicensingErrorCode.PURCHASE_KEY_REUSED,
                     ],
                 },
             ),
@@ -126,6 +149,7 @@ class LicensesApi(GenericAPIView):
             offer_id=payload.validated_data["offer"],
             work_ids=payload.validated_data.get("works"),
             request_key=request.headers.get("Idempotency-Key"),
+            allow_duplicate=payload.validated_data["allow_duplicate"],
         )
         return Response(
             LicenseSerializer(granted).data,
@@ -142,7 +166,9 @@ class LicenseApi(GenericAPIView):
         operation_id="licenses_retrieve",
         responses={
             200: LicenseSchema,
-            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+            **error_responses(
+                401, 403, 404, 429, codes={404: [LicensingErrorCode.LICENSE_NOT_FOUND]}
+            ),
         },
     )
     def get(self, request: Request, license_id: str) -> Response:
@@ -172,7 +198,9 @@ class LicenseCertificateApi(GenericAPIView):
         operation_id="licenses_certificate",
         responses={
             200: CERTIFICATE_SCHEMA,
-            **error_responses(401, 403, 404, 429, codes={404: ["license_not_found"]}),
+            **error_responses(
+                401, 403, 404, 429, codes={404: [LicensingErrorCode.LICENSE_NOT_FOUND]}
+            ),
         },
     )
     def get(self, request: Request, license_id: str) -> Response:

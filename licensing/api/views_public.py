@@ -88,7 +88,7 @@ class PublicApi(APIView):
         return response
 
 
-def _work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
+def work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
     try:
         work = selectors.work_get(public_id=public_id)
     except LicensingError:
@@ -123,7 +123,7 @@ class RegistryApi(PublicApi):
         parameters=[OpenApiParameter(kind, OpenApiTypes.STR) for kind in IDENTIFIER_KINDS],
         responses={
             200: RegistryEntrySerializer,
-            **error_responses(400, 429, codes={400: ["registry_query_invalid"]}),
+            **error_responses(400, 429, codes={400: [LicensingErrorCode.REGISTRY_QUERY_INVALID]}),
         },
         auth=[],
         operation_id="registry_lookup",
@@ -161,7 +161,7 @@ class WorkLicenseXmlApi(PublicApi):
     @extend_schema(
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
         operation_id="work_license_xml",
@@ -170,7 +170,7 @@ class WorkLicenseXmlApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> bytes | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             return rsl_document(terms) if terms is not None else False
 
         document = public_cached(("license.xml", base_url, work_id), build)
@@ -195,7 +195,7 @@ class WorkPageApi(PublicApi):
     @extend_schema(
         responses={
             (200, "text/html"): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
         operation_id="work_page",
@@ -204,7 +204,7 @@ class WorkPageApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> dict[str, Any] | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             if terms is None:
                 return False
             html = render_to_string(

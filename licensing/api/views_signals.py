@@ -24,7 +24,7 @@ from rest_framework.request import Request
 
 from config.api.schema import error_responses
 from licensing import selectors
-from licensing.api.views_public import PublicApi, _work_terms_or_none, public_base_url
+from licensing.api.views_public import PublicApi, public_base_url, work_terms_or_none
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Work
 from licensing.public_cache import public_cached
@@ -57,7 +57,7 @@ class CollectionLicenseXmlApi(PublicApi):
     @extend_schema(
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(404, 429, codes={404: ["collection_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.COLLECTION_NOT_FOUND]}),
         },
         auth=[],
         operation_id="collection_license_xml",
@@ -100,7 +100,7 @@ class SiteLicenseXmlApi(PublicApi):
         parameters=[OpenApiParameter("page", OpenApiTypes.INT, description="From robots.txt.")],
         responses={
             (200, RSL_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR),
-            **error_responses(400, 429, codes={400: ["parameter_invalid"]}),
+            **error_responses(400, 429, codes={400: [LicensingErrorCode.PARAMETER_INVALID]}),
         },
         auth=[],
         operation_id="site_license_xml",
@@ -133,7 +133,7 @@ class WorkTdmPolicyApi(PublicApi):
     @extend_schema(
         responses={
             (200, TDMREP_POLICY_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT),
-            **error_responses(404, 429, codes={404: ["work_not_found"]}),
+            **error_responses(404, 429, codes={404: [LicensingErrorCode.WORK_NOT_FOUND]}),
         },
         auth=[],
         operation_id="work_tdm_policy",
@@ -142,7 +142,7 @@ class WorkTdmPolicyApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> str | bool:
-            terms = _work_terms_or_none(work_id, base_url)
+            terms = work_terms_or_none(work_id, base_url)
             if terms is None or not terms.tdm_policy:
                 return False
             return json.dumps(tdm_policy_document(terms), indent=2)

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from config.api.schema import error_responses
 from licensing.api import usage_decode
 from licensing.api.permissions import IsLicensee
-from licensing.errors import LicensingError
+from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import UsageEvent
 from licensing.services.usage import usage_correct
 from licensing.services.usage_ingest import usage_ingest, usage_invalid
@@ -63,7 +63,9 @@ class UsageApi(GenericAPIView):
         request=UsageBatchSchema,
         responses={
             200: UsageReceiptSchema,
-            **error_responses(400, 401, 403, 413, 422, 429, codes={422: ["usage_invalid"]}),
+            **error_responses(
+                400, 401, 403, 413, 422, 429, codes={422: [LicensingErrorCode.USAGE_INVALID]}
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -112,7 +114,9 @@ class UsageCorrectionsApi(GenericAPIView):
                     "adjusted": serializers.IntegerField(),
                 },
             ),
-            **error_responses(400, 401, 403, 413, 422, 429, codes={422: ["usage_invalid"]}),
+            **error_responses(
+                400, 401, 403, 413, 422, 429, codes={422: [LicensingErrorCode.USAGE_INVALID]}
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -27,12 +27,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from joserfc.jwk import KeySet, OKPKey
 
 from config.api.ids import public_id
-from config.db import sql_names
 from licensing.certificates.models import SigningKey
 
 KEY_CURVE = "Ed25519"
@@ -104,21 +103,14 @@ def signing_key_current() -> tuple[str, OKPKey]:
     takes effect at once in every process; a key's private half never changes, so it
     is decrypted once per process.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_current_kid_sql())
-        current = cursor.fetchone()
-    kid = current[0] if current else signing_key_rotate().kid
-    return kid, _private_key(kid)
-
-
-@functools.cache
-def _current_kid_sql() -> str:
-    """The current key's id; written once, as every license's signature reads it."""
-    names = sql_names(SigningKey, "kid", "retired_at", "created_at", "id")
-    return (
-        f"SELECT {names['kid']} FROM {names.table} WHERE {names['retired_at']} IS NULL"
-        f" ORDER BY {names['created_at']} DESC, {names['id']} DESC LIMIT 1"
+    current = (
+        SigningKey.objects.filter(retired_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values_list("kid", flat=True)
+        .first()
     )
+    kid = current or signing_key_rotate().kid
+    return kid, _private_key(kid)
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,7 +9,7 @@ differs is named. A certificate is valid only when its signature holds, its term
 now, the license is active and the statement matches the row.
 
 What is compared is what the statement is recomputed to from the row
-(`licensing.licenses.license_statement`), except what may change without changing the
+(`licensing.selectors.licenses.license_statement`), except what may change without changing the
 license: `issued_at`, the organisation's and the works' display names and the works'
 identifiers. The organisation is compared by id, the works by their ids.
 """
@@ -24,8 +24,8 @@ from django.db.models import Prefetch
 from django.utils.dateparse import parse_datetime
 
 from licensing.certificates.signing import CertificateCheck, certificate_verify
-from licensing.licenses import WORKS_LISTED, license_effective_status, license_statement
 from licensing.models import License, Work
+from licensing.selectors.licenses import WORKS_LISTED, license_effective_status, license_statement
 
 STATEMENT_MISMATCH = "statement_mismatch"
 UNKNOWN_LICENSE = "unknown"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -47,6 +48,11 @@ class Purchase(models.Model):
     )
     request_digest = models.CharField(max_length=64, help_text="What was asked: offer and works.")
     offer_version = models.ForeignKey(OfferVersion, on_delete=models.PROTECT, related_name="+")
+    offer_version_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the version's terms as quoted: what the license grants.",
+    )
     work_ids = models.JSONField(default=list, help_text="The works' ids as asked.")
     amount = models.BigIntegerField(help_text="Minor units.")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
@@ -97,6 +103,12 @@ class License(models.Model):
     )
     amount = models.BigIntegerField(help_text="Paid or invoiced at purchase, in minor units.")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    commission_basis_points = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10_000)],
+        help_text="The platform's commission on this license, as the setting was at purchase.",
+    )
     ledger_transaction_id = models.BigIntegerField(
         null=True, blank=True, help_text="The sale's posting in the ledger, when money moved."
     )

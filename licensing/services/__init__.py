@@ -18,6 +18,7 @@ also re-exported here for the code written before the split.
 from licensing.services.api_keys import *  # noqa: F403
 from licensing.services.collections import *  # noqa: F403
 from licensing.services.creators import *  # noqa: F403
+from licensing.services.licenses import *  # noqa: F403
 from licensing.services.offers import *  # noqa: F403
 from licensing.services.validation import *  # noqa: F403
 from licensing.services.works import *  # noqa: F403

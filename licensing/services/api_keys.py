@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from licensing.api_keys import VISIBLE_PREFIX_LENGTH, api_key_digest, api_key_generate
 from licensing.errors import LicensingErrorCode
 from licensing.models import (
     ApiKey,
     Creator,
 )
+from licensing.selectors.api_keys import KEY_PREFIX, VISIBLE_PREFIX_LENGTH, api_key_digest
 from licensing.services.creators import user_is_finance
 from licensing.services.validation import (
     invalid,
 )
 
-# --- API keys -------------------------------------------------------------------------
+_RANDOM_ALPHABET = string.ascii_letters + string.digits
+_RANDOM_LENGTH = 40  # about 238 bits: a fast digest is the right one
+
+
+def api_key_generate() -> str:
+    """Mint a new raw key (not stored anywhere; the caller shows it once)."""
+    return KEY_PREFIX + "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(_RANDOM_LENGTH))
 
 
 def api_key_create(
@@ -48,7 +56,12 @@ def api_key_create(
                 "A licensee organisation's key needs its organisation.",
                 None,
             )
-        user = None
+        if user is not None and not organization.memberships.filter(user=user).exists():
+            raise invalid(
+                LicensingErrorCode.USER_NOT_FOUND,
+                f"{getattr(user, 'username', user)!r} is not a member of {organization.slug}.",
+                "user",
+            )
     else:
         raise invalid(LicensingErrorCode.PARAMETER_INVALID, f"Unknown key kind {kind!r}.", "kind")
     raw_key = api_key_generate()

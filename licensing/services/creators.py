@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from ledger.services import owner_accounts_open
 from licensing.errors import LicensingErrorCode
 from licensing.models import (
     Creator,
@@ -92,8 +93,6 @@ def _country_check(country: str) -> str:
 
 def creator_accounts_open(*, creator: Creator, currency: str | None = None) -> dict[str, Any]:
     """Open (idempotently) the ledger accounts a creator is paid through."""
-    from ledger.services import owner_accounts_open
-
     return owner_accounts_open(
         owner_type="creator",
         owner_id=creator.public_id,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -11,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from licensing.currencies import CARD_CHARGE_MAXIMUM, CARD_CHARGE_MINIMUM, major_amount_format
 from licensing.errors import LicensingErrorCode
 from licensing.models import (
     AMOUNT_MAX,
@@ -33,6 +36,8 @@ from licensing.services.validation import (
 
 # --- Offers ---------------------------------------------------------------------------
 
+POOL_UNIT_DEFAULT = OfferVersion.Unit.ITEM
+
 
 @dataclass(frozen=True)
 class OfferTerms:
@@ -54,6 +59,22 @@ OFFER_TERM_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.f
 
 def offer_terms_of(offer_version: OfferVersion) -> OfferTerms:
     return OfferTerms(**{name: getattr(offer_version, name) for name in OFFER_TERM_FIELDS})
+
+
+def offer_version_digest(offer_version: OfferVersion) -> str:
+    """SHA-256 of a version's identity and terms: what a purchase quoted, to the byte.
+
+    A purchase stores it before any money moves and the grant checks it again, so a
+    license can only ever carry the terms its buyer was charged for.
+    """
+    terms: dict[str, Any] = {"id": offer_version.pk, "version": offer_version.version}
+    for name in OFFER_TERM_FIELDS:
+        value = getattr(offer_version, name)
+        if isinstance(value, Decimal):
+            # 0.042 as typed and 0.042000000000 as read back are the same price.
+            value = format(value.normalize(), "f")
+        terms[name] = value
+    return hashlib.sha256(json.dumps(terms, sort_keys=True).encode()).hexdigest()
 
 
 def _amount_check(value: Any, *, param: str) -> None:
@@ -93,6 +114,25 @@ def _unit_price_check(value: Any) -> None:
             f"unit_amount_decimal has at most {UNIT_PRICE_INTEGER_DIGITS_MAX} digits before "
             f"the point and {UNIT_PRICE_DECIMAL_PLACES_MAX} after it.",
             "unit_amount_decimal",
+        )
+
+
+def _card_chargeable_check(amount: int | None, currency: str) -> None:
+    """A price paid at purchase must be one a card can pay: 0 (free) or within Stripe's limits.
+
+    Else the offer would be accepted and every card buyer answered 402 "declined".
+    """
+    if not amount:
+        return
+    minimum = CARD_CHARGE_MINIMUM[currency]
+    if not minimum <= amount <= CARD_CHARGE_MAXIMUM:
+        raise invalid(
+            LicensingErrorCode.OFFER_TERMS_INVALID,
+            f"A card pays from {major_amount_format(minimum, currency)} to"
+            f" {major_amount_format(CARD_CHARGE_MAXIMUM, currency)} {currency.upper()} at once"
+            f" (Stripe's limits): amount is 0 (free) or from {minimum} to"
+            f" {CARD_CHARGE_MAXIMUM} minor units.",
+            "amount",
         )
 
 
@@ -143,6 +183,14 @@ def offer_terms_check(terms: OfferTerms, *, for_collection: bool) -> OfferTerms:
         )
     if terms.pricing == OfferVersion.Pricing.PER_UNIT:
         _terms_require(terms, required=("unit", "unit_amount_decimal"), absent=("amount",))
+    elif terms.pricing == OfferVersion.Pricing.POOL:
+        # A pool is paid up front, and shared out by usage declared in its `unit`.
+        _terms_require(
+            terms,
+            required=("amount", "term_days"),
+            absent=("unit_amount_decimal", "minimum_amount"),
+        )
+        terms = dataclasses.replace(terms, unit=terms.unit or POOL_UNIT_DEFAULT)
     else:
         _terms_require(
             terms,
@@ -155,6 +203,8 @@ def offer_terms_check(terms: OfferTerms, *, for_collection: bool) -> OfferTerms:
             "A pool offer is made for a collection, not a single work.",
             "pricing",
         )
+    if terms.pricing != OfferVersion.Pricing.PER_UNIT:
+        _card_chargeable_check(terms.amount, terms.currency)
     if terms.unit_amount_decimal is not None:
         terms = dataclasses.replace(terms, unit_amount_decimal=Decimal(terms.unit_amount_decimal))
     return dataclasses.replace(

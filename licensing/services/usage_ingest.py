@@ -21,13 +21,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from licensing.errors import LicensingError
+from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, OfferVersion, Work
 from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
 from licensing.periods import period_of
 from licensing.services.usage_partitions import usage_partitions_ensure
 
-USAGE_INVALID = "usage_invalid"
+USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
 _COLUMNS = (
     "event_id", "license_id", "work_id", "use", "unit", "units", "occurred_at", "period", "flag",
     "model",

@@ -8,9 +8,15 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from licensing import services
-from licensing.models import ApiKey, Offer
-from licensing.organizations import organization_create
+from tests.factories import (
+    CollectionFactory,
+    CreatorFactory,
+    OfferFactory,
+    OfferTermsFactory,
+    OrganizationFactory,
+    WorkFactory,
+    api_key_for,
+)
 
 
 @dataclass
@@ -33,26 +39,16 @@ class SmallWorld:
 @pytest.fixture
 def small_world(db: Any, settings: Any) -> SmallWorld:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    creator = services.creator_create(username="guard-alice", password=None)
-    work = services.work_create(
+    creator = CreatorFactory(username="guard-alice")
+    work = WorkFactory(
         creator=creator,
         title="Harbour",
-        kind="text",
         identifiers={"sha256": "b" * 64, "url": "https://alice.example/harbour"},
     )
-    collection = services.collection_create(creator=creator, title="All", works=[work])
-    offer = services.offer_create(
-        creator=creator,
-        work=work,
-        use="ai-train",
-        terms=services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
-        status=Offer.Status.ACTIVE,
-    )
-    organization = organization_create(slug="guard-lab", name="Guard Lab", billing="invoice")
-    _, creator_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
-    _, organization_key = services.api_key_create(
-        kind=ApiKey.Kind.ORGANIZATION, organization=organization
-    )
+    collection = CollectionFactory(creator=creator, title="All", works=[work])
+    offer = OfferFactory(work=work, terms=OfferTermsFactory(amount=1_000, term_days=30))
+    organization = OrganizationFactory(slug="guard-lab", name="Guard Lab")
+    creator_key, organization_key = api_key_for(creator), api_key_for(organization)
     return SmallWorld(
         creator=creator,
         organization=organization,

@@ -76,7 +76,7 @@ CHECKS = [
 # No operation in the schema is excluded. What the schema does not describe, schemathesis
 # cannot reach, and each of those has its own tests: the Stripe webhook (`/stripe/webhook`,
 # not under /api/v1, signed by Stripe: tests/payouts/test_webhooks.py), the JWKS at
-# `/.well-known/accord-keys.json` (a plain Django view: tests/certificates/), `/healthz`
+# `/.well-known/accord-keys.json` (a plain Django view: tests/licensing/certificates/), `/healthz`
 # (tests/config/test_health.py), the admin and the schema and docs pages themselves.
 schema = schemathesis.openapi.from_wsgi(
     "/api/v1/schema/?format=json",

@@ -155,24 +155,36 @@ def test_purge_deletes_only_records_past_retention(api_client: Client, settings)
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_with_one_key_execute_once() -> None:
-    """Two clients race with one key: one executes, the other is told 409 or replayed."""
-    from tests.config.views_for_tests import TEST_API_KEY
+    """Four clients race with one key: one executes, the others are told 409.
+
+    The one that won the claim is held inside the view until the three others have
+    their answers, so no timing decides what they see.
+    """
+    from tests.config.views_for_tests import HELD_REQUESTS_RELEASE, TEST_API_KEY
 
     assert connection.vendor == "postgresql"
     barrier = threading.Barrier(4)
+    answered = threading.Semaphore(0)
     responses = []
 
     def racer() -> None:
         client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {TEST_API_KEY}")
         barrier.wait()
         try:
-            responses.append(post(client, BODY, "raced-key", url=f"{URL}?delay=0.3"))
+            responses.append(post(client, BODY, "raced-key", url=f"{URL}?hold=1"))
         finally:
+            answered.release()
             connection.close()
 
+    HELD_REQUESTS_RELEASE.clear()
     threads = [threading.Thread(target=racer) for _ in range(4)]
     for thread in threads:
         thread.start()
+    try:
+        for _ in range(3):  # the three that lost the claim answer while the winner is held
+            assert answered.acquire(timeout=30), "a losing racer did not answer"
+    finally:
+        HELD_REQUESTS_RELEASE.set()
     for thread in threads:
         thread.join(timeout=30)
 
@@ -182,3 +194,36 @@ def test_concurrent_posts_with_one_key_execute_once() -> None:
     assert len(executed) == 1, statuses
     assert all(status in (201, 409) for status in statuses), statuses
     assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("age_seconds", [6, 30, 59])
+def test_a_claim_left_by_a_crash_says_when_its_lock_expires(
+    api_client: Client, settings, age_seconds: int
+) -> None:
+    """Issue 13, finding 13: after a crash a retry waited 60 s though Retry-After said 1."""
+    post(api_client, BODY, "key-crashed")
+    crashed_at = timezone.now() - timedelta(seconds=age_seconds)
+    IdempotencyRecord.objects.update(completed_at=None, locked_at=crashed_at)
+
+    response = post(api_client, BODY, "key-crashed")
+
+    assert response.status_code == 409
+    remaining = settings.IDEMPOTENCY_LOCK_SECONDS - age_seconds
+    assert remaining - 1 <= int(response["Retry-After"]) <= remaining
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_time_it_was_told_takes_the_claim_over(
+    api_client: Client, settings
+) -> None:
+    post(api_client, BODY, "key-told")
+    crashed_at = timezone.now() - timedelta(seconds=30)
+    IdempotencyRecord.objects.update(completed_at=None, locked_at=crashed_at)
+    told = int(post(api_client, BODY, "key-told")["Retry-After"])
+
+    # The retry comes when it was told to: the clock moves instead of the test sleeping.
+    IdempotencyRecord.objects.update(locked_at=crashed_at - timedelta(seconds=told))
+    response = post(api_client, BODY, "key-told")
+
+    assert response.status_code == 201

@@ -26,8 +26,10 @@ def _values(instance: Model) -> dict[str, Any]:
 
 
 def _key_with_creator_and_organization() -> JoinedRead:
-    key, creator, user = Table(ApiKey, "k"), Table(Creator, "c"), Table(get_user_model(), "u")
-    organization = Table(LicenseeOrganization, "o")
+    key = Table(ApiKey, "k")
+    creator = Table(Creator, "c", joined_to=("k", "creator"))
+    user = Table(get_user_model(), "u", joined_to=("c", "user"))
+    organization = Table(LicenseeOrganization, "o", joined_to=("k", "organization"))
 
     def sql(columns: str) -> str:
         return (
@@ -59,6 +61,23 @@ def test_every_instance_equals_the_orms_and_a_missed_join_is_none() -> None:
     assert organization is None
     assert key._state.adding is False
     assert key._state.db == "default"
+
+
+def test_each_joined_instance_is_set_on_its_foreign_key_and_a_miss_as_none(
+    django_assert_num_queries,
+) -> None:
+    creator = services.creator_create(username="joined-linker", password=None)
+    api_key, _ = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
+
+    ((key, joined_creator, user, _),) = _key_with_creator_and_organization().rows(
+        [api_key.public_id]
+    )
+
+    with django_assert_num_queries(0):  # set as select_related sets them: nothing to read
+        assert key.creator is joined_creator
+        assert key.creator.user is user
+        assert key.organization is None
+    assert user.username == "joined-linker"
 
 
 def test_json_and_dates_are_read_through_their_converters() -> None:

@@ -6,6 +6,7 @@ routes for the tests that ask for it with `pytest.mark.urls`.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -49,14 +50,20 @@ class EchoInput(serializers.Serializer):
     count = serializers.IntegerField(min_value=1)
 
 
+# Set by a test to let a request sent with `?hold=1` finish: the test, not a sleep,
+# decides when the request that holds a claim completes.
+HELD_REQUESTS_RELEASE = threading.Event()
+HOLD_SECONDS_MAX = 30
+
+
 class CreateUserApi(APIView):
-    """POST creates a user (a real write), optionally slowly, to test idempotency."""
+    """POST creates a user (a real write), held with `?hold=1` until the test says."""
 
     def post(self, request: Request) -> Response:
         payload = EchoInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        delay_seconds = float(request.query_params.get("delay", "0"))
-        time.sleep(delay_seconds)
+        if request.query_params.get("hold"):
+            assert HELD_REQUESTS_RELEASE.wait(HOLD_SECONDS_MAX), "the test never released it"
         user = get_user_model().objects.create(
             username=f"{payload.validated_data['name']}-{time.monotonic_ns()}"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
@@ -20,6 +22,9 @@ pytestmark = pytest.mark.django_db
 LEDGER_MODELS = [Account, Transaction, SealBlock]
 
 
+SALE_EFFECTIVE_AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
 @pytest.fixture
 def sale(eur: Books) -> Transaction:
     return transaction_post(
@@ -27,6 +32,7 @@ def sale(eur: Books) -> Transaction:
         kind="license_sale",
         legs=eur.sale(10_000_000, 2_000_000),
         reference="license:lic_1",
+        effective_at=SALE_EFFECTIVE_AT,
     )
 
 
@@ -76,6 +82,28 @@ class TestReading:
         assert "-2.00 EUR" in page
         assert f"#{sale.pk}" in page
         assert "license_sale" in page
+        assert "effective 2026-03-01 09:30:00+00:00" in page
+        assert f"recorded {sale.created_at.isoformat(sep=' ', timespec='seconds')}" in page
+
+    def test_transactions_show_and_filter_by_business_time(
+        self, admin_client: Client, eur: Books, sale: Transaction
+    ) -> None:
+        later = transaction_post(
+            idempotency_key="sale-2", kind="license_sale", legs=eur.sale(1_000_000, 100_000)
+        )
+        listing = admin_client.get(_url(Transaction, "changelist")).content.decode()
+        assert "March 1, 2026, 9:30 a.m." in listing
+        march = admin_client.get(
+            _url(Transaction, "changelist"),
+            {
+                "effective_at__gte": "2026-03-01 00:00:00+00:00",
+                "effective_at__lt": "2026-04-01 00:00:00+00:00",
+            },
+        )
+        assert march.status_code == 200
+        assert [row.pk for row in march.context["cl"].result_list] == [sale.pk]
+        page = admin_client.get(_url(Transaction, "change", later.pk)).content.decode()
+        assert "Effective at" in page
 
     def test_a_transaction_shows_its_entries_and_seal_state(
         self, admin_client: Client, sale: Transaction

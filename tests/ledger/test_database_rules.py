@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -35,11 +36,21 @@ def _raw_transaction(key: str) -> tuple[int, object]:
 
 
 def _raw_entry(transaction_id: int, account: Account, amount: int, created_at: object,
-               currency: str | None = None) -> None:  # fmt: skip
+               currency: str | None = None, effective_at: object = None) -> None:  # fmt: skip
+    """Insert an entry; its business time is `created_at` unless given (a raw
+    transaction's business time defaults to its posting time)."""
     _sql(
-        "INSERT INTO ledger_entry (transaction_id, account_id, amount_micros, currency, created_at)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        [transaction_id, account.pk, amount, currency or account.currency, created_at],
+        "INSERT INTO ledger_entry"
+        " (transaction_id, account_id, amount_micros, currency, created_at, effective_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        [
+            transaction_id,
+            account.pk,
+            amount,
+            currency or account.currency,
+            created_at,
+            created_at if effective_at is None else effective_at,
+        ],
     )
 
 
@@ -139,6 +150,26 @@ class TestImmediately:
             _sql("UPDATE ledger_transaction SET memo = 'edited' WHERE id = %s", [sale.pk])
         assert Transaction.objects.get(pk=sale.pk).memo == ""
 
+    def test_update_of_a_business_time_is_refused(self, eur: Books) -> None:
+        moment = datetime(2026, 3, 1, tzinfo=UTC)
+        sale = transaction_post(
+            idempotency_key="s", kind="sale", legs=eur.sale(100, 20), effective_at=moment
+        )
+        with _refused("ledger_transaction_append_only"):
+            _sql(
+                "UPDATE ledger_transaction SET effective_at = effective_at + interval '1 day'"
+                " WHERE id = %s",
+                [sale.pk],
+            )
+        with _refused("ledger_entry_append_only"):
+            _sql(
+                "UPDATE ledger_entry SET effective_at = effective_at - interval '1 day'"
+                " WHERE transaction_id = %s",
+                [sale.pk],
+            )
+        assert Transaction.objects.get(pk=sale.pk).effective_at == moment
+        assert set(sale.entries.values_list("effective_at", flat=True)) == {moment}
+
     def test_delete_of_a_transaction_is_refused(self, eur: Books) -> None:
         sale = transaction_post(idempotency_key="s", kind="sale", legs=eur.sale(100, 20))
         with _refused("ledger_transaction_append_only"):
@@ -164,6 +195,31 @@ class TestImmediately:
         with _refused("ledger_entry_created_at"):
             pk, _ = _raw_transaction("raw-time")
             _raw_entry(pk, eur.cash, 100, "2020-01-01T00:00:00Z")
+
+    def test_an_entry_must_carry_its_transactions_business_time(self, eur: Books) -> None:
+        with _refused("ledger_entry_effective_at"):
+            pk, at = _raw_transaction("raw-business-time")
+            _raw_entry(pk, eur.cash, 100, at)
+            _raw_entry(pk, eur.commission, -100, at, effective_at="2020-01-01T00:00:00Z")
+
+    def test_business_time_is_the_clients_and_defaults_to_the_posting_time(
+        self, eur: Books
+    ) -> None:
+        [(pk, created_at, effective_at)] = _sql(
+            "INSERT INTO ledger_transaction (idempotency_key, content_digest, kind, reference,"
+            " memo) VALUES ('no-time', 'raw', 'raw', '', '') RETURNING id, created_at, effective_at"
+        )
+        assert effective_at == created_at
+        _raw_entry(pk, eur.cash, 1, created_at)
+        _raw_entry(pk, eur.commission, -1, created_at)
+        [(pk, created_at, effective_at)] = _sql(
+            "INSERT INTO ledger_transaction (idempotency_key, content_digest, kind, reference,"
+            " memo, effective_at) VALUES ('dated', 'raw', 'raw', '', '', '2025-07-01T00:00:00Z')"
+            " RETURNING id, created_at, effective_at"
+        )
+        assert effective_at == datetime(2025, 7, 1, tzinfo=UTC) < created_at
+        _raw_entry(pk, eur.cash, 1, created_at, effective_at=effective_at)
+        _raw_entry(pk, eur.commission, -1, created_at, effective_at=effective_at)
 
     def test_no_entry_after_the_balance_check(self, eur: Books) -> None:
         with _refused("ledger_entry_transaction_checked"):

@@ -46,13 +46,16 @@ class TestBalance:
         assert account_balance(eur.cash) == 6_000_000
         assert account_balance(eur.payable) == -4_800_000
         assert account_balance(eur.commission) == -1_200_000
-        assert [account_balance(eur.cash, as_of=row.created_at) for row in posted] == [
-            1_000_000,
-            3_000_000,
-            6_000_000,
-        ]
-        before = posted[0].created_at - timedelta(microseconds=1)
+        for as_of in ("effective_at", "created_at"):  # posted now: the clocks agree
+            assert [account_balance(eur.cash, as_of=getattr(row, as_of)) for row in posted] == [
+                1_000_000,
+                3_000_000,
+                6_000_000,
+            ]
+        before = posted[0].effective_at - timedelta(microseconds=1)
         assert account_balance(eur.cash, as_of=before) == 0
+        recorded_before = posted[0].created_at - timedelta(microseconds=1)
+        assert account_balance(eur.cash, recorded_as_of=recorded_before) == 0
 
     @pytest.mark.parametrize("entries_every", [1, 2, 1_000])
     def test_checkpoints_change_no_answer(self, eur: Books, entries_every: int) -> None:
@@ -65,7 +68,8 @@ class TestBalance:
         expected = 0
         for row in [*first, *second, *third]:
             expected += row.entries.get(account=eur.cash).amount_micros
-            assert account_balance(eur.cash, as_of=row.created_at) == expected
+            assert account_balance(eur.cash, recorded_as_of=row.created_at) == expected
+            assert account_balance(eur.cash, as_of=row.effective_at) == expected
         assert account_balance(eur.cash) == expected == 4_507
         assert account_balance(eur.commission) == -(20 + 40 + 60 + 80 + 100 + 200 + 400 + 1)
 
@@ -77,7 +81,12 @@ class TestBalance:
         with django_assert_num_queries(1):
             assert account_balance(eur.cash) == 18
         with django_assert_num_queries(1):
-            assert account_balance(eur.cash, as_of=posted[1].created_at) == 11
+            assert account_balance(eur.cash, as_of=posted[1].effective_at) == 11
+        with django_assert_num_queries(1):
+            assert account_balance(eur.cash, recorded_as_of=posted[1].created_at) == 11
+        with django_assert_num_queries(1):
+            both = {"as_of": posted[2].effective_at, "recorded_as_of": posted[1].created_at}
+            assert account_balance(eur.cash, **both) == 11
 
     def test_balances_of_many_accounts_in_one_query(
         self, eur: Books, django_assert_num_queries: object
@@ -93,8 +102,10 @@ class TestBalance:
             "creator:ada-eur:payable:eur": -48_000,
             "creator:ben-eur:payable:eur": 0,
         }
-        then = accounts_with_balances(as_of=posted[0].created_at).get(pk=eur.cash.pk)
+        then = accounts_with_balances(as_of=posted[0].effective_at).get(pk=eur.cash.pk)
         assert then.balance_micros == 10_000
+        recorded = accounts_with_balances(recorded_as_of=posted[0].created_at)
+        assert recorded.get(pk=eur.cash.pk).balance_micros == 10_000
 
 
 class TestCheckpoints:
@@ -142,7 +153,7 @@ class TestCheckpoints:
 class TestEntries:
     def test_window_is_after_since_and_up_to_until(self, eur: Books) -> None:
         posted = _sales(eur, [10, 20, 30, 40])
-        page = account_entries(eur.cash, since=posted[0].created_at, until=posted[2].created_at)
+        page = account_entries(eur.cash, since=posted[0].effective_at, until=posted[2].effective_at)
         assert [entry.amount_micros for entry in page.entries] == [20, 30]
         assert (page.has_more, page.next_cursor) == (False, None)
 
@@ -195,7 +206,7 @@ class TestTrialBalance:
 
     def test_zero_lines_on_request_and_as_of(self, eur: Books) -> None:
         posted = _sales(eur, [100, 200])
-        report = trial_balance(as_of=posted[0].created_at, include_zero=True)
+        report = trial_balance(as_of=posted[0].effective_at, include_zero=True)
         assert {line.code: line.balance_micros for line in report.lines} == {
             "creator:ada-eur:payable:eur": -80,
             "creator:ben-eur:payable:eur": 0,

@@ -3,8 +3,9 @@
 A hypothesis state machine drives the real services and keeps its own model of the
 books; after every step it checks the invariants the ledger promises:
 every transaction balances per currency, all balances sum to zero per currency,
-replays change nothing, and an account's balance as of any posting time equals the
-sum of its entries up to then. On PostgreSQL the database's own deferred checks are
+replays change nothing, and an account's balance as of any business time (postings
+are backdated and postdated at random) and as recorded at any posting time equals
+the sum of its entries up to then. On PostgreSQL the database's own deferred checks are
 fired after every step too.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -45,6 +46,11 @@ from ledger.services import (
 from tests.ledger.conftest import deferred_checks_run
 
 amounts = st.integers(min_value=1, max_value=10**12)
+# Business times: the posting time (None), or days before or after a fixed moment.
+_BASE = datetime(2026, 6, 1, tzinfo=UTC)
+business_times = st.one_of(
+    st.none(), st.integers(min_value=-400, max_value=400).map(lambda d: _BASE + timedelta(d))
+)
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -82,13 +88,18 @@ class LedgerMachine(RuleBasedStateMachine):
         self.rows[key] = row
         self.legs_by_key[key] = legs
 
-    @rule(target=posted, data=st.data())
-    def post(self, data: st.DataObject) -> str:
+    @rule(target=posted, data=st.data(), effective_at=business_times)
+    def post(self, data: st.DataObject, effective_at: datetime | None) -> str:
         legs = self._random_legs(data)
         key = self._new_key()
         row = transaction_post(
-            idempotency_key=key, kind="sale", legs=[Leg(a, amount) for a, amount in legs]
+            idempotency_key=key,
+            kind="sale",
+            legs=[Leg(a, amount) for a, amount in legs],
+            effective_at=effective_at,
         )
+        if effective_at is not None:
+            assert row.effective_at == effective_at
         self._record(key, row, legs)
         return key
 
@@ -104,21 +115,29 @@ class LedgerMachine(RuleBasedStateMachine):
                 legs.append((data.draw(st.sampled_from(accounts)), closing))
         return legs
 
-    @rule(data=st.data(), size=st.sampled_from([2, 3, bulk.COPY_BATCH_SIZE_MIN]))
-    def post_many(self, data: st.DataObject, size: int) -> None:
+    @rule(
+        data=st.data(),
+        size=st.sampled_from([2, 3, bulk.COPY_BATCH_SIZE_MIN]),
+        effective_at=business_times,
+    )
+    def post_many(self, data: st.DataObject, size: int, effective_at: datetime | None) -> None:
         """A batch: small ones take the INSERT statement, large ones COPY."""
         template = self._random_legs(data)
         keys = [self._new_key() for _ in range(size)]
+        legs = [Leg(a, amount) for a, amount in template]
         rows = transactions_post_many(
             postings=[
-                Posting(key, "sale", [Leg(a, amount) for a, amount in template]) for key in keys
+                # Every other posting names the business time, the rest default to now.
+                Posting(key, "sale", legs, effective_at=effective_at if index % 2 else None)
+                for index, key in enumerate(keys)
             ]
         )
         for key, row in zip(keys, rows, strict=True):
             self._record(key, row, template)
 
-    @rule(key=posted)
-    def replay(self, key: str) -> None:
+    @rule(key=posted, effective_at=business_times)
+    def replay(self, key: str, effective_at: datetime | None) -> None:
+        """A replay returns the original, whatever business time it names."""
         before = (Transaction.objects.count(), Entry.objects.count())
         legs = self.legs_by_key[key]
         row = self.rows[key]
@@ -128,9 +147,12 @@ class LedgerMachine(RuleBasedStateMachine):
             )
         else:
             again = transaction_post(
-                idempotency_key=key, kind="sale", legs=[Leg(a, amount) for a, amount in legs]
+                idempotency_key=key,
+                kind="sale",
+                legs=[Leg(a, amount) for a, amount in legs],
+                effective_at=effective_at,
             )
-        assert again.pk == row.pk
+        assert (again.pk, again.effective_at) == (row.pk, row.effective_at)
         assert (Transaction.objects.count(), Entry.objects.count()) == before
 
     @rule(key=posted, extra=amounts)
@@ -186,11 +208,17 @@ class LedgerMachine(RuleBasedStateMachine):
         report = chain_verify()
         assert report.ok, report.problems
 
-    def _expected(self, account: Account, as_of: datetime | None = None) -> int:
+    def _expected(
+        self,
+        account: Account,
+        as_of: datetime | None = None,
+        recorded_as_of: datetime | None = None,
+    ) -> int:
         return sum(
             amount
             for key, legs in self.legs_by_key.items()
-            if as_of is None or self.rows[key].created_at <= as_of
+            if as_of is None or self.rows[key].effective_at <= as_of
+            if recorded_as_of is None or self.rows[key].created_at <= recorded_as_of
             for leg_account, amount in legs
             if leg_account.pk == account.pk
         )
@@ -218,16 +246,27 @@ class LedgerMachine(RuleBasedStateMachine):
             for account in accounts:
                 assert account_balance(account) == self._expected(account)
 
+    @staticmethod
+    def _probes(times: set[datetime]) -> set[datetime | None]:
+        """The first, a middle and the last of these times, just before the first, and None."""
+        ordered = sorted(times)
+        if not ordered:
+            return {None}
+        first, middle, last = ordered[0], ordered[len(ordered) // 2], ordered[-1]
+        return {None, first - timedelta(microseconds=1), first, middle, last}
+
     @invariant()
     def balance_as_of_equals_entries_up_to_then(self) -> None:
-        times = sorted({row.created_at for row in self.rows.values()})
-        if not times:
-            return
-        # The first, a middle and the last posting time, and just before the first.
-        probes = {times[0] - timedelta(microseconds=1), times[0], times[len(times) // 2], times[-1]}
-        for as_of in probes:
-            for account in self.accounts["eur"]:
-                assert account_balance(account, as_of=as_of) == self._expected(account, as_of)
+        business = self._probes({row.effective_at for row in self.rows.values()})
+        recorded = self._probes({row.created_at for row in self.rows.values()})
+        for as_of in business:
+            for recorded_as_of in recorded:
+                for account in self.accounts["eur"]:
+                    expected = self._expected(account, as_of, recorded_as_of)
+                    read = account_balance(account, as_of=as_of, recorded_as_of=recorded_as_of)
+                    assert read == expected, (as_of, recorded_as_of)
+            report = trial_balance(as_of=as_of, include_zero=True)
+            assert report.balanced
 
 
 @pytest.mark.django_db

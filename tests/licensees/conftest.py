@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from licensing import services
-from licensing.models import ApiKey, Collection, Creator, LicenseeOrganization, Offer, Work
-from licensing.organizations import organization_create
+from licensing.models import Collection, Creator, LicenseeOrganization, Offer, Work
+from tests.factories import (
+    CollectionFactory,
+    CreatorFactory,
+    OfferFactory,
+    OfferTermsFactory,
+    OrganizationFactory,
+    WorkFactory,
+    api_key_for,
+)
 
 
 @dataclass
@@ -32,30 +39,23 @@ class Catalogue:
 
 @pytest.fixture
 def catalogue(db: Any) -> Catalogue:
-    alice = services.creator_create(username="alice", password=None)
-    bob = services.creator_create(username="bob", password=None)
-    solo = services.work_create(
-        creator=alice, title="Solo", kind="text", identifiers={"sha256": "a" * 64}
-    )
-    shared = services.work_create(
+    alice = CreatorFactory(username="alice")
+    bob = CreatorFactory(username="bob")
+    solo = WorkFactory(creator=alice, title="Solo", identifiers={"sha256": "a" * 64})
+    shared = WorkFactory(
         creator=alice,
         title="Shared",
         kind="audio",
         shares=[services.ShareSpec(alice, 6_667), services.ShareSpec(bob, 3_333)],
     )
-    reserved = services.work_create(creator=alice, title="Kept back", kind="image", reserved=True)
-    collection = services.collection_create(creator=alice, title="Both", works=[solo, shared])
+    reserved = WorkFactory(creator=alice, title="Kept back", kind="image", reserved=True)
+    collection = CollectionFactory(creator=alice, title="Both", works=[solo, shared])
 
     def offer(
         terms: services.OfferTerms, *, work: Work | None = None, use: str = "ai-train"
     ) -> Offer:
-        return services.offer_create(
-            creator=alice,
-            work=work,
-            collection=None if work else collection,
-            use=use,
-            terms=terms,
-            status=Offer.Status.ACTIVE,
+        return OfferFactory(
+            creator=alice, work=work, collection=None if work else collection, use=use, terms=terms
         )
 
     return Catalogue(
@@ -65,30 +65,12 @@ def catalogue(db: Any) -> Catalogue:
         shared_work=shared,
         reserved_work=reserved,
         collection=collection,
-        flat_offer=offer(
-            services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=365),
-            work=shared,
-        ),
-        collection_flat_offer=offer(
-            services.OfferTerms(pricing="flat", currency="eur", amount=500, term_days=90),
-            use="ai-finetune",
-        ),
-        pool_offer=offer(
-            services.OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
-            use="ai-input",
-        ),
-        per_unit_offer=offer(
-            services.OfferTerms(
-                pricing="per_unit",
-                currency="eur",
-                unit="token",
-                unit_amount_decimal=Decimal("0.042"),
-            ),
-            work=solo,
-            use="ai-eval",
-        ),
+        flat_offer=offer(OfferTermsFactory(amount=1_000), work=shared),
+        collection_flat_offer=offer(OfferTermsFactory(amount=500, term_days=90), use="ai-finetune"),
+        pool_offer=offer(OfferTermsFactory(pool=True), use="ai-input"),
+        per_unit_offer=offer(OfferTermsFactory(per_unit=True), work=solo, use="ai-eval"),
         usd_offer=offer(
-            services.OfferTerms(pricing="flat", currency="usd", amount=700, term_days=30),
+            OfferTermsFactory(currency="usd", amount=700, term_days=30),
             work=solo,
             use="ai-finetune",
         ),
@@ -97,19 +79,17 @@ def catalogue(db: Any) -> Catalogue:
 
 @pytest.fixture
 def invoice_org(db: Any) -> LicenseeOrganization:
-    return organization_create(slug="invoice-lab", name="Invoice Lab", billing="invoice")
+    return OrganizationFactory(slug="invoice-lab", name="Invoice Lab")
 
 
 @pytest.fixture
 def card_org(stripe_sandbox_settings: Any) -> LicenseeOrganization:
-    return organization_create(
-        slug="card-lab", name="Card Lab", billing="card", payment_method="pm_card_visa"
-    )
+    return OrganizationFactory(slug="card-lab", name="Card Lab", billing="card")
 
 
 @pytest.fixture
 def declining_org(stripe_sandbox_settings: Any) -> LicenseeOrganization:
-    return organization_create(
+    return OrganizationFactory(
         slug="declining-lab", billing="card", payment_method="pm_card_chargeDeclined"
     )
 
@@ -117,11 +97,8 @@ def declining_org(stripe_sandbox_settings: Any) -> LicenseeOrganization:
 @pytest.fixture
 def client_for() -> Callable[[LicenseeOrganization], APIClient]:
     def make(organization: LicenseeOrganization) -> APIClient:
-        _, raw_key = services.api_key_create(
-            kind=ApiKey.Kind.ORGANIZATION, organization=organization
-        )
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(organization)}")
         return client
 
     return make

@@ -1,31 +1,29 @@
-"""Fixtures for the catalogue's tests: creators, works and offers made by the real services."""
+"""Fixtures for the catalogue's tests: creators, works and offers (tests/factories.py)."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from licensing import services
-from licensing.models import ApiKey, Creator, Offer, Work
-
-_sequence = itertools.count(1)
-
-
-def _next() -> int:
-    return next(_sequence)
+from licensing.models import Creator, Offer, Work
+from tests.factories import (
+    CreatorFactory,
+    OfferFactory,
+    OfferTermsFactory,
+    WorkFactory,
+    api_key_for,
+)
 
 
 @pytest.fixture
 def make_creator(db: Any) -> Callable[..., Creator]:
     def make(username: str | None = None, **kwargs: Any) -> Creator:
-        username = username or f"creator{_next()}"
         kwargs.setdefault("password", "correct horse battery staple")
-        return services.creator_create(username=username, **kwargs)
+        return CreatorFactory(**({"username": username} if username else {}), **kwargs)
 
     return make
 
@@ -33,28 +31,17 @@ def make_creator(db: Any) -> Callable[..., Creator]:
 @pytest.fixture
 def make_work(db: Any) -> Callable[..., Work]:
     def make(creator: Creator, **kwargs: Any) -> Work:
-        kwargs.setdefault("title", f"Work {_next()}")
-        kwargs.setdefault("kind", "text")
-        return services.work_create(creator=creator, **kwargs)
+        return WorkFactory(creator=creator, **kwargs)
 
     return make
 
 
 def flat_terms(**overrides: Any) -> services.OfferTerms:
-    values = {"pricing": "flat", "currency": "eur", "amount": 1_250, "term_days": 365}
-    values.update(overrides)
-    return services.OfferTerms(**values)
+    return OfferTermsFactory(**overrides)
 
 
 def per_unit_terms(**overrides: Any) -> services.OfferTerms:
-    values = {
-        "pricing": "per_unit",
-        "currency": "eur",
-        "unit": "token",
-        "unit_amount_decimal": Decimal("0.042"),
-    }
-    values.update(overrides)
-    return services.OfferTerms(**values)
+    return OfferTermsFactory(per_unit=True, **overrides)
 
 
 @pytest.fixture
@@ -68,7 +55,7 @@ def make_offer(db: Any) -> Callable[..., Offer]:
         terms: services.OfferTerms | None = None,
         status: str = Offer.Status.ACTIVE,
     ) -> Offer:
-        return services.offer_create(
+        return OfferFactory(
             creator=creator,
             work=work,
             collection=collection,
@@ -82,11 +69,7 @@ def make_offer(db: Any) -> Callable[..., Offer]:
 
 @pytest.fixture
 def creator_key(db: Any) -> Callable[[Creator], str]:
-    def mint(creator: Creator) -> str:
-        _, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
-        return raw_key
-
-    return mint
+    return api_key_for
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_the_work_list_shows_offers_and_state(
     assert "Reserved" in page
     assert "ai-train · flat 12.50 EUR · v1 · active" in page
     assert "ai-input · per_unit 0.00042/retrieval EUR · v1 · active" in page
-    assert "via Box: ai-train · pool 900.00 EUR · v1 · active" in page
+    assert "via Box: ai-train · pool 900.00 EUR · usage in items · v1 · active" in page
     assert "Not offered" not in page
 
 

@@ -13,7 +13,8 @@ from rest_framework.test import APIClient
 from licensing import services
 from licensing.api_keys import KEY_PREFIX, api_key_resolve
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import ApiKey
+from licensing.models import ApiKey, OrganizationMembership
+from licensing.services.organizations import organization_create, organization_member_add
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,71 @@ def test_a_key_of_the_wrong_kind_is_403(alice) -> None:
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "creator_key_required"
+
+
+def _status_with(raw_key: str, path: str) -> tuple[int, str | None]:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    response = client.get(path)
+    code = response.json()["error"]["code"] if response.status_code >= 400 else None
+    return response.status_code, code
+
+
+def test_a_key_of_a_deactivated_user_is_401_invalid_api_key(alice) -> None:
+    """Issue 13, finding 5: keys kept working after their user was deactivated."""
+    _, creator_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    finance_user = services.finance_user_create(username="finance-gone")
+    _, finance_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance_user)
+    assert _status_with(creator_key, "/api/v1/me/works") == (200, None)
+    assert api_key_resolve(finance_key) is not None
+
+    get_user_model().objects.filter(pk__in=[alice.user.pk, finance_user.pk]).update(is_active=False)
+
+    assert _status_with(creator_key, "/api/v1/me/works") == (401, "invalid_api_key")
+    assert api_key_resolve(creator_key) is None
+    assert api_key_resolve(finance_key) is None
+
+
+def test_a_members_organisation_key_is_401_once_the_membership_is_removed(db) -> None:
+    organization = organization_create(slug="members-lab")
+    member = get_user_model().objects.create_user("lab-member", password=None)
+    organization_member_add(organization=organization, username="lab-member")
+    _, members_key = services.api_key_create(
+        kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=member
+    )
+    _, organisations_key = services.api_key_create(
+        kind=ApiKey.Kind.ORGANIZATION, organization=organization
+    )
+    assert _status_with(members_key, "/api/v1/licenses") == (200, None)
+
+    OrganizationMembership.objects.filter(user=member).delete()
+
+    assert _status_with(members_key, "/api/v1/licenses") == (401, "invalid_api_key")
+    assert _status_with(organisations_key, "/api/v1/licenses") == (200, None)  # not a member's
+
+
+def test_a_members_organisation_key_is_401_once_the_member_is_deactivated(db) -> None:
+    organization = organization_create(slug="members-lab-2")
+    member = get_user_model().objects.create_user("lab-member-2", password=None)
+    organization_member_add(organization=organization, username="lab-member-2")
+    _, members_key = services.api_key_create(
+        kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=member
+    )
+
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+
+    assert _status_with(members_key, "/api/v1/licenses") == (401, "invalid_api_key")
+
+
+def test_an_organisation_key_is_issued_only_to_a_member(db) -> None:
+    organization = organization_create(slug="members-lab-3")
+    outsider = get_user_model().objects.create_user("outsider", password=None)
+
+    with pytest.raises(LicensingError) as refused:
+        services.api_key_create(
+            kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=outsider
+        )
+
+    assert refused.value.code == LicensingErrorCode.USER_NOT_FOUND
+    assert not ApiKey.objects.exists()

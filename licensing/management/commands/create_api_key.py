@@ -1,4 +1,4 @@
-"""`manage.py create_api_key (--creator USERNAME | --org SLUG | --finance USERNAME)`.
+"""`manage.py create_api_key (--creator USER | --org SLUG [--member USER] | --finance USER)`.
 
 Prints the new key, and only the key, on stdout: it is shown this once and stored
 only as a hash, so scripts can capture it with `$(…)`.
@@ -25,6 +25,11 @@ class Command(BaseCommand):
         owner.add_argument("--org", metavar="SLUG")
         owner.add_argument("--finance", metavar="USERNAME")
         parser.add_argument("--name", default="", help="A label to recognise the key by.")
+        parser.add_argument(
+            "--member",
+            metavar="USERNAME",
+            help="With --org: issue the key to this member; it stops working if they leave.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -38,8 +43,16 @@ class Command(BaseCommand):
             organization = LicenseeOrganization.objects.filter(slug=options["org"]).first()
             if organization is None:
                 raise CommandError(f"no organisation {options['org']!r}")
+            member = None
+            if options["member"]:
+                member = get_user_model().objects.filter(username=options["member"]).first()
+                if member is None:
+                    raise CommandError(f"no user {options['member']!r}")
             _, raw_key = services.api_key_create(
-                kind=ApiKey.Kind.ORGANIZATION, organization=organization, name=options["name"]
+                kind=ApiKey.Kind.ORGANIZATION,
+                organization=organization,
+                user=member,
+                name=options["name"],
             )
             return raw_key
         if options["creator"] is not None:

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licensing.errors import LicensingError
 from licensing.models import LicenseeOrganization
-from licensing.organizations import organization_create, organization_member_add
+from licensing.services.organizations import organization_create, organization_member_add
 
 
 class Command(BaseCommand):

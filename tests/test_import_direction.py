@@ -1,0 +1,138 @@
+"""Imports point one way: payouts -> licensing -> ledger; config and the sandbox import no app.
+
+Every module of the apps is parsed (not imported), so an import inside a function, a
+method or an `if TYPE_CHECKING:` block counts as much as one at the top. Also pinned:
+only `payouts/stripe/` imports the Stripe SDK, and an Accord module imported inside a
+function says why on that line or the one above (a cycle, or `AppConfig.ready()`,
+which runs once the app registry is loaded).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# An app may import the apps at or below its own rank.
+APP_RANKS = {"ledger": 0, "licensing": 1, "payouts": 2}
+# Packages that import none of the apps: the project layer and the stand-alone sandbox.
+NO_APP_PACKAGES = ("config", "stripe_sandbox")
+FIRST_PARTY = (*APP_RANKS, *NO_APP_PACKAGES)
+STRIPE_SDK_HOME = "payouts/stripe/"
+
+
+@dataclass(frozen=True)
+class ImportSite:
+    path: str  # relative to the root, with "/"
+    line: int
+    target: str  # the dotted module imported
+    in_function: bool
+    explained: bool  # a comment on the import's line or the line above
+
+
+def _module_name(relative: Path) -> list[str]:
+    parts = list(relative.with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def _targets(node: ast.Import | ast.ImportFrom, relative: Path) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not node.level:
+        return [node.module or ""]
+    package = _module_name(relative)
+    if relative.name != "__init__.py":
+        package = package[:-1]
+    base = package[: len(package) - node.level + 1]
+    if node.module:
+        return [".".join([*base, node.module])]
+    return [".".join([*base, alias.name]) for alias in node.names]  # from .. import x
+
+
+def _sites(path: Path, root: Path) -> Iterator[ImportSite]:
+    relative = path.relative_to(root)
+    source = path.read_text()
+    lines = source.splitlines()
+    tree = ast.parse(source, filename=str(path))
+    parents: dict[ast.AST, ast.AST] = {
+        child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)
+    }
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        ancestor, in_function = node, False
+        while ancestor in parents and not in_function:
+            ancestor = parents[ancestor]
+            in_function = isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef))
+        nearby = lines[max(node.lineno - 2, 0) : node.lineno]
+        for target in _targets(node, relative):
+            yield ImportSite(
+                relative.as_posix(),
+                node.lineno,
+                target,
+                in_function,
+                any("#" in line for line in nearby),
+            )
+
+
+def import_violations(root: Path) -> list[str]:
+    """Every import under `root` that breaks the layering, as `path:line: why`."""
+    found = []
+    for package in FIRST_PARTY:
+        for path in sorted((root / package).rglob("*.py")):
+            for site in _sites(path, root):
+                top = site.target.split(".")[0]
+                where = f"{site.path}:{site.line}: imports {site.target}"
+                if package in APP_RANKS and APP_RANKS.get(top, -1) > APP_RANKS[package]:
+                    found.append(f"{where}, upward from {package}")
+                if package in NO_APP_PACKAGES and top in APP_RANKS:
+                    found.append(f"{where}, but {package} imports no app")
+                if top == "stripe" and not site.path.startswith(STRIPE_SDK_HOME):
+                    found.append(f"{where}, but only {STRIPE_SDK_HOME} talks to Stripe")
+                if site.in_function and top in FIRST_PARTY and not site.explained:
+                    found.append(f"{where} inside a function, without saying why")
+    return sorted(found)
+
+
+def test_imports_point_payouts_to_licensing_to_ledger_and_config_imports_no_app() -> None:
+    assert import_violations(REPOSITORY) == []
+
+
+def _plant(root: Path, relative: str, source: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source)
+
+
+def test_the_test_finds_an_upward_import_even_inside_a_function(tmp_path: Path) -> None:
+    _plant(tmp_path, "ledger/services.py", "from ledger.models import Account\n")
+    _plant(
+        tmp_path,
+        "licensing/services/usage.py",
+        "from ledger.services import transaction_post\n\n\n"
+        "def usage_ingest():\n    from payouts.models import StripeEvent\n",
+    )
+    _plant(tmp_path, "licensing/selectors/works.py", "from ..models import Work\n")
+    _plant(tmp_path, "payouts/stripe/gateway.py", "import stripe\nfrom licensing import models\n")
+
+    assert import_violations(tmp_path) == [
+        "licensing/services/usage.py:5: imports payouts.models inside a function,"
+        " without saying why",
+        "licensing/services/usage.py:5: imports payouts.models, upward from licensing",
+    ]
+
+
+def test_the_test_finds_config_importing_an_app_and_stripe_outside_its_package(
+    tmp_path: Path,
+) -> None:
+    _plant(tmp_path, "config/api/authentication.py", "from licensing.selectors import api_keys\n")
+    _plant(tmp_path, "licensing/payments.py", "import stripe\n")
+    _plant(tmp_path, "ledger/selectors.py", "from . import models\nfrom .. import payouts\n")
+
+    assert import_violations(tmp_path) == [
+        "config/api/authentication.py:1: imports licensing.selectors, but config imports no app",
+        "ledger/selectors.py:2: imports payouts, upward from ledger",
+        "licensing/payments.py:1: imports stripe, but only payouts/stripe/ talks to Stripe",
+    ]
