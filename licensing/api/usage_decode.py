@@ -78,10 +78,31 @@ def _param_of(error: msgspec.ValidationError) -> str | None:
     return None
 
 
+def _with_nul(item: msgspec.Struct, names: tuple[str, ...]) -> str | None:
+    """Name the first text field holding a NUL (PostgreSQL text cannot store one)."""
+    for name in names:
+        if "\x00" in (getattr(item, name) or ""):
+            return name
+    return None
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether the body opens more than a batch ever needs (an object of lists of objects).
+
+    Checked on the raw bytes only when they start deep, so a valid batch pays nothing.
+    """
+    head = body.lstrip()[:64].replace(b" ", b"")
+    return head.startswith((b"[[", b"[{", b'{"events":[[', b'{"corrections":[['))
+
+
 def batch_items(body: bytes, *, key: str) -> list[msgspec.Raw]:
     """Return the raw items under `key`, or raise `BatchMalformed`."""
+    if body.count(b"[") + body.count(b"{") > 0 and _too_deep(body):
+        raise BatchMalformed("json_too_deep", "The JSON is nested too deeply.")
     try:
         batch = _batch_decoder.decode(body)
+    except RecursionError:
+        raise BatchMalformed("json_too_deep", "The JSON is nested too deeply.") from None
     except msgspec.DecodeError as error:
         if isinstance(error, msgspec.ValidationError):
             raise BatchMalformed("parameter_invalid", f"Send {{{key!r}: [...]}}.", key) from None
@@ -118,6 +139,10 @@ def events_decode(
         except msgspec.DecodeError as error:
             details.append(_detail(index, _param_of(error), "invalid", str(error)))
             continue
+        text_field = _with_nul(event, ("id", "license", "work", "model"))
+        if text_field:
+            details.append(_detail(index, text_field, "invalid", "A NUL character."))
+            continue
         if event.unit not in _UNITS:
             details.append(_detail(index, "unit", "unit_unknown", "No such unit."))
             continue
@@ -137,7 +162,13 @@ def corrections_decode(
     details: list[dict[str, Any]] = []
     for index, raw in enumerate(items):
         try:
-            corrections.append(_correction_decoder.decode(raw))
+            correction = _correction_decoder.decode(raw)
         except msgspec.DecodeError as error:
             details.append(_detail(index, _param_of(error), "invalid", str(error)))
+            continue
+        text_field = _with_nul(correction, ("id", "reason"))
+        if text_field:
+            details.append(_detail(index, text_field, "invalid", "A NUL character."))
+            continue
+        corrections.append(correction)
     return corrections, details

@@ -29,7 +29,7 @@ class UsageEventInputSchema(serializers.Serializer):
     license = serializers.CharField()
     work = serializers.CharField(help_text="wrk_… or sha256:/isrc:/isbn:/doi:/url: identifier.")
     units = serializers.IntegerField(min_value=1, max_value=2**53)
-    unit = serializers.ChoiceField(choices=["token", "item", "retrieval", "second", "output"])
+    unit = serializers.CharField(help_text="token, item, retrieval, second or output.")
     occurred_at = serializers.DateTimeField(help_text="RFC 3339 with offset, not in the future.")
     model = serializers.CharField(required=False, max_length=200)
 

@@ -127,6 +127,8 @@ BAD_EVENTS = {
     "bad identifier": {"work": "isbn:12"},
     "unparsable time": {"occurred_at": "yesterday"},
     "naive time": {"occurred_at": "2026-11-20T10:00:00"},
+    "NUL in the id": {"id": "a\x00b"},
+    "NUL in the model": {"model": "m\x00"},
     "future time": {"occurred_at": "2999-01-01T00:00:00Z"},
 }
 
