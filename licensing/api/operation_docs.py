@@ -258,9 +258,135 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "The entries of one ledger account (by its code) in business-time order, with "
         "the transaction, kind, amount in micros and running balance.",
     ),
+    # Usage declarations (a licensee key).
+    "usage_create": (
+        "Declare usage",
+        "1 to 10,000 events a call, all or nothing: one invalid event rejects the batch "
+        "with `422 usage_invalid` and a `details` entry per bad event, and nothing is "
+        "written. `id` is your own event id, unique for ever per organisation: a repeat, "
+        "in this batch or any earlier one, is counted as a duplicate, not again. Usage "
+        "of a reserved work, of a work outside the license or outside its term is stored "
+        "and flagged, never refused, and never rated.",
+    ),
+    "usage_corrections_create": (
+        "Correct declared usage",
+        "Amends or retracts (`units: 0`) events by their id. While the event's period is "
+        "open the event is amended; once its royalty run is posted the difference is "
+        "booked in the next open period as an adjustment. Every correction is kept with "
+        "who, when and why.",
+    ),
+    # Payouts (creators' own account; finance's batches).
+    "me_payout_account_retrieve": (
+        "Get your payout account",
+        "Your Stripe Connect account's state: whether onboarding is complete and payouts "
+        "are enabled. Until they are, earnings accrue but are not paid.",
+    ),
+    "me_payout_account_create": (
+        "Connect your payout account",
+        "Creates your Stripe Express account once and returns an onboarding link to "
+        "follow; calling it again returns a fresh link for the same account.",
+    ),
+    "me_payouts_retrieve": (
+        "List your payouts",
+        "The payouts made to you: batch, amount in the minor unit, status and when paid.",
+    ),
+    "payout_batches_list": (
+        "List payout batches",
+        "Every batch, newest first, with counts and amounts by status. Finance keys only.",
+    ),
+    "payout_batches_create": (
+        "Draft a payout batch",
+        "Drafts a batch for one currency: every eligible creator with their payable "
+        "rounded down to the minor unit (the remainder stays owed), and the creators "
+        "skipped with their reason. A creator is in at most one unfinished batch.",
+    ),
+    "payout_batches_retrieve": (
+        "Get a payout batch",
+        "One batch with its status, approvals, and live counts and amounts by item status.",
+    ),
+    "payout_batches_approve": (
+        "Approve a payout batch",
+        "Records the caller's approval of a draft; above the threshold a second, different "
+        "finance user must approve too.",
+    ),
+    "payout_batches_dispatch": (
+        "Dispatch a payout batch",
+        "Queues one Stripe transfer per item, in chunks, under the shared rate limit. Safe "
+        "to press twice or concurrently: each item is paid at most once.",
+    ),
+    "payout_batches_items": (
+        "List a batch's items",
+        "The batch's items with amount, status, transfer and failure reason; filter with "
+        "`?status=`.",
+    ),
+    "payout_items_retry": (
+        "Retry a failed payout item",
+        "Submits a failed item again once Stripe confirms no transfer exists for it.",
+    ),
+    "payout_batches_items_csv": (
+        "Download a batch's items as CSV",
+        "The same items as the list, one CSV row each, for finance's records.",
+    ),
+    "creators_hold": (
+        "Hold a creator's payouts",
+        "Keeps a creator out of new batches (with the reason) until released; earnings "
+        "keep accruing.",
+    ),
+    "creators_release": (
+        "Release a creator's payouts",
+        "Ends a hold: the creator is eligible for the next batch again.",
+    ),
+    "reconciliation_retrieve": (
+        "Reconcile a day with Stripe",
+        "Compares the ledger's payouts and card charges of `?date=` with Stripe's "
+        "transfers and balance transactions and lists every difference.",
+    ),
 }
 
 REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
+    "usage_create": [
+        OpenApiExample(
+            "Two events of one license",
+            value={
+                "events": [
+                    {
+                        "id": "run-42-0001",
+                        "license": "lic_9xT1bZ4fJ2kQ",
+                        "work": "isbn:9780306406157",
+                        "units": 120000,
+                        "unit": "token",
+                        "occurred_at": "2026-11-14T09:30:00Z",
+                    },
+                    {
+                        "id": "run-42-0002",
+                        "license": "lic_9xT1bZ4fJ2kQ",
+                        "work": _WORK_ID,
+                        "units": 5000,
+                        "unit": "token",
+                        "occurred_at": "2026-11-14T09:31:00Z",
+                    },
+                ]
+            },
+            request_only=True,
+        )
+    ],
+    "usage_corrections_create": [
+        OpenApiExample(
+            "Retract a duplicate",
+            value={"corrections": [{"id": "run-42-0002", "units": 0, "reason": "replayed"}]},
+            request_only=True,
+        )
+    ],
+    "payout_batches_create": [
+        OpenApiExample("This month's euros", value={"currency": "eur"}, request_only=True)
+    ],
+    "creators_hold": [
+        OpenApiExample(
+            "Hold while a claim is checked",
+            value={"reason": "Ownership of two works disputed"},
+            request_only=True,
+        )
+    ],
     "clearances_create": [
         OpenApiExample(
             "A manifest to clear for training",

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from licensing.api import usage_decode
+from licensing.api.operation_docs import operation_docs
 from licensing.api.permissions import IsLicensee
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import UsageEvent
@@ -59,7 +60,7 @@ class UsageApi(GenericAPIView):
     queryset = UsageEvent.objects.none()
 
     @extend_schema(
-        operation_id="usage_create",
+        **operation_docs("usage_create"),
         request=UsageBatchSchema,
         responses={
             200: UsageReceiptSchema,
@@ -103,7 +104,7 @@ class UsageCorrectionsApi(GenericAPIView):
     queryset = UsageEvent.objects.none()
 
     @extend_schema(
-        operation_id="usage_corrections_create",
+        **operation_docs("usage_corrections_create"),
         request=UsageCorrectionBatchSchema,
         responses={
             200: inline_serializer(

@@ -91,7 +91,7 @@ __all__ = [
 
 
 def payout_operation(
-    *, request: Any = None, ok: int = 200, csv: bool = False, operation_id: str | None = None
+    *, operation_id: str, request: Any = None, ok: int = 200, csv: bool = False
 ) -> Any:
     """Document one operation: its body, its answer, and every error it may give."""
     from drf_spectacular.types import OpenApiTypes
@@ -100,8 +100,10 @@ def payout_operation(
     from config.api.schema import error_responses
 
     answer = OpenApiResponse(OpenApiTypes.BINARY if csv else OpenApiTypes.OBJECT)
+    from licensing.api.operation_docs import operation_docs
+
     return extend_schema(
-        operation_id=operation_id,
+        **operation_docs(operation_id),
         request=request,
         responses={ok: answer, **error_responses(400, 401, 403, 404, 409, 422, 429)},
     )

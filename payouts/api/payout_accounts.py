@@ -28,12 +28,12 @@ class MyPayoutAccountApi(GenericAPIView):
     queryset = PayoutAccount.objects.none()
     serializer_class = serializers.Serializer
 
-    @payout_operation()
+    @payout_operation(operation_id="me_payout_account_retrieve")
     def get(self, request: Request) -> Response:
         account = PayoutAccount.objects.filter(creator=request.user.creator).first()
         return Response(account_render(account, None))
 
-    @payout_operation()
+    @payout_operation(operation_id="me_payout_account_create")
     def post(self, request: Request) -> Response:
         connection = payout_account_connect(
             creator=request.user.creator,
@@ -49,7 +49,7 @@ class MyPayoutsApi(GenericAPIView):
     serializer_class = serializers.Serializer
     cursor_ordering = ("-id",)
 
-    @payout_operation()
+    @payout_operation(operation_id="me_payouts_retrieve")
     def get(self, request: Request) -> Response:
         items = self.paginate_queryset(payout_items_of_creator(creator=request.user.creator))
         return self.get_paginated_response([item_render(item) for item in items])

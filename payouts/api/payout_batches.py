@@ -64,7 +64,7 @@ class PayoutBatchesApi(_FinanceApi):
             [batch_render(batch, progress[batch.pk]) for batch in batches]
         )
 
-    @payout_operation(request=BatchCreateInput, ok=201)
+    @payout_operation(operation_id="payout_batches_create", request=BatchCreateInput, ok=201)
     def post(self, request: Request) -> Response:
         data = BatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -75,20 +75,20 @@ class PayoutBatchesApi(_FinanceApi):
 
 
 class PayoutBatchApi(_FinanceApi):
-    @payout_operation()
+    @payout_operation(operation_id="payout_batches_retrieve")
     def get(self, request: Request, batch_id: str) -> Response:
         return Response(_rendered(_batch(batch_id)))
 
 
 class PayoutBatchApproveApi(_FinanceApi):
-    @payout_operation()
+    @payout_operation(operation_id="payout_batches_approve")
     def post(self, request: Request, batch_id: str) -> Response:
         batch = services.payout_batch_approve(batch=_batch(batch_id), user=request.user.user)
         return Response(_rendered(batch))
 
 
 class PayoutBatchDispatchApi(_FinanceApi):
-    @payout_operation()
+    @payout_operation(operation_id="payout_batches_dispatch")
     def post(self, request: Request, batch_id: str) -> Response:
         batch = services.payout_batch_dispatch(batch=_batch(batch_id))
         return Response(_rendered(batch), status=status.HTTP_202_ACCEPTED)
@@ -98,7 +98,7 @@ class PayoutItemsApi(_FinanceApi):
     queryset = PayoutItem.objects.none()
     cursor_ordering = ("id",)
 
-    @payout_operation()
+    @payout_operation(operation_id="payout_batches_items")
     def get(self, request: Request, batch_id: str) -> Response:
         batch = _batch(batch_id)
         wanted = request.query_params.get("status") or None
@@ -114,7 +114,7 @@ class PayoutItemsApi(_FinanceApi):
 
 
 class PayoutItemRetryApi(_FinanceApi):
-    @payout_operation()
+    @payout_operation(operation_id="payout_items_retry")
     def post(self, request: Request, batch_id: str, item_id: str) -> Response:
         batch = _batch(batch_id)
         item = selectors.payout_items_of(batch=batch).filter(public_id=item_id).first()
@@ -144,7 +144,7 @@ def csv_lines(batch: PayoutBatch) -> Iterator[str]:
 
 
 class PayoutItemsCsvApi(_FinanceApi):
-    @payout_operation(csv=True)
+    @payout_operation(operation_id="payout_batches_items_csv", csv=True)
     def get(self, request: Request, batch_id: str) -> StreamingHttpResponse:
         batch = _batch(batch_id)
         response = StreamingHttpResponse(csv_lines(batch), content_type="text/csv")
@@ -164,7 +164,7 @@ def _creator(creator_id: str) -> Creator:
 class CreatorHoldApi(_FinanceApi):
     serializer_class = HoldInput
 
-    @payout_operation(request=HoldInput, ok=201)
+    @payout_operation(operation_id="creators_hold", request=HoldInput, ok=201)
     def post(self, request: Request, creator_id: str) -> Response:
         creator = _creator(creator_id)
         data = HoldInput(data=request.data)
@@ -184,7 +184,7 @@ class CreatorHoldApi(_FinanceApi):
 
 
 class CreatorReleaseApi(_FinanceApi):
-    @payout_operation()
+    @payout_operation(operation_id="creators_release")
     def post(self, request: Request, creator_id: str) -> Response:
         creator = _creator(creator_id)
         creator_holds.creator_release(creator=creator)

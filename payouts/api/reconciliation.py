@@ -32,7 +32,7 @@ class ReconciliationApi(GenericAPIView):
     queryset = Reconciliation.objects.none()
     serializer_class = serializers.Serializer
 
-    @payout_operation()
+    @payout_operation(operation_id="reconciliation_retrieve")
     def get(self, request: Request) -> Response:
         day = _date(request.query_params.get("date"))
         result = reconciliation_for_date(day=day)
