@@ -76,7 +76,8 @@ def test_a_creator_reprices_a_licensed_offer_and_sees_both_versions(
     page.select_option("#id_status", "active")
     page.select_option("#id_pricing", "flat")
     page.select_option("#id_currency", "eur")
-    page.fill("#id_amount", "1000")
+    # The portal takes prices in major units: €10.00 is 1000 cents on the wire.
+    page.fill("#id_amount", "10.00")
     page.fill("#id_term_days", "365")
     page.click("input[name=_save]")
     page.wait_for_url(f"{live_server.url}/admin/licensing/offer/")
@@ -86,22 +87,22 @@ def test_a_creator_reprices_a_licensed_offer_and_sees_both_versions(
     # Someone buys it; then the creator changes the price.
     first = services.offer_version_mark_licensed(offer_version=offer.current_version)
     page.goto(f"{live_server.url}/admin/licensing/offer/{offer.pk}/change/")
-    page.fill("#id_amount", "1500")
+    page.fill("#id_amount", "15.00")
     page.click("input[name=_save]")
     page.wait_for_url(f"{live_server.url}/admin/licensing/offer/")
 
     # The new version is current; the one sold stays exactly as it was.
     page.goto(f"{live_server.url}/admin/licensing/offer/{offer.pk}/change/")
-    assert page.input_value("#id_amount") == "1500"
+    assert page.input_value("#id_amount") == "15.00"
     rows = page.locator("#versions-group tbody tr.form-row")
     versions = [
         (
             rows.nth(index).locator("td.field-version").inner_text().strip(),
-            rows.nth(index).locator("td.field-amount").inner_text().strip(),
+            rows.nth(index).locator("td.field-price").inner_text().strip(),
         )
         for index in range(rows.count())
     ]
-    assert versions == [("2", "1500"), ("1", "1000")]
+    assert versions == [("2", "€15.00"), ("1", "€10.00")]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "portal_offer_versions.png"), full_page=True)
     kept = OfferVersion.objects.get(pk=first.pk)

@@ -117,7 +117,7 @@ def test_the_portal_shows_it_on_the_amount_field(alice, make_work) -> None:
     portal.force_login(alice.user)
 
     response = portal.post(
-        reverse("admin:licensing_offer_add"), _offer_form(work=make_work(alice).pk, amount="10")
+        reverse("admin:licensing_offer_add"), _offer_form(work=make_work(alice).pk, amount="0.10")
     )
 
     assert response.status_code == 200
