@@ -31,6 +31,8 @@ class LicensingErrorCode(enum.StrEnum):
     OFFER_WITHDRAWN = "offer_withdrawn"
     OFFER_STATUS_INVALID = "offer_status_invalid"
     WORK_RESERVED = "work_reserved"
+    # Usage (the batch is refused as a whole; `details` names each bad event).
+    USAGE_INVALID = "usage_invalid"
     WORK_HAS_LICENSES = "work_has_licenses"
     OFFER_HAS_LICENSES = "offer_has_licenses"
     COLLECTION_HAS_LICENSES = "collection_has_licenses"

@@ -9,6 +9,7 @@ from licensing.api import (
     views_licensee,
     views_public,
     views_signals,
+    views_usage,
 )
 
 urlpatterns = [
@@ -38,6 +39,12 @@ urlpatterns = [
         name="collection",
     ),
     # Licensees.
+    path("api/v1/usage", views_usage.UsageApi.as_view(), name="usage"),
+    path(
+        "api/v1/usage/corrections",
+        views_usage.UsageCorrectionsApi.as_view(),
+        name="usage-corrections",
+    ),
     path("api/v1/licenses", views_licensee.LicensesApi.as_view(), name="licenses"),
     path(
         "api/v1/licenses/<str:license_id>",

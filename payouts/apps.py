@@ -8,4 +8,5 @@ class PayoutsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the Stripe event handlers and tasks this app owns (imported once the
         # app registry is ready, as handlers import models).
+        from payouts import transfer_events  # noqa: F401
         from payouts.stripe import handlers, tasks  # noqa: F401

@@ -6,9 +6,8 @@ fixed event ids, and a posted period is found, not posted again. The run goes th
 the services (start, compute, approve, post) and the jobs are run in-process whatever
 Celery's mode, each safe to run twice (a run already past a step is left as it is).
 
-Usage is written as rows because main has no ingest service yet (h14's ingest is
-API-side); once `licensing.services.usage` has one, `_usage_declare` should call it
-with `at=` instead of setting the flag itself.
+Usage goes through `usage_ingest`, which flags the event naming a work the license
+does not cover (`unlicensed`) and counts a repeated event id as a duplicate.
 """
 
 from __future__ import annotations
@@ -20,12 +19,11 @@ from django.utils import timezone
 
 from config.demo import DEMO_PASSWORD
 from ledger.money import micros_format
+from licensing.api.usage_decode import EventInput
 from licensing.models import License, Offer, OfferVersion
-from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
-from licensing.periods import period_of
 from licensing.services import finance_user_create
 from licensing.services.purchases import license_agreed_record
-from licensing.services.usage_partitions import usage_partitions_ensure
+from licensing.services.usage_ingest import UsageReceipt, usage_ingest
 from payouts.errors import PayoutsError, PayoutsErrorCode
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_posting import royalty_run_post
@@ -66,32 +64,25 @@ def _per_unit_offer() -> Offer:
     )
 
 
-def _usage_declare(license: License, event_id: str, units: int, at: datetime, flagged: bool):
-    """Store one usage event once (fixed event id), as the ingest would."""
-    organization = license.organization
-    if UsageEventKey.objects.filter(organization=organization, event_id=event_id).exists():
-        return False
+def _usage_declare(license: License, month_start: datetime) -> UsageReceipt:
+    """Declare last month's demo usage through the ingest (fixed ids: stored once)."""
     work = license.works.order_by("id").first()
-    if flagged:
-        work = (
-            license.offer_version.offer.creator.works.filter(reserved=False)
-            .exclude(pk=work.pk)
-            .order_by("id")
-            .first()
-        )
-    period = period_of(at)
-    usage_partitions_ensure(periods=[period])
-    key = UsageEventKey.objects.create(
-        organization=organization, event_id=event_id, occurred_at=at, period=period,
-        created_at=timezone.now(),
-    )  # fmt: skip
-    UsageEvent.objects.create(
-        id=key.id, organization=organization, event_id=event_id, license=license, work=work,
-        use=license.offer_version.offer.use, unit=license.offer_version.unit, units=units,
-        occurred_at=at, period=period, flag=UsageFlag.UNLICENSED if flagged else None,
-        created_at=timezone.now(),
-    )  # fmt: skip
-    return True
+    other = (
+        license.offer_version.offer.creator.works.filter(reserved=False)
+        .exclude(pk=work.pk)
+        .order_by("id")
+        .first()
+    )
+    events = []
+    for event_id, units, day, flagged in DEMO_USAGE:
+        target = other if flagged else work
+        occurred_at = month_start + timedelta(days=day - 1, hours=9)
+        event = EventInput(
+            id=event_id, license=license.public_id, work=target.public_id, units=units,
+            unit=license.offer_version.unit, occurred_at=occurred_at,
+        )  # fmt: skip
+        events.append((event, ("public_id", target.public_id)))
+    return usage_ingest(organization=license.organization, events=events)
 
 
 def _approver(username: str):
@@ -136,13 +127,9 @@ def demo_royalties_run() -> str:
         today=today,
     )
     start = datetime.combine(last_month, datetime.min.time(), tzinfo=UTC)
-    accepted = sum(
-        _usage_declare(license, event_id, units, start + timedelta(days=day - 1, hours=9), flag)
-        for event_id, units, day, flag in DEMO_USAGE
-    )
+    receipt = _usage_declare(license, start)
     run = _run_through(last_month.strftime("%Y-%m"))
-    # Hook: payout batches (h17) pay the creators' payables this run credited; call
-    # the batch service here with the run once it is on main.
+    # The next step (`payouts.demo_payouts`) pays the payables this run credited.
     totals = "; ".join(
         f"gross {micros_format(t['gross_micros'], currency)}, "
         f"net {micros_format(t['net_micros'], currency)}"
@@ -150,6 +137,7 @@ def demo_royalties_run() -> str:
     )
     return (
         f"royalties: license {license.public_id} ({DEMO_ORGANIZATION}, from "
-        f"{license.starts_at.date()}); usage accepted {accepted} new events; run "
+        f"{license.starts_at.date()}); usage accepted {receipt.accepted} "
+        f"(flagged {sum(receipt.flagged.values())}, duplicates {receipt.duplicates}); run "
         f"{run.public_id} {run.period} {run.status}, {run.lines.count()} lines, {totals}"
     )

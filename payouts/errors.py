@@ -35,3 +35,29 @@ class PayoutsError(DomainError):
 
     def __init__(self, code: PayoutsErrorCode, message: str, *, param: str | None = None) -> None:
         super().__init__(code, message, param=param, http_status=_STATUS[code])
+
+
+class PayoutErrorCode(enum.StrEnum):
+    CURRENCY_UNSUPPORTED = "currency_unsupported"
+    PARAMETER_INVALID = "parameter_invalid"
+    # Not found, or not the caller's: never told apart (404).
+    BATCH_NOT_FOUND = "payout_batch_not_found"
+    ITEM_NOT_FOUND = "payout_item_not_found"
+    CREATOR_NOT_FOUND = "creator_not_found"
+    # State machine.
+    BATCH_NOT_DRAFT = "payout_batch_not_draft"
+    BATCH_NOT_APPROVED = "payout_batch_not_approved"
+    BATCH_EMPTY = "payout_batch_empty"
+    SECOND_APPROVER_REQUIRED = "second_approver_required"
+    ITEM_NOT_FAILED = "payout_item_not_failed"
+    CREATOR_IN_OPEN_BATCH = "creator_in_open_batch"
+    ITEM_SUPERSEDED = "payout_item_superseded"
+    # Holds.
+    CREATOR_ALREADY_HELD = "creator_already_held"
+    CREATOR_NOT_HELD = "creator_not_held"
+    # Onboarding.
+    PAYOUT_ACCOUNT_MISSING = "payout_account_missing"
+
+
+class PayoutError(DomainError):
+    """A payout service refused: a rule broken (422), a conflict (409), not found (404)."""

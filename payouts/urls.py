@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from payouts.api import books, royalty_runs
+from payouts.api import books, payout_accounts, payout_batches, reconciliation, royalty_runs
 from payouts.stripe.views import StripeWebhookView
+
+_BATCH = "api/v1/payout-batches/<str:batch_id>"
 
 urlpatterns = [
     path("stripe/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),
@@ -34,4 +36,44 @@ urlpatterns = [
         books.AccountEntriesApi.as_view(),
         name="ledger-account-entries",
     ),
+    path("api/v1/payout-batches", payout_batches.PayoutBatchesApi.as_view(), name="payout-batches"),
+    path(_BATCH, payout_batches.PayoutBatchApi.as_view(), name="payout-batch"),
+    path(
+        f"{_BATCH}/approve",
+        payout_batches.PayoutBatchApproveApi.as_view(),
+        name="payout-batch-approve",
+    ),
+    path(
+        f"{_BATCH}/dispatch",
+        payout_batches.PayoutBatchDispatchApi.as_view(),
+        name="payout-batch-dispatch",
+    ),
+    path(f"{_BATCH}/items", payout_batches.PayoutItemsApi.as_view(), name="payout-items"),
+    path(
+        f"{_BATCH}/items.csv", payout_batches.PayoutItemsCsvApi.as_view(), name="payout-items-csv"
+    ),
+    path(
+        f"{_BATCH}/items/<str:item_id>/retry",
+        payout_batches.PayoutItemRetryApi.as_view(),
+        name="payout-item-retry",
+    ),
+    path(
+        "api/v1/creators/<str:creator_id>/hold",
+        payout_batches.CreatorHoldApi.as_view(),
+        name="creator-hold",
+    ),
+    path(
+        "api/v1/creators/<str:creator_id>/release",
+        payout_batches.CreatorReleaseApi.as_view(),
+        name="creator-release",
+    ),
+    path(
+        "api/v1/reconciliation", reconciliation.ReconciliationApi.as_view(), name="reconciliation"
+    ),
+    path(
+        "api/v1/me/payout-account",
+        payout_accounts.MyPayoutAccountApi.as_view(),
+        name="me-payout-account",
+    ),
+    path("api/v1/me/payouts", payout_accounts.MyPayoutsApi.as_view(), name="me-payouts"),
 ]

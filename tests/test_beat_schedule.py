@@ -13,5 +13,6 @@ def test_every_scheduled_task_is_registered() -> None:
         "config.api.tasks.idempotency_records_purge_task",
         "payouts.tasks.royalty_runs_resume_task",
         "payouts.stripe.tasks.stripe_events_pending_process_task",
+        "payouts.tasks.reconciliation_daily_task",
     }
     assert scheduled <= set(app.tasks)

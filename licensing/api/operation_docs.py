@@ -173,9 +173,111 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "robots.txt",
         "Crawler rules with the RSL `License:` line and the AIPREF `Content-Usage` rules.",
     ),
+    # Dataset clearance (a licensee key).
+    "clearances_create": (
+        "Clear a dataset's manifest",
+        "Matches up to 100,000 identifiers (our work ids, `sha256:`, `isrc:`, `isbn:`, "
+        "`doi:`, `url:`) for one use against the registry in one step: counts of "
+        "licensable, reserved, already licensed and unknown items, the quote (cheapest "
+        "active offer per work, in the organisation's currency, minor units) and the "
+        "manifest's SHA-256. The quote holds for 24 hours. A malformed identifier is "
+        "reported with its index and nothing is written.",
+    ),
+    "clearances_retrieve": (
+        "Get a clearance",
+        "A clearance of the caller's organisation with its counts, quote and status. "
+        "Another organisation's clearance is a 404.",
+    ),
+    "clearances_items": (
+        "List a clearance's items",
+        "Each identifier of the manifest with its status (`licensable`, `reserved`, "
+        "`licensed`, `unknown`), the offer chosen and its price; cursor-paginated, "
+        "filterable by `?status=`.",
+    ),
+    "clearances_items_csv": (
+        "Download a clearance's items as CSV",
+        "The same items as the list, one CSV row each, for a data team's pipeline: drop "
+        "the reserved and unknown ones before training.",
+    ),
+    "clearances_purchase": (
+        "Buy everything licensable in a clearance",
+        "One atomic, idempotent purchase: one payment for card billing (402 when "
+        "declined, nothing bought) or invoice lines, and one license per offer bought, "
+        "posted as single purchases are. A quote older than 24 hours is `409 "
+        "quote_expired`; an offer changed since is `409 quote_changed`. Sending it again "
+        "returns the first answer.",
+    ),
+    "clearances_certificate": (
+        "Get a clearance's signed certificate",
+        "One compact JWS (EdDSA, verifiable offline with `/.well-known/accord-keys.json`) "
+        "naming the manifest's SHA-256 and each item's license or status. Before the "
+        "purchase it is `409 clearance_not_purchased`.",
+    ),
+    # Royalty runs and the books (a finance key).
+    "royalty_runs_list": (
+        "List royalty runs",
+        "Every run, newest first, with its period, status, progress and totals. Finance "
+        "keys only: any other key gets a 404.",
+    ),
+    "royalty_runs_create": (
+        "Start a royalty run for a month",
+        "Starts computing the run of a period that is over (`YYYY-MM`): a preview of "
+        "lines and totals, nothing in the books yet. A period already posted, not over "
+        "or malformed is refused with its code and nothing written.",
+    ),
+    "royalty_runs_retrieve": (
+        "Get a royalty run",
+        "One run with its status (`computing`, `computed`, `approved`, `posting`, "
+        "`posted` or `failed` with the reason), approvals, totals per currency and the "
+        "flagged usage it did not rate.",
+    ),
+    "royalty_runs_lines": (
+        "List a royalty run's lines",
+        "One line per creator, work, license and kind (`per_unit`, `pool`, `minimum`, "
+        "`adjustment`) with units, rate, gross, commission and net in micros.",
+    ),
+    "royalty_runs_approve": (
+        "Approve a royalty run",
+        "Records the caller's approval of a computed run. Above "
+        "`ROYALTY_SECOND_APPROVAL_ABOVE` a second, different finance user must approve; "
+        "the last approval queues the posting, which writes each license's transaction "
+        "exactly once.",
+    ),
+    "royalty_runs_recompute": (
+        "Recompute a royalty run",
+        "Computes a computed run again (usage corrected meanwhile); its approvals are "
+        "dropped, as the figures they approved may change.",
+    ),
+    "ledger_trial_balance": (
+        "Get the trial balance",
+        "Every account's balance in micros per currency, as of now or `?as_of=` (business "
+        "time); the debits and credits of each currency sum to zero.",
+    ),
+    "ledger_account_entries": (
+        "List an account's entries",
+        "The entries of one ledger account (by its code) in business-time order, with "
+        "the transaction, kind, amount in micros and running balance.",
+    ),
 }
 
 REQUEST_EXAMPLES: dict[str, list[OpenApiExample]] = {
+    "clearances_create": [
+        OpenApiExample(
+            "A manifest to clear for training",
+            value={
+                "use": "ai-train",
+                "identifiers": [
+                    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                    "isbn:9780306406157",
+                    _WORK_ID,
+                ],
+            },
+            request_only=True,
+        )
+    ],
+    "royalty_runs_create": [
+        OpenApiExample("Last month's run", value={"period": "2026-11"}, request_only=True)
+    ],
     "me_works_create": [
         OpenApiExample(
             "A book with an ISBN",

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from licensing.api.operation_docs import operation_docs
 from licensing.api.params import choice_parameter
 from licensing.api.permissions import IsLicensee
 from licensing.errors import LicensingError, LicensingErrorCode
@@ -80,7 +81,9 @@ COUNTS = inline_serializer(
 QUOTE = inline_serializer(
     "ClearanceQuote",
     {
-        "amount": serializers.IntegerField(),
+        "amount": serializers.IntegerField(
+            help_text="Total due at purchase, in the currency's minor unit."
+        ),
         "currency": serializers.CharField(),
         "works": serializers.IntegerField(),
         "offers": serializers.IntegerField(),
@@ -122,7 +125,9 @@ ITEMS_SCHEMA = inline_serializer(
         "reason": serializers.CharField(allow_null=True),
         "work": serializers.CharField(allow_null=True),
         "offer": serializers.CharField(allow_null=True),
-        "amount": serializers.IntegerField(allow_null=True),
+        "amount": serializers.IntegerField(
+            allow_null=True, help_text="Price at purchase, in the currency's minor unit."
+        ),
         "license": serializers.CharField(allow_null=True),
     },
 )
@@ -132,7 +137,9 @@ PURCHASE_SCHEMA = inline_serializer(
         "object": serializers.CharField(),
         "clearance": serializers.CharField(),
         "licenses": serializers.ListField(child=serializers.CharField()),
-        "amount": serializers.IntegerField(),
+        "amount": serializers.IntegerField(
+            help_text="Charged or invoiced, in the currency's minor unit."
+        ),
         "currency": serializers.CharField(),
     },
 )
@@ -145,7 +152,7 @@ class ClearancesApi(GenericAPIView):
     queryset = Clearance.objects.none()
 
     @extend_schema(
-        operation_id="clearances_create",
+        **operation_docs("clearances_create"),
         request=CREATE_SCHEMA,
         responses={
             201: CLEARANCE_SCHEMA,
@@ -177,7 +184,7 @@ class ClearanceApi(GenericAPIView):
     queryset = Clearance.objects.none()
 
     @extend_schema(
-        operation_id="clearances_retrieve",
+        **operation_docs("clearances_retrieve"),
         responses={200: CLEARANCE_SCHEMA, **error_responses(401, 403, 404, 429, codes=NOT_FOUND)},
     )
     def get(self, request: Request, clearance_id: str) -> Response:
@@ -193,7 +200,7 @@ class ClearanceItemsApi(GenericAPIView):
     cursor_ordering = ("position",)
 
     @extend_schema(
-        operation_id="clearances_items",
+        **operation_docs("clearances_items"),
         parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=ClearanceItem.Status.values)],
         responses={
             200: ITEMS_SCHEMA,
@@ -214,7 +221,7 @@ class ClearanceItemsCsvApi(GenericAPIView):
     queryset = ClearanceItem.objects.none()
 
     @extend_schema(
-        operation_id="clearances_items_csv",
+        **operation_docs("clearances_items_csv"),
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
             **error_responses(401, 403, 404, 429, codes=NOT_FOUND),
@@ -237,7 +244,7 @@ class ClearancePurchaseApi(GenericAPIView):
     queryset = Clearance.objects.none()
 
     @extend_schema(
-        operation_id="clearances_purchase",
+        **operation_docs("clearances_purchase"),
         request=None,
         responses={
             201: PURCHASE_SCHEMA,
@@ -248,8 +255,10 @@ class ClearancePurchaseApi(GenericAPIView):
                 404,
                 409,
                 429,
+                503,
                 codes={
                     402: [LicensingErrorCode.PAYMENT_FAILED],
+                    503: [LicensingErrorCode.PAYMENT_PROVIDER_UNAVAILABLE],
                     404: [LicensingErrorCode.CLEARANCE_NOT_FOUND],
                     409: [LicensingErrorCode.QUOTE_EXPIRED, LicensingErrorCode.QUOTE_CHANGED],
                 },
@@ -281,7 +290,7 @@ class ClearanceCertificateApi(GenericAPIView):
     queryset = Clearance.objects.none()
 
     @extend_schema(
-        operation_id="clearances_certificate",
+        **operation_docs("clearances_certificate"),
         responses={
             200: CERTIFICATE_SCHEMA,
             **error_responses(

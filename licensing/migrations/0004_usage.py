@@ -50,7 +50,7 @@ def events_table_partition(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0003_licensees_and_licenses"),
+        ("licensing", "0004_purchase_frozen_terms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -19,6 +19,7 @@ from config.api.schema import error_responses
 from config.errors import DomainError
 from ledger.models import Account, Entry
 from ledger.selectors import account_entries, trial_balance
+from licensing.api.operation_docs import operation_docs
 from payouts.api.common import IsFinanceElseNotFound, micros_decimal
 
 TRIAL_SCHEMA = inline_serializer("TrialBalance", {"object": serializers.CharField()})
@@ -47,7 +48,7 @@ class TrialBalanceApi(GenericAPIView):
     queryset = Account.objects.none()
 
     @extend_schema(
-        operation_id="ledger_trial_balance",
+        **operation_docs("ledger_trial_balance"),
         responses={200: TRIAL_SCHEMA, **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request) -> Response:
@@ -85,7 +86,7 @@ class AccountEntriesApi(GenericAPIView):
     queryset = Entry.objects.none()
 
     @extend_schema(
-        operation_id="ledger_account_entries",
+        **operation_docs("ledger_account_entries"),
         responses={200: ENTRY_SCHEMA, **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request, account_id: str) -> Response:

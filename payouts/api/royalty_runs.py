@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from licensing.api.operation_docs import operation_docs
 from payouts.api.common import IsFinanceElseNotFound, micros_decimal
 from payouts.errors import PayoutsError, PayoutsErrorCode
 from payouts.models import RoyaltyLine, RoyaltyRun
@@ -98,7 +99,7 @@ class RoyaltyRunsApi(GenericAPIView):
     cursor_ordering = ("-id",)
 
     @extend_schema(
-        operation_id="royalty_runs_list",
+        **operation_docs("royalty_runs_list"),
         responses={200: RUN_SCHEMA, **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request) -> Response:
@@ -106,7 +107,7 @@ class RoyaltyRunsApi(GenericAPIView):
         return self.get_paginated_response([run_render(run) for run in page])
 
     @extend_schema(
-        operation_id="royalty_runs_create",
+        **operation_docs("royalty_runs_create"),
         request=RunStartInput,
         responses={
             202: RUN_SCHEMA,
@@ -138,7 +139,7 @@ class RoyaltyRunApi(GenericAPIView):
     queryset = RoyaltyRun.objects.none()
 
     @extend_schema(
-        operation_id="royalty_runs_retrieve",
+        **operation_docs("royalty_runs_retrieve"),
         responses={200: RUN_SCHEMA, **error_responses(401, 404, 429)},
     )
     def get(self, request: Request, run_id: str) -> Response:
@@ -151,7 +152,7 @@ class RoyaltyRunLinesApi(GenericAPIView):
     cursor_ordering = ("id",)
 
     @extend_schema(
-        operation_id="royalty_runs_lines",
+        **operation_docs("royalty_runs_lines"),
         responses={200: LINE_SCHEMA, **error_responses(400, 401, 404, 429)},
     )
     def get(self, request: Request, run_id: str) -> Response:
@@ -169,7 +170,7 @@ class RoyaltyRunApproveApi(GenericAPIView):
     queryset = RoyaltyRun.objects.none()
 
     @extend_schema(
-        operation_id="royalty_runs_approve",
+        **operation_docs("royalty_runs_approve"),
         request=None,
         responses={
             200: RUN_SCHEMA,
@@ -198,7 +199,7 @@ class RoyaltyRunRecomputeApi(GenericAPIView):
     queryset = RoyaltyRun.objects.none()
 
     @extend_schema(
-        operation_id="royalty_runs_recompute",
+        **operation_docs("royalty_runs_recompute"),
         request=None,
         responses={
             202: RUN_SCHEMA,

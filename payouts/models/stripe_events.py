@@ -1,4 +1,4 @@
-"""Payouts' data: for now, the log of Stripe events received by webhook.
+"""The log of Stripe events received by webhook.
 
 `StripeEvent` is the inbox that makes webhook processing exactly-once. Stripe
 delivers an event at least once (retries, replays, out of order); storing each

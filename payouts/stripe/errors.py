@@ -101,8 +101,12 @@ def error_translate(error: stripe.StripeError) -> GatewayError:
             decline_code=error.error.decline_code if error.error is not None else None,
             payment_intent_id=intent.id if intent is not None else None,
         )
-    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-        isinstance(error, stripe.APIError) and (error.http_status or 500) >= 409
+    if (
+        isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError))
+        or (isinstance(error, stripe.APIError) and (error.http_status or 500) >= 409)
+        # The key's first request still runs (a concurrent dispatch): its outcome is
+        # unknown yet, so the same key must be tried again later.
+        or code in {"idempotency_key_in_use", "lock_timeout", "rate_limit"}
     ):
         return GatewayUnavailable(GatewayErrorCode.UNAVAILABLE, message, stripe_code=code)
     if isinstance(error, stripe.IdempotencyError):

@@ -44,6 +44,8 @@ from payouts.stripe.results import (
     AccountLink,
     Balance,
     BalanceTransaction,
+    Charge,
+    CreatedRange,
     Customer,
     Page,
     PaymentIntent,
@@ -53,6 +55,7 @@ from payouts.stripe.results import (
     VerifiedEvent,
     account_from,
     balance_transaction_from,
+    charge_from,
     payment_intent_from,
     transfer_from,
     verified_event_from,
@@ -112,6 +115,16 @@ def _post_options(idempotency_key: str) -> stripe.RequestOptions:
     assert idempotency_key, "derive the idempotency key from the caller's own row"
     assert len(idempotency_key) <= IDEMPOTENCY_KEY_CHARS_MAX, idempotency_key
     return {"idempotency_key": idempotency_key}
+
+
+def _created_filter(params: dict[str, Any], created: CreatedRange | None) -> None:
+    if created is not None:
+        assert created.gte < created.lt, created
+        params["created"] = {"gte": created.gte, "lt": created.lt}
+
+
+def _read_options(network_retries: int | None) -> stripe.RequestOptions:
+    return {} if network_retries is None else {"max_network_retries": network_retries}
 
 
 def _metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -256,8 +269,13 @@ def transfer_create(
     transfer_group: str | None = None,
     metadata: Mapping[str, str] | None = None,
     description: str | None = None,
+    network_retries: int | None = None,
 ) -> Transfer:
-    """Move `amount` (minor unit) from the platform balance to a connected account."""
+    """Move `amount` (minor unit) from the platform balance to a connected account.
+
+    `network_retries` overrides the SDK's own retries: the payout dispatcher passes 0,
+    because it retries through its shared rate limit, with backoff and jitter.
+    """
     assert amount > 0, amount
     params: dict[str, Any] = {
         "amount": amount,
@@ -269,8 +287,11 @@ def transfer_create(
         params["transfer_group"] = transfer_group
     if description:
         params["description"] = description
+    options = _post_options(idempotency_key)
+    if network_retries is not None:
+        options["max_network_retries"] = network_retries
     with gateway_errors_translated():
-        return transfer_from(_client().v1.transfers.create(params, _post_options(idempotency_key)))
+        return transfer_from(_client().v1.transfers.create(params, options))
 
 
 def transfer_retrieve(*, transfer_id: str) -> Transfer:
@@ -285,13 +306,16 @@ def transfers_list(
     destination: str | None = None,
     limit: int = LIST_LIMIT_MAX,
     starting_after: str | None = None,
+    created: CreatedRange | None = None,
+    network_retries: int | None = None,
 ) -> Page[Transfer]:
     """Return one page of transfers, newest first, optionally of one group or account."""
     params = _list_params(
         limit, starting_after, transfer_group=transfer_group, destination=destination
     )
+    _created_filter(params, created)
     with gateway_errors_translated():
-        page = _client().v1.transfers.list(params)  # type: ignore[arg-type]
+        page = _client().v1.transfers.list(params, _read_options(network_retries))  # type: ignore[arg-type]
     return Page(items=tuple(transfer_from(item) for item in page.data), has_more=page.has_more)
 
 
@@ -351,14 +375,30 @@ def balance_transactions_list(
     limit: int = LIST_LIMIT_MAX,
     starting_after: str | None = None,
     transaction_type: str | None = None,
+    created: CreatedRange | None = None,
 ) -> Page[BalanceTransaction]:
     """Return one page of the platform's balance transactions, newest first."""
     params = _list_params(limit, starting_after, type=transaction_type)
+    _created_filter(params, created)
     with gateway_errors_translated():
         page = _client().v1.balance_transactions.list(params)  # type: ignore[arg-type]
     return Page(
         items=tuple(balance_transaction_from(item) for item in page.data), has_more=page.has_more
     )
+
+
+def charges_list(
+    *,
+    limit: int = LIST_LIMIT_MAX,
+    starting_after: str | None = None,
+    created: CreatedRange | None = None,
+) -> Page[Charge]:
+    """Return one page of the platform's charges, newest first."""
+    params = _list_params(limit, starting_after)
+    _created_filter(params, created)
+    with gateway_errors_translated():
+        page = _client().v1.charges.list(params)  # type: ignore[arg-type]
+    return Page(items=tuple(charge_from(item) for item in page.data), has_more=page.has_more)
 
 
 # -- webhooks --------------------------------------------------------------------------

@@ -119,6 +119,25 @@ class BalanceTransaction:
 
 
 @dataclass(frozen=True)
+class CreatedRange:
+    """Stripe's `created[gte]`/`created[lt]` filter, in Unix seconds (a day, for instance)."""
+
+    gte: int
+    lt: int
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    status: str
+    payment_intent_id: str | None
+    created: int
+
+
+@dataclass(frozen=True)
 class VerifiedEvent:
     """A webhook event whose signature checked out.
 
@@ -236,6 +255,19 @@ def payment_intent_from(obj: stripe.PaymentIntent) -> PaymentIntent:
         customer_id=id_of(data.get("customer")),
         latest_charge_id=id_of(data.get("latest_charge")),
         metadata=dict(data.get("metadata") or {}),
+        created=data["created"],
+    )
+
+
+def charge_from(obj: stripe.Charge) -> Charge:
+    data = plain(obj)
+    return Charge(
+        id=data["id"],
+        amount=data["amount"],
+        amount_refunded=data.get("amount_refunded") or 0,
+        currency=data["currency"],
+        status=data["status"],
+        payment_intent_id=id_of(data.get("payment_intent")),
         created=data["created"],
     )
 

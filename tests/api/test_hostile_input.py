@@ -92,7 +92,13 @@ def _json_writes() -> list[tuple[str, str]]:
     ]
 
 
-FINANCE_PATHS = ("/api/v1/royalty-runs", "/api/v1/ledger/")
+FINANCE_PATHS = (
+    "/api/v1/royalty-runs",
+    "/api/v1/ledger/",
+    "/api/v1/payout-batches",
+    "/api/v1/creators/",
+    "/api/v1/reconciliation",
+)
 
 
 def _role_and_path(small_world, path: str) -> tuple[str | None, str]:
@@ -101,6 +107,7 @@ def _role_and_path(small_world, path: str) -> tuple[str | None, str]:
         path.replace("{work_id}", small_world.work.public_id)
         .replace("{offer_id}", small_world.offer.public_id)
         .replace("{collection_id}", small_world.collection.public_id)
+        .replace("{creator_id}", small_world.creator.public_id)
     )
     assert "{" not in filled, f"no real id for {path}: teach this test its parameter"
     if path == "/api/v1/certificates/verify":

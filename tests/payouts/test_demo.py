@@ -80,6 +80,16 @@ def test_the_demo_posts_last_months_royalty_run_once(stripe_sandbox_settings: An
     assert run.lines.count() == 1
     assert account_balance(receivable) == receivable_before_again
     royalties = next(s for s in summaries if s.startswith("royalties:"))
-    assert "usage accepted 0 new events" in royalties
+    assert "usage accepted 0 (flagged 0, duplicates 3)" in royalties
     assert f"run {run.public_id}" in royalties
     assert "gross 61.725 EUR" in royalties
+
+
+def test_the_demo_onboards_its_creators_and_pays_a_batch(stripe_sandbox_settings: Any) -> None:
+    from payouts.models import PayoutAccount, PayoutBatch
+
+    call_command("load_demo_data", stdout=io.StringIO())
+    summary = [line for line in demo_job_run() if line.startswith("payouts:")]
+    assert summary, "the demo runs its payout step"
+    assert PayoutAccount.objects.filter(payouts_enabled=True).exists()
+    assert PayoutBatch.objects.filter(status=PayoutBatch.Status.COMPLETED).exists(), summary
