@@ -36,6 +36,7 @@ DEMO_LOADERS: tuple[str, ...] = (
 # one-line summary of what it did.
 DEMO_JOB_STEPS: tuple[str, ...] = (
     "licensing.demo_licensees.demo_purchases_run",
+    "payouts.demo_royalties.demo_royalties_run",  # credits payables the next step pays
     "payouts.demo_payouts.demo_payouts_run",
     "ledger.demo.demo_ledger_seal",
 )

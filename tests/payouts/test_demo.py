@@ -9,8 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from ledger.models import Entry, Transaction
-from licensing.models import License, LicenseeOrganization, Purchase
+from ledger.selectors import account_balance, account_get
+from licensing import accounts
+from licensing.models import License, LicenseeOrganization, Purchase, UsageEvent
 from payouts.demo import demo_job_run
+from payouts.models import RoyaltyLine, RoyaltyRun
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +24,9 @@ def _census() -> dict[str, int]:
         "entries": Entry.objects.count(),
         "licenses": License.objects.count(),
         "purchases": Purchase.objects.count(),
+        "usage": UsageEvent.objects.count(),
+        "runs": RoyaltyRun.objects.count(),
+        "lines": RoyaltyLine.objects.count(),
     }
 
 
@@ -39,8 +45,44 @@ def test_a_second_demo_run_posts_nothing_new(stripe_sandbox_settings: Any) -> No
 
     assert census["transactions"] > 0
     # Invoiced and free purchases keep no request key; they were the ones bought twice.
-    assert License.objects.filter(organization=invoiced).count() == 3
+    # Three bought now, one agreed two months ago (the money loop's per-unit license).
+    assert License.objects.filter(organization=invoiced).count() == 4
     assert _census() == census
+
+
+def test_the_demo_posts_last_months_royalty_run_once(stripe_sandbox_settings: Any) -> None:
+    _demo_run()
+    run = RoyaltyRun.objects.get()
+    northwind = LicenseeOrganization.objects.get(slug="northwind")
+    line = run.lines.get()
+    receivable_ref = accounts.organization_receivable(northwind.public_id, "eur")
+    receivable = account_get(code=receivable_ref.row().code)
+    receivable_before_again = account_balance(receivable)
+
+    summaries = demo_job_run()
+
+    # 10,000 + 2,345 items at 0.5 cent: 61.725 EUR; 10% commission; the 777 flagged unrated.
+    assert run.status == RoyaltyRun.Status.POSTED
+    assert (line.kind, line.units, line.license.organization) == ("per_unit", 12_345, northwind)
+    assert (line.gross_micros, line.commission_micros, line.net_micros) == (
+        61_725_000, 6_172_500, 55_552_500
+    )  # fmt: skip
+    assert run.totals["eur"] == {
+        "gross_micros": 61_725_000, "commission_micros": 6_172_500,
+        "net_micros": 55_552_500, "lines": 1,
+    }  # fmt: skip
+    assert [flag["units"] for flag in run.flagged] == [777]
+    assert (
+        Transaction.objects.filter(idempotency_key__startswith=f"royalty:{run.public_id}:").count()
+        == 1
+    )
+    assert RoyaltyRun.objects.get() == run
+    assert run.lines.count() == 1
+    assert account_balance(receivable) == receivable_before_again
+    royalties = next(s for s in summaries if s.startswith("royalties:"))
+    assert "usage accepted 0 (flagged 0, duplicates 3)" in royalties
+    assert f"run {run.public_id}" in royalties
+    assert "gross 61.725 EUR" in royalties
 
 
 def test_the_demo_onboards_its_creators_and_pays_a_batch(stripe_sandbox_settings: Any) -> None:
