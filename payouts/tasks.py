@@ -97,6 +97,7 @@ def payout_items_submit_task(self, batch_id: int, item_ids: list[int]) -> dict:
 @shared_task(ignore_result=True)
 def reconciliation_daily_task() -> int:
     """Reconcile yesterday (UTC) and tell staff of differences; return how many."""
+    # Imported here: reconciliation reads the gateway, which the worker needs only now.
     from payouts.services.reconciliation import reconciliation_run_for_yesterday
 
     return len(reconciliation_run_for_yesterday().differences)

@@ -7,10 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from config.api.schema import error_responses
 from ledger.money import micros_format, minor_unit_micros
+from licensing.api.operation_docs import operation_docs
 from licensing.models import ApiKey
 from payouts.models import PayoutBatch, PayoutItem
 from payouts.selectors.payout_batches import BatchProgress
@@ -94,14 +98,7 @@ def payout_operation(
     *, operation_id: str, request: Any = None, ok: int = 200, csv: bool = False
 ) -> Any:
     """Document one operation: its body, its answer, and every error it may give."""
-    from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiResponse, extend_schema
-
-    from config.api.schema import error_responses
-
     answer = OpenApiResponse(OpenApiTypes.BINARY if csv else OpenApiTypes.OBJECT)
-    from licensing.api.operation_docs import operation_docs
-
     return extend_schema(
         **operation_docs(operation_id),
         request=request,

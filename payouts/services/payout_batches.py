@@ -109,6 +109,7 @@ def payout_batch_approve(*, batch: PayoutBatch, user: Any) -> PayoutBatch:
 
 
 def _fan_out_enqueue(batch: PayoutBatch) -> None:
+    # Imported here: the tasks module imports these services (a cycle at import time).
     from payouts.tasks import payout_batch_fan_out_task
 
     transaction.on_commit(lambda: payout_batch_fan_out_task.delay(batch.pk))

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ledger.money import minor_to_micros
 from payouts import stripe_gateway
 from payouts.models import PayoutItem
 from payouts.services.payout_postings import (
@@ -123,7 +124,6 @@ def _record_failed(item: PayoutItem, error: stripe_gateway.GatewayError) -> None
 
 
 def _item_micros(item: PayoutItem) -> int:
-    from ledger.money import minor_to_micros
 
     return minor_to_micros(item.amount, item.currency)
 
@@ -238,7 +238,6 @@ def payout_item_transfer_confirm(*, transfer: stripe_gateway.Transfer) -> bool:
 
 def payout_item_transfer_reversed(*, transfer: stripe_gateway.Transfer) -> bool:
     """Give a paid item's reversed amount back to payable (`transfer.reversed`), once."""
-    from ledger.money import minor_to_micros
 
     with transaction.atomic():
         item = (
@@ -269,8 +268,9 @@ def payout_batch_send_in_process(*, batch: Any, on_chunk: Any = None) -> Any:
     For the embedded default (no broker), the demo and `payout_dispatch`: the same
     per-item steps as the workers run; `on_chunk(count)` reports progress.
     """
+    # Imported here: payout_batches imports this module (a cycle at import time).
     from payouts.models import PayoutBatch
-    from payouts.services.payout_batches import payout_batch_complete_check
+    from payouts.services.payout_batches import payout_batch_complete_check  # the same cycle
 
     if batch.status == PayoutBatch.Status.APPROVED:
         PayoutBatch.objects.filter(pk=batch.pk, status=batch.status).update(
