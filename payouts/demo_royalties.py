@@ -24,7 +24,7 @@ from licensing.models import License, Offer, OfferVersion
 from licensing.services import finance_user_create
 from licensing.services.purchases import license_agreed_record
 from licensing.services.usage_ingest import UsageReceipt, usage_ingest
-from payouts.errors import PayoutsError, PayoutsErrorCode
+from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_posting import royalty_run_post
 from payouts.services.royalty_runs import (
@@ -94,8 +94,8 @@ def _run_through(period: str) -> RoyaltyRun:
     """Start, compute, approve and post the period's run; a posted period is found as is."""
     try:
         run = royalty_run_start(period=period)
-    except PayoutsError as error:
-        if error.code != PayoutsErrorCode.PERIOD_POSTED:
+    except PayoutError as error:
+        if error.code != PayoutErrorCode.PERIOD_POSTED:
             raise
         return RoyaltyRun.objects.get(period=period, status=RoyaltyRun.Status.POSTED)
     run = royalty_run_compute(run_id=run.pk)  # a no-op when eager Celery computed it already

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from payouts.errors import PayoutsError, PayoutsErrorCode
+from payouts.errors import PayoutError, PayoutErrorCode
 
 _PERIOD = re.compile(r"\A(\d{4})-(0[1-9]|1[0-2])\Z")
 
@@ -16,8 +16,8 @@ def period_window(period: object) -> tuple[datetime, datetime]:
     """The [first instant, first instant of the next month) of a period; 400 if malformed."""
     match = _PERIOD.match(period) if isinstance(period, str) else None
     if match is None or int(match.group(1)) < 2000:
-        raise PayoutsError(
-            PayoutsErrorCode.PERIOD_INVALID,
+        raise PayoutError(
+            PayoutErrorCode.PERIOD_INVALID,
             "period must be YYYY-MM (2000 or later).",
             param="period",
         )
@@ -31,7 +31,5 @@ def period_over_window(period: object, *, at: datetime | None = None) -> tuple[d
     """The window of a period that is over at `at` (Django's clock); 422 `period_open` if not."""
     window = period_window(period)
     if window[1] > (at or timezone.now()):
-        raise PayoutsError(
-            PayoutsErrorCode.PERIOD_OPEN, f"{period} is not over yet.", param="period"
-        )
+        raise PayoutError(PayoutErrorCode.PERIOD_OPEN, f"{period} is not over yet.", param="period")
     return window

@@ -16,11 +16,11 @@ from rest_framework.response import Response
 
 from config.api.pagination import parse_limit
 from config.api.schema import error_responses
-from config.errors import DomainError
 from ledger.models import Account, Entry
 from ledger.selectors import account_entries, trial_balance
 from licensing.api.operation_docs import operation_docs
 from payouts.api.common import IsFinanceElseNotFound, micros_decimal
+from payouts.errors import PayoutError, PayoutErrorCode
 
 TRIAL_SCHEMA = inline_serializer("TrialBalance", {"object": serializers.CharField()})
 ENTRY_SCHEMA = inline_serializer("LedgerEntry", {"transaction": serializers.CharField()})
@@ -34,11 +34,10 @@ def _as_of(raw: str | None) -> datetime | None:
     except ValueError:
         value = None
     if value is None or value.utcoffset() is None:
-        raise DomainError(
-            "parameter_invalid",
+        raise PayoutError(
+            PayoutErrorCode.PARAMETER_INVALID,
             "as_of must be an RFC 3339 time with offset.",
             param="as_of",
-            http_status=400,
         )
     return value
 
@@ -92,7 +91,7 @@ class AccountEntriesApi(GenericAPIView):
     def get(self, request: Request, account_id: str) -> Response:
         account = Account.objects.filter(code=account_id).first()
         if account is None:
-            raise DomainError("not_found", "No such account.", http_status=404)
+            raise PayoutError(PayoutErrorCode.NOT_FOUND, "No such account.")
         page = account_entries(
             account,
             cursor=request.query_params.get("cursor") or None,

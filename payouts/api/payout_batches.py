@@ -35,9 +35,7 @@ class HoldInput(serializers.Serializer):
 def _batch(batch_id: str) -> PayoutBatch:
     batch = selectors.payout_batch_get(public_id=batch_id)
     if batch is None:
-        raise PayoutError(
-            PayoutErrorCode.BATCH_NOT_FOUND, f"No payout batch {batch_id!r}.", http_status=404
-        )
+        raise PayoutError(PayoutErrorCode.BATCH_NOT_FOUND, f"No payout batch {batch_id!r}.")
     return batch
 
 
@@ -107,7 +105,6 @@ class PayoutItemsApi(_FinanceApi):
                 PayoutErrorCode.PARAMETER_INVALID,
                 f"status must be one of {', '.join(PayoutItem.Status.values)}.",
                 param="status",
-                http_status=400,
             )
         items = self.paginate_queryset(selectors.payout_items_of(batch=batch, status=wanted))
         return self.get_paginated_response([item_render(item) for item in items])
@@ -119,9 +116,7 @@ class PayoutItemRetryApi(_FinanceApi):
         batch = _batch(batch_id)
         item = selectors.payout_items_of(batch=batch).filter(public_id=item_id).first()
         if item is None:
-            raise PayoutError(
-                PayoutErrorCode.ITEM_NOT_FOUND, f"No payout item {item_id!r}.", http_status=404
-            )
+            raise PayoutError(PayoutErrorCode.ITEM_NOT_FOUND, f"No payout item {item_id!r}.")
         item = services.payout_item_retry(item=item)
         return Response(item_render(item), status=status.HTTP_202_ACCEPTED)
 
@@ -155,9 +150,7 @@ class PayoutItemsCsvApi(_FinanceApi):
 def _creator(creator_id: str) -> Creator:
     creator = Creator.objects.filter(public_id=creator_id).first()
     if creator is None:
-        raise PayoutError(
-            PayoutErrorCode.CREATOR_NOT_FOUND, f"No creator {creator_id!r}.", http_status=404
-        )
+        raise PayoutError(PayoutErrorCode.CREATOR_NOT_FOUND, f"No creator {creator_id!r}.")
     return creator
 
 

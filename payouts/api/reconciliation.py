@@ -23,7 +23,6 @@ def _date(raw: str | None) -> datetime.date:
             PayoutErrorCode.PARAMETER_INVALID,
             "Give the date as YYYY-MM-DD.",
             param="date",
-            http_status=400,
         ) from None
 
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from config.api.schema import error_responses
 from licensing.api.operation_docs import operation_docs
 from payouts.api.common import IsFinanceElseNotFound, micros_decimal
-from payouts.errors import PayoutsError, PayoutsErrorCode
+from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.selectors.royalty_runs import royalty_run_lines
 from payouts.services.royalty_runs import (
@@ -88,7 +88,7 @@ def line_render(line: RoyaltyLine) -> dict:
 def run_get(run_id: str) -> RoyaltyRun:
     run = RoyaltyRun.objects.filter(public_id=run_id).first()
     if run is None:
-        raise PayoutsError(PayoutsErrorCode.ROYALTY_RUN_NOT_FOUND, "No such royalty run.")
+        raise PayoutError(PayoutErrorCode.ROYALTY_RUN_NOT_FOUND, "No such royalty run.")
     return run
 
 
@@ -119,9 +119,9 @@ class RoyaltyRunsApi(GenericAPIView):
                 422,
                 429,
                 codes={
-                    400: [PayoutsErrorCode.PERIOD_INVALID],
-                    409: [PayoutsErrorCode.PERIOD_POSTED],
-                    422: [PayoutsErrorCode.PERIOD_OPEN],
+                    400: [PayoutErrorCode.PERIOD_INVALID],
+                    409: [PayoutErrorCode.PERIOD_POSTED],
+                    422: [PayoutErrorCode.PERIOD_OPEN],
                 },
             ),
         },
@@ -181,8 +181,8 @@ class RoyaltyRunApproveApi(GenericAPIView):
                 429,
                 codes={
                     409: [
-                        PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED,
-                        PayoutsErrorCode.SECOND_APPROVER_REQUIRED,
+                        PayoutErrorCode.ROYALTY_RUN_NOT_COMPUTED,
+                        PayoutErrorCode.SECOND_APPROVER_REQUIRED,
                     ]
                 },
             ),
@@ -209,7 +209,7 @@ class RoyaltyRunRecomputeApi(GenericAPIView):
                 409,
                 429,
                 codes={
-                    409: [PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED, PayoutsErrorCode.PERIOD_POSTED]
+                    409: [PayoutErrorCode.ROYALTY_RUN_NOT_COMPUTED, PayoutErrorCode.PERIOD_POSTED]
                 },
             ),
         },

@@ -21,14 +21,13 @@ def creator_hold(*, creator: Creator, reason: str, user: Any) -> CreatorHold:
             PayoutErrorCode.PARAMETER_INVALID,
             f"Give a reason of 1 to {REASON_LENGTH_MAX} characters.",
             param="reason",
-            http_status=400,
         )
     try:
         with transaction.atomic():
             return CreatorHold.objects.create(creator=creator, reason=reason, held_by=user)
     except IntegrityError:
         raise PayoutError(
-            PayoutErrorCode.CREATOR_ALREADY_HELD, "The creator is already on hold.", http_status=409
+            PayoutErrorCode.CREATOR_ALREADY_HELD, "The creator is already on hold."
         ) from None
 
 
@@ -36,6 +35,4 @@ def creator_release(*, creator: Creator) -> None:
     """Let the creator be paid by the next batch again."""
     deleted, _ = CreatorHold.objects.filter(creator=creator).delete()
     if not deleted:
-        raise PayoutError(
-            PayoutErrorCode.CREATOR_NOT_HELD, "The creator is not on hold.", http_status=409
-        )
+        raise PayoutError(PayoutErrorCode.CREATOR_NOT_HELD, "The creator is not on hold.")

@@ -33,7 +33,6 @@ def _currency(currency: object) -> str:
             PayoutErrorCode.CURRENCY_UNSUPPORTED,
             f"Currency {currency!r} is not one Accord pays out in.",
             param="currency",
-            http_status=400,
         )
     return code
 
@@ -75,7 +74,6 @@ def payout_batch_create(*, currency: str, user: Any = None) -> PayoutBatch:
         raise PayoutError(
             PayoutErrorCode.CREATOR_IN_OPEN_BATCH,
             "Another batch being drafted now holds some of these creators; try again.",
-            http_status=409,
         ) from None
     return batch
 
@@ -92,13 +90,11 @@ def payout_batch_approve(*, batch: PayoutBatch, user: Any) -> PayoutBatch:
             raise PayoutError(
                 PayoutErrorCode.BATCH_NOT_DRAFT,
                 f"Only a draft can be approved; this batch is {batch.status}.",
-                http_status=409,
             )
         if batch.approvals.filter(user=user).exists():
             raise PayoutError(
                 PayoutErrorCode.SECOND_APPROVER_REQUIRED,
                 "You approved this batch already; a different finance user must approve it.",
-                http_status=409,
             )
         PayoutBatchApproval.objects.create(batch=batch, user=user)
         needed = 2 if batch.total > settings.PAYOUT_SECOND_APPROVAL_ABOVE else 1
@@ -128,7 +124,6 @@ def payout_batch_dispatch(*, batch: PayoutBatch) -> PayoutBatch:
             raise PayoutError(
                 PayoutErrorCode.BATCH_NOT_APPROVED,
                 "The batch must be approved before it is dispatched.",
-                http_status=409,
             )
         if batch.status == PayoutBatch.Status.APPROVED:
             batch.status = PayoutBatch.Status.DISPATCHING
@@ -166,7 +161,6 @@ def payout_item_retry(*, item: PayoutItem) -> PayoutItem:
                 raise PayoutError(
                     PayoutErrorCode.ITEM_NOT_FAILED,
                     f"Only a failed item can be retried; this one is {item.status}.",
-                    http_status=409,
                 )
             if (
                 PayoutItem.objects.filter(
@@ -179,7 +173,6 @@ def payout_item_retry(*, item: PayoutItem) -> PayoutItem:
                 raise PayoutError(
                     PayoutErrorCode.ITEM_SUPERSEDED,
                     "A later batch has already taken this creator's money.",
-                    http_status=409,
                 )
             item.status = PayoutItem.Status.PENDING
             item.submissions += 1
@@ -194,6 +187,5 @@ def payout_item_retry(*, item: PayoutItem) -> PayoutItem:
         raise PayoutError(
             PayoutErrorCode.CREATOR_IN_OPEN_BATCH,
             "The creator is in another open batch, which will pay this money.",
-            http_status=409,
         ) from None
     return item

@@ -23,7 +23,7 @@ from ledger.money import minor_to_micros
 from licensing.models import License, OfferVersion, RightsShare
 from licensing.sales import commission_basis_points
 from payouts import rating
-from payouts.errors import PayoutsError, PayoutsErrorCode
+from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import RoyaltyApproval, RoyaltyLine, RoyaltyRun
 from payouts.periods import period_over_window, period_window
 from payouts.services import royalty_usage
@@ -63,8 +63,8 @@ def royalty_run_start(*, period: str, user=None, at: datetime | None = None) -> 
         )
         existing = live.first()
         if existing is not None and existing.status == Status.POSTED:
-            raise PayoutsError(
-                PayoutsErrorCode.PERIOD_POSTED, f"{period} is already posted.", param="period"
+            raise PayoutError(
+                PayoutErrorCode.PERIOD_POSTED, f"{period} is already posted.", param="period"
             )
         if existing is not None:
             return existing
@@ -82,10 +82,10 @@ def royalty_run_recompute(*, run: RoyaltyRun) -> RoyaltyRun:
     with transaction.atomic():
         run = RoyaltyRun.objects.select_for_update().get(pk=run.pk)
         if run.status == Status.POSTED:
-            raise PayoutsError(PayoutsErrorCode.PERIOD_POSTED, f"{run.period} is already posted.")
+            raise PayoutError(PayoutErrorCode.PERIOD_POSTED, f"{run.period} is already posted.")
         if run.status != Status.COMPUTED:
-            raise PayoutsError(
-                PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED,
+            raise PayoutError(
+                PayoutErrorCode.ROYALTY_RUN_NOT_COMPUTED,
                 f"Only a computed run can be recomputed; this one is {run.status}.",
             )
         run.approvals.all().delete()
@@ -110,13 +110,13 @@ def royalty_run_approve(*, run: RoyaltyRun, user, at: datetime | None = None) ->
     with transaction.atomic():
         run = RoyaltyRun.objects.select_for_update().get(pk=run.pk)
         if run.status != Status.COMPUTED:
-            raise PayoutsError(
-                PayoutsErrorCode.ROYALTY_RUN_NOT_COMPUTED,
+            raise PayoutError(
+                PayoutErrorCode.ROYALTY_RUN_NOT_COMPUTED,
                 f"Only a computed run can be approved; this one is {run.status}.",
             )
         if run.approvals.filter(user=user).exists():
-            raise PayoutsError(
-                PayoutsErrorCode.SECOND_APPROVER_REQUIRED,
+            raise PayoutError(
+                PayoutErrorCode.SECOND_APPROVER_REQUIRED,
                 "You approved this run already; a different finance user must approve it.",
             )
         moment = at or timezone.now()

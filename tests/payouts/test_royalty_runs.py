@@ -14,7 +14,7 @@ import pytest
 from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get, trial_balance
 from licensing.services import finance_user_create
-from payouts.errors import PayoutsError
+from payouts.errors import PayoutError
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.selectors.royalty_runs import royalty_lines_for
 from payouts.services.royalty_posting import royalty_run_post
@@ -134,7 +134,7 @@ def test_per_unit_and_pool_rated_posted_and_reconciled(
     assert Transaction.objects.filter(kind="royalty").count() == 2
 
     # A second run of a posted period is refused, and writes nothing.
-    with pytest.raises(PayoutsError) as refused:
+    with pytest.raises(PayoutError) as refused:
         royalty_run_start(period="2026-01")
     assert refused.value.code == "period_posted"
     assert RoyaltyRun.objects.count() == 1
@@ -184,7 +184,7 @@ def test_second_approval_above_the_limit_and_bad_transitions(
 
     run = approve(run, finance[0], django_capture_on_commit_callbacks)
     assert run.status == RoyaltyRun.Status.COMPUTED
-    with pytest.raises(PayoutsError) as twice:
+    with pytest.raises(PayoutError) as twice:
         royalty_run_approve(run=run, user=finance[0])
     assert twice.value.code == "second_approver_required"
     assert run.approvals.count() == 1
@@ -202,7 +202,7 @@ def test_second_approval_above_the_limit_and_bad_transitions(
     run = approve(run, finance[1], django_capture_on_commit_callbacks)
     assert run.status == RoyaltyRun.Status.POSTED
     assert [a.user for a in run.approvals.all()] == list(finance)
-    with pytest.raises(PayoutsError) as posted:
+    with pytest.raises(PayoutError) as posted:
         royalty_run_approve(run=run, user=finance[1])
     assert posted.value.code == "royalty_run_not_computed"
 
@@ -212,7 +212,7 @@ def test_second_approval_above_the_limit_and_bad_transitions(
     [("2026-13", "period_invalid"), ("26-01", "period_invalid"), ("2999-01", "period_open")],
 )
 def test_bad_periods_write_nothing(period, code, usage):
-    with pytest.raises(PayoutsError) as refused:
+    with pytest.raises(PayoutError) as refused:
         royalty_run_start(period=period)
     assert refused.value.code == code
     assert RoyaltyRun.objects.count() == 0
