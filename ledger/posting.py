@@ -33,7 +33,14 @@ from django.utils import timezone
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.models import Account, Transaction
 
-LEGS_MAX = 100
+# A guard against a runaway caller, not a business rule: a sale has a leg per account
+# it credits (every co-owner of every work, summed per creator) and a royalty run one
+# per creator it pays, so 100 refused a single work's 100 co-owners. 10,000 bounds one
+# posting's rows the way BATCH_SIZE_MAX bounds a batch's postings.
+LEGS_MAX = 10_000
+# Up to this many legs a single posting uses the scalar statement (one prepared plan
+# per leg count, so the plan cache stays this small); beyond it the array statement.
+SCALAR_LEGS_MAX = 100
 BATCH_SIZE_MAX = 10_000
 AMOUNT_MICROS_MAX = 10**17  # 100 billion major units: far beyond any real leg
 IDEMPOTENCY_KEY_LENGTH_MAX = 255
@@ -458,7 +465,7 @@ def _insert_postgresql_statement(prepared: Sequence[PreparedPosting]) -> dict[st
 
 
 def _insert_postgresql(prepared: Sequence[PreparedPosting]) -> dict[str, Transaction]:
-    if len(prepared) == 1:
+    if len(prepared) == 1 and len(prepared[0].legs) <= SCALAR_LEGS_MAX:
         return _insert_postgresql_one(prepared[0])
     return _insert_postgresql_statement(prepared)
 

@@ -60,6 +60,39 @@ class TestPost:
         ]
         assert {entry.created_at for entry in stored.entries.all()} == {stored.created_at}
 
+    def test_a_posting_past_the_scalar_statement_posts_each_leg_and_replays(
+        self, eur: Books
+    ) -> None:
+        count = posting.SCALAR_LEGS_MAX + 150
+        payables = accounts_open(
+            refs=[
+                AccountRef.owner(
+                    owner_type="creator",
+                    owner_id=f"c{n:03}",
+                    name="payable",
+                    kind="liability",
+                    currency="eur",
+                )
+                for n in range(count)
+            ]
+        )
+        legs = [Leg(eur.cash, count * 1_001)]
+        legs += [Leg(account, -1_001) for account in payables.values()]
+
+        posted = transaction_post(idempotency_key="wide", kind="sale", legs=legs)
+        deferred_checks_run()
+        before = _written()
+        again = transaction_post(idempotency_key="wide", kind="sale", legs=legs[::-1])
+
+        assert again.pk == posted.pk
+        assert _written() == before
+        stored = _entries(posted)
+        assert len(stored) == count + 1
+        assert stored[0] == ("platform:stripe_balance:eur", count * 1_001, "eur")
+        assert sorted(stored[1:]) == [
+            (f"creator:c{n:03}:payable:eur", -1_001, "eur") for n in range(count)
+        ]
+
     def test_replay_returns_the_first_transaction_and_writes_nothing(self, eur: Books) -> None:
         first = transaction_post(idempotency_key="k", kind="sale", legs=eur.sale(500, 100))
         before = _written()
@@ -192,7 +225,7 @@ class TestPost:
             "huge": [Leg(eur.cash, 10**18), Leg(eur.commission, -(10**18))],
             "unsaved": [Leg(Account(code="x", currency="eur"), 1), Leg(eur.cash, -1)],
             "not_a_leg": [object(), Leg(eur.cash, -1)],
-            "too_many": [Leg(eur.cash, 1), Leg(eur.commission, -1)] * 51,
+            "too_many": [Leg(eur.cash, 1), Leg(eur.commission, -1)] * (posting.LEGS_MAX // 2 + 1),
         }
         with pytest.raises(LedgerError) as caught:
             transaction_post(idempotency_key="k", kind="sale", legs=cases[legs])
