@@ -104,7 +104,7 @@ class Raw:
         self.connection.commit()
 
     def post_one(self, params: list[Any]) -> None:
-        from ledger.posting import insert_one_sql
+        from ledger.inserts import insert_one_sql
 
         with self.connection.cursor() as cursor:
             cursor.execute(insert_one_sql(3), params, prepare=True)
@@ -190,7 +190,8 @@ class Books:
 
 
 def _raw_statement_params(key: str, legs: list[Any]) -> list[Any]:
-    from ledger.posting import Posting, insert_one_params, posting_prepare
+    from ledger.inserts import insert_one_params
+    from ledger.posting import Posting, posting_prepare
 
     return insert_one_params(posting_prepare(Posting(key, "sale", legs, "bench")))
 

@@ -22,14 +22,13 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from ledger.inserts import server_bound_cursor, transaction_row
 from ledger.models import Transaction
 from ledger.posting import (
     Posting,
     PreparedPosting,
     first_of_its_key,
     posting_prepare_indexed,
-    server_bound_cursor,
-    transaction_row,
 )
 
 # Below this, one INSERT statement is as fast and handles replays directly.

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from ledger.posting import write_lock_take
+from ledger.inserts import write_lock_take
 
 # The same key is frozen in migration 0002's ledger_transaction_id_next().
 POSTING_LOCK_KEY = 0x4C45444745520001

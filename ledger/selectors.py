@@ -29,8 +29,8 @@ from django.db.models.functions import Coalesce
 from config.api.pagination import after_cursor, decode_cursor, encode_cursor
 from ledger.checkpoints import BEGINNING
 from ledger.errors import LedgerError, LedgerErrorCode
+from ledger.inserts import execute_prepared, server_bound_cursor
 from ledger.models import Account, BalanceCheckpoint, Entry, SealBlock, Transaction
-from ledger.posting import execute_prepared, server_bound_cursor
 
 ENTRIES_LIMIT_MAX = 1_000
 _ENTRY_ORDERING = ("effective_at", "id")

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ledger import bulk, checkpoints, sealing
 from ledger.errors import LedgerError, LedgerErrorCode
+from ledger.inserts import integrity_error_translate, rows_insert
 from ledger.models import Account, AccountKind, Transaction
 from ledger.money import currency_validate
 from ledger.posting import (
@@ -31,10 +32,8 @@ from ledger.posting import (
     PreparedPosting,
     accounts_confirm,
     first_of_its_key,
-    integrity_error_translate,
     posting_prepare,
     posting_prepare_indexed,
-    rows_insert,
 )
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from ledger import bulk, posting
+from ledger import bulk, inserts, posting
 from ledger.errors import LedgerError
 from ledger.models import Account, Entry, Transaction
 from ledger.services import (
@@ -63,7 +63,7 @@ class TestPost:
     def test_a_posting_past_the_scalar_statement_posts_each_leg_and_replays(
         self, eur: Books
     ) -> None:
-        count = posting.SCALAR_LEGS_MAX + 150
+        count = inserts.SCALAR_LEGS_MAX + 150
         payables = accounts_open(
             refs=[
                 AccountRef.owner(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ledger.inserts import SCALAR_LEGS_MAX
 from ledger.models import Entry, Transaction
-from ledger.posting import SCALAR_LEGS_MAX
 from licensing import services
 from licensing.models import Creator
 from licensing.services.purchases import license_purchase
