@@ -1,7 +1,7 @@
 """Buying a clearance: every licensable item licensed at the quoted prices, in one step.
 
 One license per offer bought, each granted exactly as a single purchase grants it
-(`licensing.services.purchases._license_grant`: the same license row, sale posting, invoice
+(`licensing.services.license_grants.license_grant`: the same license row, sale posting, invoice
 line and certificate), each with its own purchase row (request key
 `clearance:{clearance}:{offer}`) so that every license looks like any other. The money
 moves once: one PaymentIntent for the whole quote (card billing), or the licenses'
@@ -42,6 +42,7 @@ from licensing.models import (
     Work,
 )
 from licensing.selectors import clearances as selectors
+from licensing.selectors.purchases import Quote
 from licensing.services.card_payments import (
     CardOnFile,
     PaymentDeclined,
@@ -49,10 +50,8 @@ from licensing.services.card_payments import (
     card_payments,
 )
 from licensing.services.clearance_certificates import clearance_certificate_sign
+from licensing.services.license_grants import license_grant
 from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
-
-# A private name on purpose: a clearance grants each license exactly as a purchase does.
-from licensing.services.purchases import Quote, _license_grant
 
 Pricing = OfferVersion.Pricing
 LICENSABLE = ClearanceItem.Status.LICENSABLE
@@ -292,4 +291,4 @@ def _grant_one(
         payment_intent_id=payment_intent_id,
         completed_at=timezone.now(),
     )
-    return _license_grant(purchase=purchase, quote=quote, at=at)
+    return license_grant(purchase=purchase, quote=quote, at=at)

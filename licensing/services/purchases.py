@@ -17,27 +17,18 @@ lost. A declined card leaves the failed purchase row and nothing else.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import hashlib
-import json
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from config.api.ids import public_id
 from config.db import savepoint_if_nested
-from ledger.money import minor_to_micros
-from licensing.accounts import license_pool, organization_receivable, platform_stripe_balance
-from licensing.certificates.signing import certificate_sign
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import InvoiceLine, License, LicenseeOrganization, OfferVersion, Purchase
-from licensing.sales import SaleLine, commission_basis_points, sale_post
-from licensing.selectors.licenses import WORKS_LISTED, license_statement
+from licensing.models import License, LicenseeOrganization, Purchase
 from licensing.selectors.purchases import (
     WORKS_PER_LICENSE_MAX,
     Quote,
@@ -50,9 +41,10 @@ from licensing.services.card_payments import (
     PaymentProviderUnavailable,
     card_payments,
 )
+from licensing.services.license_grants import license_grant
 from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
+from licensing.services.purchase_duplicates import already_licensed_check
 
-Pricing = OfferVersion.Pricing
 __all__ = [
     "WORKS_PER_LICENSE_MAX",
     "Quote",
@@ -104,55 +96,6 @@ def license_purchase(
     )
 
 
-BOOTSTRAP_MONTHS_BACK_MAX = 24
-
-
-def license_agreed_record(
-    *,
-    organization_slug: str,
-    offer_id: str,
-    work_ids: list[str] | None,
-    starts_on: date,
-    today: date | None = None,
-) -> License:
-    """Record a license agreed before Accord (a contract signed on paper).
-
-    The same checks, charge or invoice line and posting as a purchase; only the term
-    starts on `starts_on` (midnight UTC), at most 24 months back and never in the
-    future. Its request key is made of its arguments, so running the same command
-    twice records one license.
-    """
-    organization = LicenseeOrganization.objects.filter(slug=organization_slug).first()
-    if organization is None:
-        raise LicensingError(
-            LicensingErrorCode.ORGANIZATION_NOT_FOUND, f"No organisation {organization_slug}."
-        )
-    today = today or timezone.now().date()
-    earliest = _months_before(today, BOOTSTRAP_MONTHS_BACK_MAX)
-    if not earliest <= starts_on <= today:
-        raise LicensingError(
-            LicensingErrorCode.PARAMETER_INVALID,
-            f"The term starts between {earliest} and {today} (at most"
-            f" {BOOTSTRAP_MONTHS_BACK_MAX} months back, never in the future).",
-            param="starts_at",
-        )
-    asked = json.dumps([offer_id, sorted(work_ids or []), starts_on.isoformat()])
-    return license_purchase(
-        organization=organization,
-        offer_id=offer_id,
-        work_ids=work_ids,
-        request_key=f"bootstrap:{hashlib.sha256(asked.encode()).hexdigest()}",
-        at=datetime.combine(starts_on, time.min, tzinfo=UTC),
-    )
-
-
-def _months_before(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last_day))
-
-
 @dataclass(frozen=True)
 class _Request:
     organization: LicenseeOrganization
@@ -173,7 +116,7 @@ def _license_purchase_quoted(request: _Request, quote: Quote) -> License:
     with transaction.atomic():
         purchase, claimed = _purchase_claim(request, quote, paid=True)
         if claimed is not None:
-            return _license_grant(purchase=purchase, quote=claimed, at=request.at)
+            return license_grant(purchase=purchase, quote=claimed, at=request.at)
     return _purchase_pay_and_complete(purchase, quote)
 
 
@@ -228,90 +171,6 @@ def _purchase_claim(
             http_status=422,
         )
     return existing, None
-
-
-# A pending card purchase older than this is left for its webhook or its own retry and
-# no longer blocks buying the same works again (its buyer may never come back).
-PENDING_PURCHASE_BLOCKS = timedelta(minutes=15)
-
-
-def already_licensed_check(
-    *,
-    organization: LicenseeOrganization,
-    quote: Quote,
-    at: datetime | None = None,
-    request_key: str | None = None,
-) -> None:
-    """Refuse (409 `already_licensed`) works the organisation holds for this use.
-
-    Held: under an active license whose term meets the new one, or being bought by a
-    recent pending card purchase (else ten concurrent requests without a shared
-    Idempotency-Key would charge ten times). The organisation's row is locked first,
-    so concurrent purchases by one organisation check one after the other. What the
-    request with `request_key` bought itself (a retry) does not count.
-    """
-    LicenseeOrganization.objects.select_for_update().filter(pk=organization.pk).first()
-    starts_at = at or timezone.now()
-    version = quote.version
-    ends_at = starts_at + timedelta(days=version.term_days) if version.term_days else None
-    work_pks = [work.pk for work in quote.works]
-    held = License.objects.filter(
-        organization=organization,
-        status=License.Status.ACTIVE,
-        offer_version__offer__use=quote.offer.use,
-        works__in=work_pks,
-    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=starts_at))
-    if request_key is not None:
-        held = held.exclude(purchase__request_key=request_key)
-    if ends_at is not None:
-        held = held.filter(starts_at__lt=ends_at)
-    found = list(held.values_list("public_id", "works__public_id").order_by("id")[:100])
-    if not found:
-        found = _pending_purchases_of(organization, quote, request_key)
-    if found:
-        raise _already_licensed(found, quote.offer.use)
-
-
-def _pending_purchases_of(
-    organization: LicenseeOrganization, quote: Quote, request_key: str | None
-) -> list[tuple[str, str]]:
-    asked = {work.public_id for work in quote.works}
-    pending = (
-        Purchase.objects.filter(
-            organization=organization,
-            status=Purchase.Status.PENDING,
-            offer_version__offer__use=quote.offer.use,
-            created_at__gte=timezone.now() - PENDING_PURCHASE_BLOCKS,
-        )
-        .exclude(request_key=request_key or "")
-        .values_list("public_id", "work_ids")
-    )
-    return [
-        (purchase_id, work_id)
-        for purchase_id, work_ids in pending[:100]
-        for work_id in work_ids
-        if work_id in asked
-    ]
-
-
-def _already_licensed(found: list[tuple[str, str]], use: str) -> LicensingError:
-    holder, work_id = found[0]
-    noun = "license" if holder.startswith("lic_") else "purchase under way"
-    return LicensingError(
-        LicensingErrorCode.ALREADY_LICENSED,
-        f"You already hold {work_id} for {use} under {noun} {holder}; send"
-        ' "allow_duplicate": true to buy it again.',
-        param="works",
-        details=[
-            {
-                "param": "works",
-                "code": "already_licensed",
-                "message": work_id,
-                ("license" if holder.startswith("lic_") else "purchase"): holder,
-            }
-            for holder, work_id in found
-        ],
-    )
 
 
 def _quote_frozen(quote: Quote) -> Quote:
@@ -404,7 +263,7 @@ def purchase_complete(
             return License.objects.get(purchase=purchase.pk)
         if quote is None or quote.version.pk != purchase.offer_version_id:
             quote = purchase_quote_of(purchase=purchase)
-        granted = _license_grant(purchase=purchase, quote=quote, at=at)
+        granted = license_grant(purchase=purchase, quote=quote, at=at)
     purchase.status = Purchase.Status.SUCCEEDED
     purchase.payment_intent_id = payment_intent_id
     return granted
@@ -422,90 +281,3 @@ def _purchase_mark_succeeded(purchase: Purchase, payment_intent_id: str) -> bool
         )
     )
     return updated == 1
-
-
-def _terms_frozen(purchase: Purchase, quote: Quote) -> OfferVersion:
-    """The version a license is granted under: the one its purchase froze, unchanged.
-
-    The purchase's claim marked the version licensed, so it can no longer be edited;
-    a purchase written before that rule is frozen now. Either way the terms must be
-    the ones the purchase priced, or nothing is granted: the money would not match.
-    """
-    version = quote.version
-    if version.licensed_at is None:
-        version = offer_version_mark_licensed(offer_version=version)
-        version.offer = quote.offer
-    if purchase.offer_version_digest and (
-        offer_version_digest(version) != purchase.offer_version_digest
-    ):
-        raise RuntimeError(f"{purchase.public_id}: its offer version changed after it was priced")
-    return version
-
-
-def _license_grant(*, purchase: Purchase, quote: Quote, at: datetime | None = None) -> License:
-    """Write the license, its posting and invoice line, and sign it (caller's transaction).
-
-    Everything the license row holds (its posting, its certificate) is known before it
-    is written, so it is written once; its works follow in one INSERT.
-    """
-    organization = purchase.organization
-    version = _terms_frozen(purchase, quote)
-    assert version.pk == purchase.offer_version_id
-    starts_at = at or timezone.now()
-    granted = License(
-        organization=organization,
-        offer_version=version,
-        purchase=purchase,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(days=version.term_days) if version.term_days else None,
-        amount=quote.amount,
-        currency=version.currency,
-        commission_basis_points=commission_basis_points(),
-    )
-    if quote.amount > 0:
-        granted.ledger_transaction_id = _sale_post(organization, granted, quote).pk
-    granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
-    granted.save(force_insert=True)
-    links = [License.works.through(license=granted, work=work) for work in quote.works]
-    License.works.through.objects.bulk_create(links)
-    if quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.INVOICE:
-        _invoice_line_add(organization, granted, quote)
-    setattr(granted, WORKS_LISTED, sorted(quote.works, key=lambda work: -work.pk))
-    return granted
-
-
-def _invoice_line_add(organization: LicenseeOrganization, granted: License, quote: Quote) -> None:
-    InvoiceLine.objects.create(
-        organization=organization,
-        license=granted,
-        # The month it is billed in: now, also for a license whose term began earlier.
-        period=timezone.now().strftime("%Y-%m"),
-        description=f"License {granted.public_id}: {quote.offer} (v{quote.version.version})",
-        amount=quote.amount,
-        currency=quote.currency,
-    )
-
-
-def _sale_post(organization: LicenseeOrganization, granted: License, quote: Quote):
-    currency = quote.currency
-    if organization.billing == LicenseeOrganization.Billing.CARD:
-        debit = platform_stripe_balance(currency)
-    else:
-        debit = organization_receivable(organization.public_id, currency)
-    pool = None
-    if quote.version.pricing == Pricing.POOL:
-        lines = [SaleLine(minor_to_micros(quote.amount, currency), None)]
-        pool = license_pool(granted.public_id, currency)
-    else:
-        per_work = minor_to_micros(quote.version.amount or 0, currency)
-        lines = [SaleLine(per_work, quote.owners[work.pk]) for work in quote.works]
-    return sale_post(
-        license_public_id=granted.public_id,
-        debit=debit,
-        lines=lines,
-        currency=currency,
-        commission_basis_points=granted.commission_basis_points,
-        pool=pool,
-        memo=f"{organization.name} bought {granted.public_id}",
-        effective_at=granted.starts_at,
-    )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from ledger.models import Entry, Transaction
 from licensing.models import InvoiceLine, License, Purchase
 from licensing.selectors.licenses import license_effective_status
-from licensing.services.purchases import _months_before
+from licensing.services.license_agreements import months_before
 from tests.licensees.conftest import Catalogue
 
 
@@ -101,7 +101,7 @@ def test_a_term_that_ended_is_recorded_expired(catalogue: Catalogue, invoice_org
 
 def test_twenty_four_months_back_is_the_limit(catalogue: Catalogue, invoice_org: Any) -> None:
     today = timezone.now().date()
-    earliest = _months_before(today, 24)
+    earliest = months_before(today, 24)
     offer = catalogue.per_unit_offer.public_id
 
     with pytest.raises(CommandError, match="at most 24 months"):
@@ -115,10 +115,10 @@ def test_twenty_four_months_back_is_the_limit(catalogue: Catalogue, invoice_org:
 
 
 def test_months_before_keeps_the_day_or_the_months_last() -> None:
-    assert _months_before(date(2026, 12, 3), 24) == date(2024, 12, 3)
-    assert _months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
-    assert _months_before(date(2026, 2, 28), 24) == date(2024, 2, 28)
-    assert _months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
+    assert months_before(date(2026, 12, 3), 24) == date(2024, 12, 3)
+    assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert months_before(date(2026, 2, 28), 24) == date(2024, 2, 28)
+    assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from joserfc import jws
 from ledger.models import Entry
 from licensing import services
 from licensing.models import License, OfferVersion, Purchase
-from licensing.services import purchases
+from licensing.services import license_grants, purchases
 from licensing.services.offers import offer_version_digest
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
@@ -119,7 +119,7 @@ def test_an_edit_during_an_invoiced_grant_does_not_change_the_license(
     """The invoiced grant slowed (its signing) while another connection edits the offer."""
     offer, _ = _race_offer()
     organization = organization_create(slug="slow-invoice", billing="invoice")
-    signing = purchases.certificate_sign
+    signing = license_grants.certificate_sign
     started = threading.Event()
 
     def slow_sign(**kwargs: Any) -> str:
@@ -127,7 +127,7 @@ def test_an_edit_during_an_invoiced_grant_does_not_change_the_license(
         time.sleep(1.0)
         return signing(**kwargs)
 
-    monkeypatch.setattr(purchases, "certificate_sign", slow_sign)
+    monkeypatch.setattr(license_grants, "certificate_sign", slow_sign)
     edited: list[int] = []
 
     def editor() -> None:

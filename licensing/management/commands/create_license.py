@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from licensing.errors import LicensingError
-from licensing.services.purchases import license_agreed_record
+from licensing.services.license_agreements import license_agreed_record
 
 
 def _day(value: str) -> date:
