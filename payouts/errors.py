@@ -16,6 +16,8 @@ class PayoutsErrorCode(enum.StrEnum):
     SECOND_APPROVER_REQUIRED = "second_approver_required"
     NOT_A_FINANCE_USER = "not_a_finance_user"
     NOT_FOUND = "not_found"
+    STATEMENT_NOT_FOUND = "statement_not_found"
+    PARAMETER_INVALID = "parameter_invalid"
 
 
 _STATUS = {
@@ -27,6 +29,8 @@ _STATUS = {
     PayoutsErrorCode.SECOND_APPROVER_REQUIRED: 409,
     PayoutsErrorCode.NOT_A_FINANCE_USER: 403,
     PayoutsErrorCode.NOT_FOUND: 404,
+    PayoutsErrorCode.STATEMENT_NOT_FOUND: 404,
+    PayoutsErrorCode.PARAMETER_INVALID: 400,
 }
 
 

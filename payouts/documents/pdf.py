@@ -131,7 +131,7 @@ def _data_table(spec: DocumentTable, width: float) -> Table | Paragraph:
     # so amounts line up from one page to the next.
     numeric_count = sum(1 for column in spec.columns if column.numeric)
     text_count = len(spec.columns) - numeric_count
-    numeric_width = 24 * mm
+    numeric_width = 20 * mm
     text_width = max((width - numeric_count * numeric_width) / max(text_count, 1), 15 * mm)
     widths = [numeric_width if column.numeric else text_width for column in spec.columns]
     table = Table([header, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
