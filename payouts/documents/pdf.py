@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 # A bound on rows per table: a statement or invoice longer than this is a bug upstream
@@ -63,6 +64,8 @@ class Document:
     author: str = "Accord"
     subject: str = ""
     notes: Sequence[str] = field(default_factory=tuple)
+    # Wide tables (a statement's nine columns) read better across the page.
+    landscape: bool = False
 
 
 _STYLES = getSampleStyleSheet()
@@ -71,6 +74,7 @@ _HEADING = ParagraphStyle("AccordHeading", parent=_STYLES["Heading3"], spaceBefo
 _BODY = ParagraphStyle("AccordBody", parent=_STYLES["BodyText"], fontSize=9, leading=11)
 _CELL = ParagraphStyle("AccordCell", parent=_BODY, fontSize=8, leading=10)
 _CELL_RIGHT = ParagraphStyle("AccordCellRight", parent=_CELL, alignment=2)
+_CELL_PADDING = 6  # points, ReportLab's default left and right cell padding
 _GRID = colors.HexColor("#d0d4da")
 _HEAD_FILL = colors.HexColor("#f1f3f5")
 
@@ -127,13 +131,20 @@ def _data_table(spec: DocumentTable, width: float) -> Table | Paragraph:
                 for column, value in zip(spec.columns, row, strict=True)
             ]
         )
-    # Text columns share what the money columns leave; money columns get a fixed width
-    # so amounts line up from one page to the next.
-    numeric_count = sum(1 for column in spec.columns if column.numeric)
-    text_count = len(spec.columns) - numeric_count
-    numeric_width = 20 * mm
-    text_width = max((width - numeric_count * numeric_width) / max(text_count, 1), 15 * mm)
-    widths = [numeric_width if column.numeric else text_width for column in spec.columns]
+    # Money columns are as wide as their widest amount, so an amount never wraps; the
+    # text columns share what they leave.
+    widths: list[float | None] = []
+    for index, column in enumerate(spec.columns):
+        if column.numeric:
+            texts = [column.heading, *(row[index] for row in spec.rows)]
+            widest = max(stringWidth(text, _CELL.fontName, _CELL.fontSize) for text in texts)
+            widths.append(widest + 2 * _CELL_PADDING + 1)
+        else:
+            widths.append(None)
+    text_count = widths.count(None)
+    left = width - sum(w for w in widths if w is not None)
+    text_width = max(left / max(text_count, 1), 15 * mm)
+    widths = [text_width if w is None else w for w in widths]
     table = Table([header, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
@@ -156,7 +167,7 @@ def render_pdf(document: Document) -> bytes:
     margin = 15 * mm
     template = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=landscape(A4) if document.landscape else A4,
         leftMargin=margin,
         rightMargin=margin,
         topMargin=margin,

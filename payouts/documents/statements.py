@@ -214,6 +214,7 @@ def statement_document(statement: Statement) -> Document:
             "to the next period. Payouts pay whole minor units."
         ],
         footer=f"Accord statement {statement.id}",
+        landscape=True,
     )
 
 

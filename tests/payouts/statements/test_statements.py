@@ -14,35 +14,13 @@ import pytest
 from ledger.selectors import account_balance, account_get
 from payouts.errors import PayoutsError
 from payouts.selectors.statements import statement_for, statement_get
-from tests.payouts.royalty_fixtures import FakeUsage, buy
-from tests.payouts.statement_fixtures import payout_posted, run_posted
+from tests.payouts.statements.fixtures import payout_posted
 
 pytestmark = pytest.mark.django_db
 
 
 def payable(creator) -> int:
     return -account_balance(account_get(code=f"creator:{creator.public_id}:payable:eur"))
-
-
-@pytest.fixture
-def history(catalogue, invoice_org, monkeypatch):
-    usage = FakeUsage(monkeypatch)
-    # A flat 10.00 EUR license on `shared` in January; a per-unit one on `solo`.
-    flat = buy(
-        monkeypatch,
-        organization=invoice_org,
-        offer=catalogue.flat_offer,
-        at=datetime(2026, 1, 10, tzinfo=UTC),
-    )
-    per_unit = buy(
-        monkeypatch,
-        organization=invoice_org,
-        offer=catalogue.per_unit_offer,
-        at=datetime(2026, 1, 5, tzinfo=UTC),
-    )
-    usage.declare("2026-01", per_unit, catalogue.solo_work, 1_000_001)
-    run_posted("2026-01", monkeypatch)
-    return flat, per_unit
 
 
 def test_statement_shows_sales_and_runs_and_closes_on_the_payable(catalogue, history):
