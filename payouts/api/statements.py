@@ -7,9 +7,6 @@ read, so they show the same figures.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,7 +20,7 @@ from licensing.api.operation_docs import operation_docs
 from licensing.api.permissions import IsCreator
 from payouts.documents.statements import (
     micros_decimal,
-    statement_csv_rows,
+    statement_csv_text,
     statement_pdf,
     statement_render,
 )
@@ -90,14 +87,6 @@ class MyStatementApi(_CreatorApi):
     def get(self, request: Request, statement_id: str) -> Response:
         statement = statement_get(creator=request.user.creator, statement_public_id=statement_id)
         return Response(statement_render(statement))
-
-
-def statement_csv_text(statement) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in statement_csv_rows(statement):
-        writer.writerow(row)
-    return buffer.getvalue()
 
 
 class MyStatementCsvApi(_CreatorApi):

@@ -9,7 +9,9 @@ that the selector did not.
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -145,7 +147,15 @@ def statement_csv_rows(statement: Statement) -> Iterator[list[object]]:
         yield [name, *blank, "", "", micros_decimal(micros, currency)]
 
 
-def _period_words(statement: Statement) -> str:
+def statement_csv_text(statement: Statement) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in statement_csv_rows(statement):
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def statement_period_words(statement: Statement) -> str:
     last_day = (statement.ends_at - datetime.timedelta(days=1)).date()
     return f"{date_words(statement.starts_at.date())} to {date_words(last_day)}"
 
@@ -178,7 +188,7 @@ def statement_document(statement: Statement) -> Document:
         subject=statement.id,
         facts=[
             ("Creator", statement.creator.display_name),
-            ("Period", _period_words(statement)),
+            ("Period", statement_period_words(statement)),
             ("Status", "final (royalty run posted)" if statement.status == "final" else "open"),
             ("Platform commission", f"{rate:.2f}% ({statement.commission_basis_points} bp)"),
             ("Statement", statement.id),
