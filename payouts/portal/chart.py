@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from payouts.selectors.earnings import EarningsMonth
 
-WIDTH = 720
+WIDTH = 600
 HEIGHT = 260
 PLOT_TOP = 16
 PLOT_BOTTOM = 40  # room for the month labels

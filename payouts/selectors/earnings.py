@@ -40,6 +40,12 @@ class EarningsMonth:
     by_work: tuple[EarningsPart, ...]
     by_licensee: tuple[EarningsPart, ...]
 
+    @property
+    def label(self) -> str:
+        """The month in words: November 2026."""
+        year, month = self.period.split("-")
+        return f"{datetime.date(int(year), int(month), 1):%B %Y}"
+
 
 @dataclass(frozen=True)
 class Earnings:
