@@ -36,7 +36,7 @@ _PERIOD = OpenApiParameter(
     "period", str, description="YYYY-MM (UTC). Without it: every period since the first one."
 )
 _STATEMENT_ERRORS = error_responses(
-    401, 403, 404, codes={404: [PayoutsErrorCode.STATEMENT_NOT_FOUND]}
+    401, 403, 404, 429, codes={404: [PayoutsErrorCode.STATEMENT_NOT_FOUND]}
 )
 
 
@@ -61,7 +61,7 @@ class MyStatementsApi(_CreatorApi):
     @_schema(
         "me_statements_list",
         parameters=[_PERIOD],
-        errors=error_responses(400, 401, 403, codes={400: [PayoutsErrorCode.PERIOD_INVALID]}),
+        errors=error_responses(400, 401, 403, 429, codes={400: [PayoutsErrorCode.PERIOD_INVALID]}),
     )
     def get(self, request: Request) -> Response:
         creator = request.user.creator
@@ -140,7 +140,9 @@ class MyEarningsApi(_CreatorApi):
             OpenApiParameter("months", int, description="1 to 36, default 12."),
             OpenApiParameter("currency", str, description="Default: your payout currency."),
         ],
-        errors=error_responses(400, 401, 403, codes={400: [PayoutsErrorCode.PARAMETER_INVALID]}),
+        errors=error_responses(
+            400, 401, 403, 429, codes={400: [PayoutsErrorCode.PARAMETER_INVALID]}
+        ),
     )
     def get(self, request: Request) -> Response:
         months = months_parse(request.query_params.get("months"))
