@@ -14,6 +14,9 @@ urlpatterns = [
     path("", FrontDoorView.as_view(), name="front-door"),
     path("favicon.ico", RedirectView.as_view(url=static("accord/favicon.svg"), permanent=True)),
     path("healthz", healthz, name="healthz"),
+    # Pages of the portal that have no model (a creator's statements and earnings); ahead
+    # of the admin, whose catch-all would answer them 404.
+    path("admin/", include("payouts.portal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SchemaApi.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

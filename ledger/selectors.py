@@ -331,3 +331,34 @@ def accounts_credited_since(
         entries = entries.exclude(transaction__kind__startswith=prefix)
     totals = entries.values("account_id").annotate(credited=Sum("amount_micros"))
     return {row["account_id"]: -int(row["credited"]) for row in totals}
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What one business object's transactions of one kind moved on an account."""
+
+    kind: str
+    reference: str
+    amount_micros: int
+
+
+def account_movements(
+    account: Account, *, since: datetime, until: datetime, movements_max: int = 100_000
+) -> list[Movement]:
+    """Sum the account's entries effective in (since, until] by transaction kind and reference.
+
+    The same window as `account_entries`, in one query: a statement's lines per sale,
+    per royalty run, per payout. Signed micros, debit positive.
+    """
+    rows = (
+        Entry.objects.filter(account=account, effective_at__gt=since, effective_at__lte=until)
+        .values("transaction__kind", "transaction__reference")
+        .annotate(total=Sum("amount_micros"))
+        .order_by("transaction__kind", "transaction__reference")
+    )
+    found = [
+        Movement(row["transaction__kind"], row["transaction__reference"], int(row["total"]))
+        for row in rows[: movements_max + 1]
+    ]
+    assert len(found) <= movements_max, "more business objects in one window than a statement holds"
+    return found

@@ -59,6 +59,21 @@ def _owner_parts(owners: Owners, owners_micros: int) -> dict[str, int]:
     return split_largest_remainder(owners_micros, owners)
 
 
+def sale_owner_parts(
+    *, amount_micros: int, owners: Owners, rate_basis_points: int
+) -> dict[str, tuple[int, int]]:
+    """Each co-owner's (commission, net) of one work's sale line, keyed by creator id.
+
+    The nets are exactly what `sale_legs` credits each payable for this line; the
+    commission is the line's commission shared by the same rights shares, so a
+    co-owner's gross (commission + net) is their share of the price (statements).
+    """
+    commission_part, owners_part = _commission_split(amount_micros, rate_basis_points)
+    nets = _owner_parts(owners, owners_part)
+    commissions = _owner_parts(owners, commission_part)
+    return {creator: (commissions[creator], nets[creator]) for creator in owners}
+
+
 def sale_legs(
     *,
     debit: AccountRef,

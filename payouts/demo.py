@@ -38,6 +38,7 @@ DEMO_JOB_STEPS: tuple[str, ...] = (
     "licensing.demo_licensees.demo_purchases_run",
     "payouts.demo_royalties.demo_royalties_run",  # credits payables the next step pays
     "payouts.demo_payouts.demo_payouts_run",
+    "payouts.demo_statements.demo_statements_run",  # reads what the steps above posted
     "ledger.demo.demo_ledger_seal",
 )
 

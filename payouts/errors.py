@@ -25,6 +25,7 @@ class PayoutErrorCode(enum.StrEnum):
     BATCH_NOT_FOUND = "payout_batch_not_found"
     ITEM_NOT_FOUND = "payout_item_not_found"
     CREATOR_NOT_FOUND = "creator_not_found"
+    STATEMENT_NOT_FOUND = "statement_not_found"
     NOT_FOUND = "not_found"  # an account of the books: the generic code it always answered
     # Four eyes, for runs and batches alike.
     SECOND_APPROVER_REQUIRED = "second_approver_required"
@@ -50,6 +51,7 @@ _STATUS = {
     PayoutErrorCode.BATCH_NOT_FOUND: 404,
     PayoutErrorCode.ITEM_NOT_FOUND: 404,
     PayoutErrorCode.CREATOR_NOT_FOUND: 404,
+    PayoutErrorCode.STATEMENT_NOT_FOUND: 404,
     PayoutErrorCode.NOT_FOUND: 404,
     PayoutErrorCode.SECOND_APPROVER_REQUIRED: 409,
     PayoutErrorCode.BATCH_NOT_DRAFT: 409,

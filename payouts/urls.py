@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from payouts.api import books, payout_accounts, payout_batches, reconciliation, royalty_runs
+from payouts.api import (
+    books,
+    payout_accounts,
+    payout_batches,
+    reconciliation,
+    royalty_runs,
+    statements,
+)
 from payouts.stripe.views import StripeWebhookView
 
 _BATCH = "api/v1/payout-batches/<str:batch_id>"
@@ -76,4 +83,22 @@ urlpatterns = [
         name="me-payout-account",
     ),
     path("api/v1/me/payouts", payout_accounts.MyPayoutsApi.as_view(), name="me-payouts"),
+    path("api/v1/me/statements", statements.MyStatementsApi.as_view(), name="me-statements"),
+    # The file routes come first: a statement id never holds a dot.
+    path(
+        "api/v1/me/statements/<str:statement_id>.csv",
+        statements.MyStatementCsvApi.as_view(),
+        name="me-statement-csv",
+    ),
+    path(
+        "api/v1/me/statements/<str:statement_id>.pdf",
+        statements.MyStatementPdfApi.as_view(),
+        name="me-statement-pdf",
+    ),
+    path(
+        "api/v1/me/statements/<str:statement_id>",
+        statements.MyStatementApi.as_view(),
+        name="me-statement",
+    ),
+    path("api/v1/me/earnings", statements.MyEarningsApi.as_view(), name="me-earnings"),
 ]

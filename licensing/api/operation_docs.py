@@ -290,6 +290,35 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "List your payouts",
         "The payouts made to you: batch, amount in the minor unit, status and when paid.",
     ),
+    "me_statements_list": (
+        "List your statements",
+        "Your statements of one period (`?period=YYYY-MM`), one per currency, or of every "
+        "period since your first earning. Balances in the minor unit rounded down, with the "
+        "exact figure as `…_decimal`; a period with no activity is an empty statement with "
+        "its balances.",
+    ),
+    "me_statements_retrieve": (
+        "Read a statement",
+        "Opening balance, earned, paid out and closing balance (the payable at the period's "
+        "end, to the micro), the platform's commission rate, and every line: work, "
+        "licensee, use, units, rate in the minor unit, gross, commission, net.",
+    ),
+    "me_statements_csv": (
+        "Download a statement as CSV",
+        "The statement's lines, one row each, then its totals and balances, as exact "
+        "decimals in the minor unit: the same figures as the JSON and the PDF.",
+    ),
+    "me_statements_pdf": (
+        "Download a statement as PDF",
+        "The statement as a document to keep: the same figures as the JSON and the CSV, "
+        "written as money.",
+    ),
+    "me_earnings_retrieve": (
+        "Read your earnings by month",
+        "Net earned per month for the last `months` months (default 12), by work and by "
+        "licensee, in the minor unit as exact decimals; each month is that month's "
+        "statement.",
+    ),
     "payout_batches_list": (
         "List payout batches",
         "Every batch, newest first, with counts and amounts by status. Finance keys only.",

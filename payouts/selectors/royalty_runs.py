@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from licensing.models import Creator, LicenseeOrganization
 from payouts.models import RoyaltyLine, RoyaltyRun
@@ -45,3 +45,23 @@ def royalty_run_lines(
     if license is not None:
         lines = lines.filter(license=license)
     return lines.order_by("id")
+
+
+def royalty_lines_posted_of_runs(
+    *, run_public_ids: list[str], creator: Creator, currency: str
+) -> QuerySet[RoyaltyLine]:
+    """A creator's lines of these runs that are in the books (statements).
+
+    A posted run's lines all are; a run still posting has booked its licenses up to
+    `posted_through_license_id` (each chunk commits with its progress).
+    """
+    booked = Q(run__status=RoyaltyRun.Status.POSTED) | Q(
+        run__status=RoyaltyRun.Status.POSTING, license_id__lte=F("run__posted_through_license_id")
+    )
+    return (
+        RoyaltyLine.objects.filter(
+            booked, run__public_id__in=run_public_ids, creator=creator, currency=currency
+        )
+        .select_related("work", "license__organization", "license__offer_version__offer")
+        .order_by("run_id", "license_id", "work_id", "kind")
+    )

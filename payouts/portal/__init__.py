@@ -1,0 +1,1 @@
+"""A creator's statements and earnings in the portal: pages beside the admin's own."""
