@@ -16,6 +16,8 @@ class PayoutsErrorCode(enum.StrEnum):
     SECOND_APPROVER_REQUIRED = "second_approver_required"
     NOT_A_FINANCE_USER = "not_a_finance_user"
     NOT_FOUND = "not_found"
+    INVOICE_NOT_FOUND = "invoice_not_found"
+    INVOICE_NOT_OPEN = "invoice_not_open"
 
 
 _STATUS = {
@@ -27,6 +29,8 @@ _STATUS = {
     PayoutsErrorCode.SECOND_APPROVER_REQUIRED: 409,
     PayoutsErrorCode.NOT_A_FINANCE_USER: 403,
     PayoutsErrorCode.NOT_FOUND: 404,
+    PayoutsErrorCode.INVOICE_NOT_FOUND: 404,
+    PayoutsErrorCode.INVOICE_NOT_OPEN: 409,
 }
 
 
