@@ -1,0 +1,1 @@
+"""Documents people keep: statements and invoices rendered as files (PDF, CSV)."""
