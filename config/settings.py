@@ -421,9 +421,11 @@ CELERY_BEAT_SCHEDULE["payouts-reconcile-daily"] = {
 # --- Invoices (issue 16, docs/invoices.md) -------------------------------------------
 # Days an invoice-billed organisation has to pay; card invoices are due (and charged) at once.
 INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
-# A declined card is tried again after base × 2^(declines - 1) seconds, capped, up to
+# A declined card is tried again after base * 2^(declines - 1) seconds, capped, up to
 # the attempts' maximum; then the invoice waits for staff (shown in the admin).
-INVOICE_CHARGE_BACKOFF_BASE_SECONDS = env.float("INVOICE_CHARGE_BACKOFF_BASE_SECONDS", default=3600.0)
+INVOICE_CHARGE_BACKOFF_BASE_SECONDS = env.float(
+    "INVOICE_CHARGE_BACKOFF_BASE_SECONDS", default=3600.0
+)
 INVOICE_CHARGE_BACKOFF_MAX_SECONDS = env.float(
     "INVOICE_CHARGE_BACKOFF_MAX_SECONDS", default=3 * 86_400.0
 )

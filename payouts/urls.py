@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from payouts.api import books, payout_accounts, payout_batches, reconciliation, royalty_runs
+from payouts.api import (
+    books,
+    invoices,
+    payout_accounts,
+    payout_batches,
+    reconciliation,
+    royalty_runs,
+)
 from payouts.stripe.views import StripeWebhookView
 
 _BATCH = "api/v1/payout-batches/<str:batch_id>"
@@ -75,5 +82,11 @@ urlpatterns = [
         payout_accounts.MyPayoutAccountApi.as_view(),
         name="me-payout-account",
     ),
+    path("api/v1/invoices", invoices.InvoicesApi.as_view(), name="invoices"),
+    # Before the detail route: its <str:> would take "inv_….pdf" as an id.
+    path(
+        "api/v1/invoices/<str:invoice_id>.pdf", invoices.InvoicePdfApi.as_view(), name="invoice-pdf"
+    ),
+    path("api/v1/invoices/<str:invoice_id>", invoices.InvoiceApi.as_view(), name="invoice"),
     path("api/v1/me/payouts", payout_accounts.MyPayoutsApi.as_view(), name="me-payouts"),
 ]

@@ -1,7 +1,8 @@
 """The payouts app's models, one module per entity group, re-exported here.
 
 `stripe_events` (the webhook inbox), `royalty_runs` (runs, their approvals and
-lines), `invoices` (licensee invoices and their items), `payout_batches` (accounts, batches, items, holds, reconciliations).
+lines), `invoices` (licensee invoices and their items), `payout_batches`
+(accounts, batches, items, holds, reconciliations).
 Migrations and `from payouts.models import StripeEvent` keep their paths.
 """
 

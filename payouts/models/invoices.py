@@ -128,8 +128,10 @@ class Invoice(models.Model):
     @property
     def carried_out_micros(self) -> int:
         """What the next invoice brings forward: what this one could not charge."""
-        return self.total_micros + self.carried_in_micros - minor_to_micros(
-            self.amount_due, self.currency
+        return (
+            self.total_micros
+            + self.carried_in_micros
+            - minor_to_micros(self.amount_due, self.currency)
         )
 
 
@@ -152,9 +154,7 @@ class InvoiceItem(models.Model):
     class Meta:
         ordering = ["invoice_id", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["invoice", "license", "kind"], name="invoice_item_once"
-            )
+            models.UniqueConstraint(fields=["invoice", "license", "kind"], name="invoice_item_once")
         ]
 
     def __str__(self) -> str:

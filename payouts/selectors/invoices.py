@@ -56,7 +56,9 @@ class InvoiceDocument:
 
 def micros_rounded(amount_micros: int, currency: str) -> int:
     """Whole minor units, toward zero (the exact figure goes beside it as a decimal)."""
-    return round_down_to_minor(amount_micros, currency).payable_micros // minor_unit_micros(currency)
+    return round_down_to_minor(amount_micros, currency).payable_micros // minor_unit_micros(
+        currency
+    )
 
 
 def micros_decimal(amount_micros: int, currency: str) -> str:

@@ -12,7 +12,7 @@ is asked:
    invoice in its metadata, so Stripe's `payment_intent.succeeded` can complete it too.
 3. **Record**: success posts the payment (`invoice_payment_record`, once); a decline
    keeps the invoice `open` with the bank's reason and the next try after
-   `INVOICE_CHARGE_BACKOFF_BASE_SECONDS × 2^(n-1)` (capped), with a new key; an
+   `INVOICE_CHARGE_BACKOFF_BASE_SECONDS * 2^(n-1)` (capped), with a new key; an
    unknown outcome (timeout, 5xx) keeps the key and the card, so the retry replays
    what Stripe did instead of charging twice. After `INVOICE_CHARGE_ATTEMPTS_MAX`
    attempts the job stops and leaves the invoice to staff (it shows in the admin).
@@ -75,7 +75,9 @@ def _claim(invoice_id: int, now: datetime) -> Invoice | None:
         return invoice
 
 
-def _not_paid(invoice: Invoice, *, code: str, message: str, refused: bool, now: datetime) -> Invoice:
+def _not_paid(
+    invoice: Invoice, *, code: str, message: str, refused: bool, now: datetime
+) -> Invoice:
     """Record a failed attempt: the reason, and when the beat job tries again (if ever)."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
@@ -112,7 +114,9 @@ def invoice_charge(*, invoice_id: int, at: datetime | None = None) -> Invoice:
             description=f"Accord invoice {invoice.public_id} ({invoice.period})",
         )
     except GatewayUnavailable as unknown:
-        return _not_paid(invoice, code=UNKNOWN_OUTCOME, message=str(unknown), refused=False, now=now)
+        return _not_paid(
+            invoice, code=UNKNOWN_OUTCOME, message=str(unknown), refused=False, now=now
+        )
     except CardDeclined as declined:
         code = declined.decline_code or "card_declined"
         return _not_paid(invoice, code=code, message=declined.message, refused=True, now=now)
@@ -134,9 +138,7 @@ def invoice_charge(*, invoice_id: int, at: datetime | None = None) -> Invoice:
 def invoices_charge_due_ids(*, at: datetime | None = None) -> list[int]:
     """Open card invoices whose next attempt has come (bounded; the beat job's work)."""
     now = at or timezone.now()
-    due = Invoice.objects.filter(
-        status=Invoice.Status.OPEN, billing=CARD, next_charge_at__lte=now
-    )
+    due = Invoice.objects.filter(status=Invoice.Status.OPEN, billing=CARD, next_charge_at__lte=now)
     return list(due.order_by("next_charge_at", "id").values_list("pk", flat=True)[:DUE_BATCH_MAX])
 
 

@@ -90,7 +90,9 @@ def _usage_items(run: RoyaltyRun) -> dict[tuple[int, str], list[InvoiceItem]]:
 def _usage_description(granted: License, kind: str, units: int) -> str:
     version = granted.offer_version
     unit = version.unit or "unit"
-    rate = format(version.unit_amount_decimal.normalize(), "f") if version.unit_amount_decimal else ""
+    rate = (
+        format(version.unit_amount_decimal.normalize(), "f") if version.unit_amount_decimal else ""
+    )
     if kind == RoyaltyLine.Kind.MINIMUM:
         return f"License {granted.public_id}: minimum for the period (top-up)"
     words = "late correction" if kind == RoyaltyLine.Kind.ADJUSTMENT else "usage"
@@ -146,7 +148,11 @@ def _invoice_new(
         due_at=now if card else now + timedelta(days=settings.INVOICE_DUE_DAYS),
     )
     if amount_due == 0:
-        invoice.status, invoice.paid_at, invoice.paid_by = Invoice.Status.PAID, now, PaidBy.NOTHING_DUE
+        invoice.status, invoice.paid_at, invoice.paid_by = (
+            Invoice.Status.PAID,
+            now,
+            PaidBy.NOTHING_DUE,
+        )
     elif card:
         invoice.next_charge_at = now  # charged once the run's transaction commits
     invoice.save(force_insert=True)
@@ -208,7 +214,11 @@ def invoice_payment_record(
         if invoice.status != Invoice.Status.OPEN:
             return invoice, False
         currency = invoice.currency
-        debit = platform_bank(currency) if paid_by == PaidBy.MANUAL else platform_stripe_balance(currency)
+        debit = (
+            platform_bank(currency)
+            if paid_by == PaidBy.MANUAL
+            else platform_stripe_balance(currency)
+        )
         credit = organization_receivable(invoice.organization.public_id, currency)
         accounts = accounts_open(refs=[debit, credit])
         amount_micros = minor_to_micros(invoice.amount_due, currency)
