@@ -159,7 +159,9 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 invoice_mark_paid(invoice=invoice, user=request.user, reference="admin")
             except DomainError as refused:
-                self.message_user(request, f"{invoice.public_id}: {refused.message}", messages.ERROR)
+                self.message_user(
+                    request, f"{invoice.public_id}: {refused.message}", messages.ERROR
+                )
             else:
                 paid += 1
         if paid:
