@@ -16,45 +16,19 @@ from django.db.models import Sum
 from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get, trial_balance
 from licensing.models import InvoiceLine
-from licensing.services import finance_user_create
 from payouts.errors import PayoutsError
 from payouts.models import Invoice, InvoiceItem, RoyaltyLine, RoyaltyRun
 from payouts.services.invoices import invoice_mark_paid
 from payouts.services.royalty_posting import royalty_run_post
-from payouts.services.royalty_runs import royalty_run_approve, royalty_run_start
 from tests.factories import OrganizationFactory
-from tests.payouts.royalty_fixtures import FakeUsage, buy
+from tests.payouts.invoices.runs import post_run
+from tests.payouts.royalty_fixtures import buy
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def usage(monkeypatch):
-    return FakeUsage(monkeypatch)
-
-
-@pytest.fixture
-def finance():
-    user = finance_user_create(username="fin-one")
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    return user
-
-
 def balance(code: str) -> int:
     return account_balance(account_get(code=code))
-
-
-def post_run(period: str, user, capture) -> RoyaltyRun:
-    """Start, compute, approve and post a period's run, running what commits queue."""
-    with capture(execute=True):
-        run = royalty_run_start(period=period)
-    run.refresh_from_db()
-    with capture(execute=True):
-        royalty_run_approve(run=run, user=user)
-    run.refresh_from_db()
-    assert run.status == RoyaltyRun.Status.POSTED, run.failure_reason
-    return run
 
 
 def licensee_gross(run: RoyaltyRun, organization) -> int:
