@@ -181,6 +181,20 @@ def invoices_issue(*, run: RoyaltyRun, at: datetime | None = None) -> list[Invoi
     return invoices
 
 
+def royalty_run_invoices_ensure(*, run_id: int) -> list[Invoice]:
+    """Issue a posted run's invoices if it has none (a run posted before invoices existed)."""
+    with transaction.atomic():
+        run = RoyaltyRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RoyaltyRun.Status.POSTED:
+            return []
+        issued = run.invoices.exists()
+        invoices = invoices_issue(run=run)
+        charge = [invoice.pk for invoice in invoices if invoice.next_charge_at is not None]
+        if charge and not issued:
+            transaction.on_commit(lambda: invoices_charge_enqueue(invoice_ids=charge))
+    return invoices
+
+
 def invoices_charge_enqueue(*, invoice_ids: list[int]) -> None:
     """Queue the charge of each card invoice (on commit of the run that issued them)."""
     # payouts.tasks imports the posting service, which imports this module: a cycle.
