@@ -83,7 +83,12 @@ urlpatterns = [
         name="me-payout-account",
     ),
     path("api/v1/invoices", invoices.InvoicesApi.as_view(), name="invoices"),
-    # Before the detail route: its <str:> would take "inv_….pdf" as an id.
+    # Before the detail route, whose <str:> would take "upcoming" and "inv_….pdf" as ids.
+    path(
+        "api/v1/invoices/upcoming",
+        invoices.InvoiceUpcomingApi.as_view(),
+        name="invoice-upcoming",
+    ),
     path(
         "api/v1/invoices/<str:invoice_id>.pdf", invoices.InvoicePdfApi.as_view(), name="invoice-pdf"
     ),

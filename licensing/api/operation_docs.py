@@ -112,6 +112,13 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "month (a malformed period is a 400). Amounts are in the currency's minor unit, "
         "rounded down, with the exact figure beside them as `…_decimal`.",
     ),
+    "invoices_upcoming": (
+        "See this month's invoice so far",
+        "The current month's lines so far, in the shape of an invoice with status "
+        "`upcoming` and no id: invoice-billed purchases of the month and each per-unit "
+        "license's usage declared so far, rated as the month's royalty run will rate it. "
+        "Minimums and late corrections are settled when the run posts.",
+    ),
     "invoices_retrieve": (
         "Get one of your invoices",
         "One invoice with its lines: the month's invoice-billed purchases and each per-unit "

@@ -32,6 +32,7 @@ from payouts.selectors.invoices import (
     InvoiceDocument,
     invoice_document,
     organization_invoice_get,
+    organization_invoice_upcoming,
     organization_invoices,
 )
 
@@ -126,6 +127,16 @@ class InvoicesApi(_LicenseeApi):
         return self.get_paginated_response(
             [invoice_render(invoice_document(invoice)) for invoice in page]
         )
+
+
+class InvoiceUpcomingApi(_LicenseeApi):
+    @extend_schema(
+        **operation_docs("invoices_upcoming"),
+        responses={200: INVOICE_SCHEMA, **error_responses(401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        document, _ = organization_invoice_upcoming(organization=request.user.organization)
+        return Response(invoice_render(document))
 
 
 class InvoiceApi(_LicenseeApi):

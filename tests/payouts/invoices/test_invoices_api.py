@@ -13,11 +13,15 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from pypdf import PdfReader
 
 from ledger.display import money_from_minor
 from ledger.models import Transaction
+from licensing.api.usage_decode import EventInput
 from licensing.services.organizations import organization_member_add
+from licensing.services.purchases import license_purchase
+from licensing.services.usage_ingest import usage_ingest
 from payouts.models import Invoice
 from tests.factories import OrganizationFactory
 from tests.payouts.invoices.runs import post_run
@@ -188,3 +192,35 @@ def test_staff_without_finance_rights_or_membership_see_no_invoices(january):
     mine.refresh_from_db()
     assert mine.status == "open"
     assert not Transaction.objects.filter(kind="invoice_payment").exists()
+
+
+def test_the_upcoming_invoice_shows_this_month_so_far(catalogue, invoice_org, client_for):
+    # This month: a flat purchase (10.00 EUR) and 1,001 tokens of declared usage
+    # (42.042 cents), one of them flagged (a work the license does not cover).
+    per_unit = license_purchase(
+        organization=invoice_org, offer_id=catalogue.per_unit_offer.public_id, work_ids=None
+    )
+    license_purchase(
+        organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
+    )
+    now = timezone.now()  # after the license's start: usage before it would be out of term
+    events = [
+        (EventInput(id=event_id, license=per_unit.public_id, work=work.public_id, units=units,
+                    unit="token", occurred_at=now), ("public_id", work.public_id))
+        for event_id, work, units in (
+            ("u-1", catalogue.solo_work, 1_000), ("u-2", catalogue.solo_work, 1),
+            ("u-3", catalogue.shared_work, 5),
+        )
+    ]  # fmt: skip
+    usage_ingest(organization=invoice_org, events=events, at=now)
+
+    body = client_for(invoice_org).get("/api/v1/invoices/upcoming").json()
+
+    assert (body["id"], body["status"], body["period"]) == (None, "upcoming", now.strftime("%Y-%m"))
+    assert [(line["kind"], line["amount_decimal"]) for line in body["lines"]] == [
+        ("purchase", "1000"),
+        ("per_unit", "42.042"),
+    ]
+    assert body["lines"][1]["units"] == 1_001
+    assert (body["total"], body["total_decimal"], body["amount_due"]) == (1_042, "1042.042", 1_042)
+    assert not Invoice.objects.exists()  # nothing is issued before the run posts
