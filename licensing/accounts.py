@@ -6,7 +6,8 @@ in pools, what the platform earned, and where the cash is. The codes follow the
 ledger's rule (`platform:{name}:{currency}`, `{owner_type}:{owner_id}:{name}:{currency}`).
 
 The invariant the money loop keeps, per currency, to the micro:
-money in (card charges and invoice payments, plus what is still receivable)
+money in (card charges and invoice payments at Stripe or the bank, plus what is still
+receivable)
 = creators' payables + license pools + platform commission + payouts in transit
 + paid out.
 """
@@ -57,6 +58,11 @@ def platform_commission(currency: str) -> AccountRef:
 def platform_stripe_balance(currency: str) -> AccountRef:
     """Cash at Stripe: card charges and invoice payments in, settled transfers out."""
     return AccountRef.platform(name="stripe_balance", kind="asset", currency=currency)
+
+
+def platform_bank(currency: str) -> AccountRef:
+    """Cash at the bank: invoice payments finance records as received outside Stripe."""
+    return AccountRef.platform(name="bank", kind="asset", currency=currency)
 
 
 def platform_payouts_in_transit(currency: str) -> AccountRef:

@@ -6,6 +6,9 @@ fixed event ids, and a posted period is found, not posted again. The run goes th
 the services (start, compute, approve, post) and the jobs are run in-process whatever
 Celery's mode, each safe to run twice (a run already past a step is left as it is).
 
+Posting the run issues last month's invoices: `northwind` ends holding one (open, on
+invoice billing) for the rated usage.
+
 Usage goes through `usage_ingest`, which flags the event naming a work the license
 does not cover (`unlicensed`) and counts a repeated event id as a duplicate.
 """
@@ -18,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from config.demo import DEMO_PASSWORD
+from ledger.display import money_from_minor
 from ledger.money import micros_format
 from licensing.api.usage_decode import EventInput
 from licensing.models import License, Offer, OfferVersion
@@ -26,6 +30,7 @@ from licensing.services.license_agreements import license_agreed_record
 from licensing.services.usage_ingest import UsageReceipt, usage_ingest
 from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import RoyaltyRun
+from payouts.services.invoices import royalty_run_invoices_ensure
 from payouts.services.royalty_posting import royalty_run_post
 from payouts.services.royalty_runs import (
     royalty_run_approve,
@@ -129,6 +134,14 @@ def demo_royalties_run() -> str:
     start = datetime.combine(last_month, datetime.min.time(), tzinfo=UTC)
     receipt = _usage_declare(license, start)
     run = _run_through(last_month.strftime("%Y-%m"))
+    invoice = next(
+        (
+            invoice
+            for invoice in royalty_run_invoices_ensure(run_id=run.pk)
+            if invoice.organization_id == license.organization_id
+        ),
+        None,
+    )
     # The next step (`payouts.demo_payouts`) pays the payables this run credited.
     totals = "; ".join(
         f"gross {micros_format(t['gross_micros'], currency)}, "
@@ -139,5 +152,11 @@ def demo_royalties_run() -> str:
         f"royalties: license {license.public_id} ({DEMO_ORGANIZATION}, from "
         f"{license.starts_at.date()}); usage accepted {receipt.accepted} "
         f"(flagged {sum(receipt.flagged.values())}, duplicates {receipt.duplicates}); run "
-        f"{run.public_id} {run.period} {run.status}, {run.lines.count()} lines, {totals}"
+        f"{run.public_id} {run.period} {run.status}, {run.lines.count()} lines, {totals}; "
+        + (
+            f"invoice {invoice.public_id} {invoice.period}: "
+            f"{money_from_minor(invoice.amount_due, invoice.currency)} due, {invoice.status}"
+            if invoice
+            else "no invoice"
+        )
     )

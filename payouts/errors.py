@@ -26,9 +26,11 @@ class PayoutErrorCode(enum.StrEnum):
     ITEM_NOT_FOUND = "payout_item_not_found"
     CREATOR_NOT_FOUND = "creator_not_found"
     STATEMENT_NOT_FOUND = "statement_not_found"
+    INVOICE_NOT_FOUND = "invoice_not_found"
     NOT_FOUND = "not_found"  # an account of the books: the generic code it always answered
     # Four eyes, for runs and batches alike.
     SECOND_APPROVER_REQUIRED = "second_approver_required"
+    NOT_A_FINANCE_USER = "not_a_finance_user"
     # The batch state machine.
     BATCH_NOT_DRAFT = "payout_batch_not_draft"
     BATCH_NOT_APPROVED = "payout_batch_not_approved"
@@ -38,6 +40,8 @@ class PayoutErrorCode(enum.StrEnum):
     # Holds.
     CREATOR_ALREADY_HELD = "creator_already_held"
     CREATOR_NOT_HELD = "creator_not_held"
+    # Invoices.
+    INVOICE_NOT_OPEN = "invoice_not_open"
 
 
 _STATUS = {
@@ -52,8 +56,10 @@ _STATUS = {
     PayoutErrorCode.ITEM_NOT_FOUND: 404,
     PayoutErrorCode.CREATOR_NOT_FOUND: 404,
     PayoutErrorCode.STATEMENT_NOT_FOUND: 404,
+    PayoutErrorCode.INVOICE_NOT_FOUND: 404,
     PayoutErrorCode.NOT_FOUND: 404,
     PayoutErrorCode.SECOND_APPROVER_REQUIRED: 409,
+    PayoutErrorCode.NOT_A_FINANCE_USER: 403,
     PayoutErrorCode.BATCH_NOT_DRAFT: 409,
     PayoutErrorCode.BATCH_NOT_APPROVED: 409,
     PayoutErrorCode.ITEM_NOT_FAILED: 409,
@@ -61,6 +67,7 @@ _STATUS = {
     PayoutErrorCode.ITEM_SUPERSEDED: 409,
     PayoutErrorCode.CREATOR_ALREADY_HELD: 409,
     PayoutErrorCode.CREATOR_NOT_HELD: 409,
+    PayoutErrorCode.INVOICE_NOT_OPEN: 409,
 }
 
 

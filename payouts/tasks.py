@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from payouts.models import PayoutBatch, PayoutItem, RoyaltyRun
+from payouts.services.invoice_charges import invoice_charge, invoices_charge_due_ids
 from payouts.services.payout_batches import payout_batch_complete_check
 from payouts.services.payout_dispatch import backoff_seconds, payout_items_submit
 from payouts.services.royalty_posting import royalty_run_post
@@ -101,3 +102,18 @@ def reconciliation_daily_task() -> int:
     from payouts.services.reconciliation import reconciliation_run_for_yesterday
 
     return len(reconciliation_run_for_yesterday().differences)
+
+
+@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def invoice_charge_task(invoice_id: int) -> str:
+    """Charge one due card invoice (safe twice: the claim, the key, the row lock)."""
+    return invoice_charge(invoice_id=invoice_id).status
+
+
+@shared_task(ignore_result=True)
+def invoices_charge_due_task() -> int:
+    """Beat: charge the card invoices whose next attempt has come; return how many."""
+    invoice_ids = invoices_charge_due_ids()
+    for invoice_id in invoice_ids:
+        invoice_charge_task.delay(invoice_id)
+    return len(invoice_ids)

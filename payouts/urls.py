@@ -4,6 +4,7 @@ from django.urls import path
 
 from payouts.api import (
     books,
+    invoices,
     payout_accounts,
     payout_batches,
     reconciliation,
@@ -82,6 +83,17 @@ urlpatterns = [
         payout_accounts.MyPayoutAccountApi.as_view(),
         name="me-payout-account",
     ),
+    path("api/v1/invoices", invoices.InvoicesApi.as_view(), name="invoices"),
+    # Before the detail route, whose <str:> would take "upcoming" and "inv_….pdf" as ids.
+    path(
+        "api/v1/invoices/upcoming",
+        invoices.InvoiceUpcomingApi.as_view(),
+        name="invoice-upcoming",
+    ),
+    path(
+        "api/v1/invoices/<str:invoice_id>.pdf", invoices.InvoicePdfApi.as_view(), name="invoice-pdf"
+    ),
+    path("api/v1/invoices/<str:invoice_id>", invoices.InvoiceApi.as_view(), name="invoice"),
     path("api/v1/me/payouts", payout_accounts.MyPayoutsApi.as_view(), name="me-payouts"),
     path("api/v1/me/statements", statements.MyStatementsApi.as_view(), name="me-statements"),
     # The file routes come first: a statement id never holds a dot.

@@ -14,5 +14,6 @@ def test_every_scheduled_task_is_registered() -> None:
         "payouts.tasks.royalty_runs_resume_task",
         "payouts.stripe.tasks.stripe_events_pending_process_task",
         "payouts.tasks.reconciliation_daily_task",
+        "payouts.tasks.invoices_charge_due_task",
     }
     assert scheduled <= set(app.tasks)

@@ -105,6 +105,33 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "A collection in the catalogue with its works and its active pool offers.",
     ),
     # Licensees (a licensee key).
+    "invoices_list": (
+        "List your organisation's invoices",
+        "The caller's organisation's invoices, newest first: one per month and currency, "
+        "issued when the month's royalty run is posted. `?period=YYYY-MM` narrows to one "
+        "month (a malformed period is a 400). Amounts are in the currency's minor unit, "
+        "rounded down, with the exact figure beside them as `…_decimal`.",
+    ),
+    "invoices_upcoming": (
+        "See this month's invoice so far",
+        "The current month's lines so far, in the shape of an invoice with status "
+        "`upcoming` and no id: invoice-billed purchases of the month and each per-unit "
+        "license's usage declared so far, rated as the month's royalty run will rate it. "
+        "Minimums and late corrections are settled when the run posts.",
+    ),
+    "invoices_retrieve": (
+        "Get one of your invoices",
+        "One invoice with its lines: the month's invoice-billed purchases and each per-unit "
+        "license's rated usage, minimum and late corrections. `total` is the sum of the "
+        "lines; `amount_due` adds the sub-unit remainder carried from the previous invoice "
+        "and rounds down. An open card invoice shows why its last charge failed. Another "
+        "organisation's invoice is a 404, as is an unknown id.",
+    ),
+    "invoices_pdf": (
+        "Download an invoice as PDF",
+        "The same invoice as a PDF, with the same lines and totals as the JSON. Another "
+        "organisation's invoice is a 404.",
+    ),
     "licenses_list": (
         "List your organisation's licenses",
         "Licenses bought by the caller's organisation, newest first, with their status "

@@ -1,10 +1,12 @@
 """The payouts app's models, one module per entity group, re-exported here.
 
 `stripe_events` (the webhook inbox), `royalty_runs` (runs, their approvals and
-lines), `payout_batches` (accounts, batches, items, holds, reconciliations).
+lines), `invoices` (licensee invoices and their items), `payout_batches`
+(accounts, batches, items, holds, reconciliations).
 Migrations and `from payouts.models import StripeEvent` keep their paths.
 """
 
+from payouts.models.invoices import Invoice, InvoiceItem
 from payouts.models.payout_batches import (
     CreatorHold,
     PayoutAccount,
@@ -18,6 +20,8 @@ from payouts.models.stripe_events import StripeEvent
 
 __all__ = [
     "CreatorHold",
+    "Invoice",
+    "InvoiceItem",
     "PayoutAccount",
     "PayoutBatch",
     "PayoutBatchApproval",

@@ -6,7 +6,11 @@ Three comparisons for one UTC day:
   Stripe's transfers created that day, matched by transfer id: one side only is
   `missing_in_stripe` / `missing_in_ledger`, other amounts `amount_mismatch`;
 - **charges**: each card sale the ledger booked that day (a `license-sale` debiting
-  the Stripe balance) against Stripe's charges of that day, matched by PaymentIntent;
+  the Stripe balance) and each invoice payment that came through Stripe (an
+  `invoice_payment` debiting the Stripe balance: the card charge of a card-billed
+  organisation's invoice, or a PaymentIntent naming the invoice) against Stripe's
+  charges of that day, matched by PaymentIntent; invoice payments finance recorded
+  by hand debit the bank and are not Stripe's to confirm;
 - **balance**: the ledger's net movement of the Stripe balance account against the sum
   of Stripe's balance transactions of that day (charges, transfers, their refunds;
   top-ups are the platform's own funding, outside the books), after the differences
@@ -30,7 +34,8 @@ from django.db.models import Q
 from ledger.models import Entry
 from ledger.money import micros_to_minor
 from licensing.models import License
-from payouts.models import PayoutItem
+from payouts.models import Invoice, PayoutItem
+from payouts.services.invoices import PAYMENT_KIND as INVOICE_PAYMENT_KIND
 from payouts.services.payout_postings import SETTLE_KIND
 from payouts.stripe import gateway
 from payouts.stripe.errors import GatewayError
@@ -157,55 +162,92 @@ def _transfers_compare(result: ReconciliationResult, created: CreatedRange) -> N
         )
 
 
+@dataclass(frozen=True)
+class _CardMoney:
+    """Money the ledger says came in through a card: a sale's or an invoice's payment."""
+
+    ledger_ref: str
+    intent_id: str
+    amount: int
+    currency: str
+
+
+def _card_sales(day: datetime.date) -> list[_CardMoney]:
+    sales = _ledger_entries(day, SALE_KIND, "platform:stripe_balance:")
+    license_ids = [entry.transaction.reference.removeprefix("license:") for entry in sales]
+    licenses = License.objects.select_related("purchase").in_bulk(
+        license_ids, field_name="public_id"
+    )
+    found = []
+    for entry in sales:
+        license_id = entry.transaction.reference.removeprefix("license:")
+        granted = licenses.get(license_id)
+        intent_id = granted.purchase.payment_intent_id if granted and granted.purchase else ""
+        amount = micros_to_minor(entry.amount_micros, entry.currency)
+        found.append(_CardMoney(f"license-sale:{license_id}", intent_id, amount, entry.currency))
+    return found
+
+
+def _invoice_payments(day: datetime.date) -> list[_CardMoney]:
+    """Invoice payments that came through Stripe (a card charge, a Stripe payment)."""
+    payments = _ledger_entries(day, INVOICE_PAYMENT_KIND, "platform:stripe_balance:")
+    invoice_ids = [entry.transaction.reference.removeprefix("invoice:") for entry in payments]
+    invoices = Invoice.objects.in_bulk(invoice_ids, field_name="public_id")
+    found = []
+    for entry in payments:
+        invoice_id = entry.transaction.reference.removeprefix("invoice:")
+        invoice = invoices.get(invoice_id)
+        intent_id = invoice.payment_intent_id if invoice else ""
+        amount = micros_to_minor(entry.amount_micros, entry.currency)
+        found.append(_CardMoney(f"invoice-payment:{invoice_id}", intent_id, amount, entry.currency))
+    return found
+
+
+def _booked_elsewhere(intent_id: str) -> bool:
+    """Whether a charge's PaymentIntent is in the books on another day (midnight)."""
+    return (
+        License.objects.filter(purchase__payment_intent_id=intent_id).exists()
+        or Invoice.objects.filter(payment_intent_id=intent_id, status=Invoice.Status.PAID).exists()
+    )
+
+
 def _charges_compare(result: ReconciliationResult, created: CreatedRange) -> None:
     charges = {
         c.payment_intent_id: c
         for c in _all_pages(gateway.charges_list, created=created)
         if c.status == "succeeded" and c.payment_intent_id
     }
-    sales = _ledger_entries(result.date, SALE_KIND, "platform:stripe_balance:")
-    license_ids = [entry.transaction.reference.removeprefix("license:") for entry in sales]
-    licenses = License.objects.select_related("purchase").in_bulk(
-        license_ids, field_name="public_id"
-    )
     seen: set[str] = set()
-    for entry in sales:
-        license_id = entry.transaction.reference.removeprefix("license:")
-        granted = licenses.get(license_id)
-        intent_id = granted.purchase.payment_intent_id if granted and granted.purchase else ""
-        amount = micros_to_minor(entry.amount_micros, entry.currency)
-        seen.add(intent_id)
-        charge = charges.get(intent_id)
-        ledger_ref = f"license-sale:{license_id}"
+    for money in _card_sales(result.date) + _invoice_payments(result.date):
+        seen.add(money.intent_id)
+        charge = charges.get(money.intent_id)
+        amount = money.amount
         if charge is None:
-            intent = _intent_or_none(intent_id)
+            intent = _intent_or_none(money.intent_id)
             if intent is not None and intent.status == "succeeded" and intent.amount == amount:
                 result.matched += 1  # charged the day before, booked after midnight
             else:
                 result.differ(
                     "missing_in_stripe",
-                    ledger=ledger_ref,
-                    stripe=intent_id or None,
+                    ledger=money.ledger_ref,
+                    stripe=money.intent_id or None,
                     amount=amount,
-                    currency=entry.currency,
+                    currency=money.currency,
                     balance_effect=-amount,
                 )
         elif charge.amount - charge.amount_refunded != amount:
             result.differ(
                 "amount_mismatch",
-                ledger=ledger_ref,
+                ledger=money.ledger_ref,
                 stripe=charge.id,
                 amount=charge.amount - amount,
-                currency=entry.currency,
+                currency=money.currency,
                 balance_effect=charge.amount - amount,
             )
         else:
             result.matched += 1
     for intent_id, charge in charges.items():
-        if (
-            intent_id not in seen
-            and not License.objects.filter(purchase__payment_intent_id=intent_id).exists()
-        ):
+        if intent_id not in seen and not _booked_elsewhere(intent_id):
             result.differ(
                 "missing_in_ledger",
                 ledger=None,

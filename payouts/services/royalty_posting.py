@@ -11,7 +11,8 @@ transactions and the run's progress (`posted_through_license_id`) commit togethe
 so a worker killed mid-chunk leaves nothing of it, and a re-run resumes from the
 last committed chunk. Were the progress ever behind, the keys make the replay a
 no-op. When every license is posted the period's usage is closed and the run is
-`posted`, in one transaction.
+`posted`, in one transaction, which also issues the period's invoices
+(`payouts.services.invoices`); card invoices are charged after it commits.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from licensing.accounts import (
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.periods import period_window
 from payouts.services import royalty_usage
+from payouts.services.invoices import invoices_charge_enqueue, invoices_issue
 
 LICENSES_PER_CHUNK = 200
 ROYALTY_KIND = "royalty"
@@ -171,4 +173,9 @@ def royalty_run_post(
             run.status = Status.POSTED
             run.posted_at = at or timezone.now()
             run.save(update_fields=["status", "posted_at"])
+            invoices = invoices_issue(run=run, at=at)
+            # Cards are charged once the run has committed, never inside its transaction.
+            charge = [invoice.pk for invoice in invoices if invoice.next_charge_at is not None]
+            if charge:
+                transaction.on_commit(lambda: invoices_charge_enqueue(invoice_ids=charge))
     return run

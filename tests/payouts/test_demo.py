@@ -13,7 +13,7 @@ from ledger.selectors import account_balance, account_get
 from licensing import accounts
 from licensing.models import License, LicenseeOrganization, Purchase, UsageEvent
 from payouts.demo import demo_job_run
-from payouts.models import RoyaltyLine, RoyaltyRun
+from payouts.models import Invoice, RoyaltyLine, RoyaltyRun
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def _census() -> dict[str, int]:
         "usage": UsageEvent.objects.count(),
         "runs": RoyaltyRun.objects.count(),
         "lines": RoyaltyLine.objects.count(),
+        "invoices": Invoice.objects.count(),
     }
 
 
@@ -83,6 +84,10 @@ def test_the_demo_posts_last_months_royalty_run_once(stripe_sandbox_settings: An
     assert "usage accepted 0 (flagged 0, duplicates 3)" in royalties
     assert f"run {run.public_id}" in royalties
     assert "gross 61.725 EUR" in royalties
+    # Northwind holds last month's invoice: the run's gross, whole cents due.
+    invoice = Invoice.objects.get(organization=northwind, period=run.period)
+    assert (invoice.total_micros, invoice.amount_due, invoice.status) == (61_725_000, 6_172, "open")
+    assert f"invoice {invoice.public_id} {run.period}: €61.72 due, open" in royalties
 
 
 def test_the_demo_onboards_its_creators_and_pays_a_batch(stripe_sandbox_settings: Any) -> None:
