@@ -18,7 +18,7 @@ anyone else knows. Production refuses that convenience:
 - `check --deploy` warns whenever a secret comes from the per-checkout file
   (`config/checks.py`).
 
-This module is imported by `config/settings.py`, before Django is set up, so it uses
+This module is imported by `config/settings/core.py`, before Django is set up, so it uses
 nothing of Django but its exception class.
 """
 

@@ -127,6 +127,6 @@ def gateway_errors_translated() -> Iterator[None]:
     try:
         yield
     except stripe.SignatureVerificationError:
-        raise  # handled by webhook_event_verify, never escapes it
+        raise  # handled by signatures.webhook_event_verify, never escapes it
     except stripe.StripeError as error:
         raise error_translate(error) from error

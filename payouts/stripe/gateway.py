@@ -1,4 +1,4 @@
-"""The Stripe calls: the one module in Accord that talks to Stripe (with its errors and results).
+"""The Stripe calls (webhook signatures are `signatures.py`, errors and results their own).
 
 Everything else calls these functions and gets plain frozen dataclasses back, or one
 of this module's `GatewayError`s; nothing outside imports `stripe`. That keeps three
@@ -26,7 +26,6 @@ promises in one place:
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,8 +34,6 @@ import stripe
 from django.conf import settings
 
 from payouts.stripe.errors import (
-    GatewayErrorCode,
-    WebhookSignatureInvalid,
     gateway_errors_translated,
 )
 from payouts.stripe.results import (
@@ -52,13 +49,11 @@ from payouts.stripe.results import (
     Topup,
     Transfer,
     TransferReversal,
-    VerifiedEvent,
     account_from,
     balance_transaction_from,
     charge_from,
     payment_intent_from,
     transfer_from,
-    verified_event_from,
 )
 
 STRIPE_API_ADDRESS = "https://api.stripe.com"
@@ -66,8 +61,6 @@ NETWORK_RETRIES_MAX = 2
 REQUEST_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_KEY_CHARS_MAX = 255
 LIST_LIMIT_MAX = 100
-# How old a webhook's signature may be, as Stripe's own libraries default it.
-WEBHOOK_TOLERANCE_SECONDS = 300
 
 
 # -- the client ------------------------------------------------------------------------
@@ -399,43 +392,3 @@ def charges_list(
     with gateway_errors_translated():
         page = _client().v1.charges.list(params)  # type: ignore[arg-type]
     return Page(items=tuple(charge_from(item) for item in page.data), has_more=page.has_more)
-
-
-# -- webhooks --------------------------------------------------------------------------
-
-
-def _signed_at(signature: str) -> int | None:
-    """The header's first `t=`, read as Stripe's library reads it (which checked it)."""
-    times = [item.split("=", 2)[1:] for item in signature.split(",") if item.startswith("t=")]
-    try:
-        return int(times[0][0])
-    except (IndexError, ValueError):
-        return None
-
-
-def webhook_event_verify(*, payload: bytes, signature: str | None) -> VerifiedEvent:
-    """Check a webhook's signature with STRIPE_WEBHOOK_SECRET and return its event.
-
-    Raises `WebhookSignatureInvalid` when the header is missing, does not match the
-    payload (forged or altered), or is dated more than `WEBHOOK_TOLERANCE_SECONDS`
-    before now (replayed) or after it (Stripe's check looks only at the past). A signed
-    payload that is not a usable event comes back with its `problem` said, not raised.
-    """
-    if not signature:
-        raise WebhookSignatureInvalid(
-            GatewayErrorCode.SIGNATURE_INVALID, "The Stripe-Signature header is missing."
-        )
-    try:
-        stripe.WebhookSignature.verify_header(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=WEBHOOK_TOLERANCE_SECONDS
-        )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
-        raise WebhookSignatureInvalid(
-            GatewayErrorCode.SIGNATURE_INVALID, "The Stripe-Signature header does not verify."
-        ) from error
-    signed_at = _signed_at(signature)
-    if signed_at is None or signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
-        raise WebhookSignatureInvalid(
-            GatewayErrorCode.SIGNATURE_INVALID, "The Stripe-Signature header is dated ahead."
-        )
-    return verified_event_from(payload)

@@ -59,7 +59,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payouts.models import StripeEvent
-from payouts.stripe import gateway
+from payouts.stripe import signatures
 
 logger = logging.getLogger("accord.payouts.webhooks")
 
@@ -114,7 +114,7 @@ stripe_event_handlers = StripeEventHandlers()
 
 def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
     """Verify a webhook and store its event once; return the row and whether it is new."""
-    verified = gateway.webhook_event_verify(payload=payload, signature=signature)
+    verified = signatures.webhook_event_verify(payload=payload, signature=signature)
     now = timezone.now()
     values = {
         "type": verified.type,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from licensing import services
 from licensing.models import ApiKey, Creator
-from tests.licensees.conftest import card_org, catalogue, client_for, invoice_org  # noqa: F401
+from tests.licensing.licensee_fixtures import card_org, catalogue, client_for, invoice_org  # noqa: F401
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Royalty runs end to end on the real catalogue and ledger, usage given as aggregates.
 
-Catalogue (tests/licensees/conftest.py): alice owns `solo`; `shared` is alice 6,667 bp
+Catalogue (tests/licensing/licensee_fixtures.py): alice owns `solo`; `shared` is alice 6,667 bp
 and bob 3,333 bp; the collection holds both. Commission 10 % (1,000 bp). EUR: a cent
 is 10,000 micros.
 """

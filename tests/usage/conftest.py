@@ -1,6 +1,6 @@
 """Fixtures for usage: the licensee side's catalogue, organisations and clients."""
 
-from tests.licensees.conftest import (  # noqa: F401
+from tests.licensing.licensee_fixtures import (  # noqa: F401
     Catalogue,
     card_org,
     catalogue,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -18,8 +17,8 @@ from config.celery import app
 from config.errors import DomainError
 from payouts.models import PayoutBatch, PayoutItem
 from payouts.selectors.payout_batches import batch_progress, payout_batch_get
-from payouts.services.payout_batches import payout_batch_complete_check, payout_batch_dispatch
-from payouts.services.payout_dispatch import payout_items_submit
+from payouts.services.payout_batches import payout_batch_dispatch
+from payouts.services.payout_dispatch import payout_batch_send_in_process
 
 POLL_SECONDS = 0.5
 FINAL = (PayoutBatch.Status.COMPLETED, PayoutBatch.Status.COMPLETED_WITH_FAILURES)
@@ -38,17 +37,23 @@ class Command(BaseCommand):
         found = payout_batch_get(public_id=batch)
         if found is None:
             raise CommandError(f"No payout batch {batch!r}.")
+        # Eager mode would send everything inside the dispatch call, with no bar to show:
+        # the command sends the items itself, through the same in-process path as the demo.
         eager = bool(app.conf.task_always_eager)
-        try:
-            # Eager mode would send everything inside this call, with no bar to show.
-            found = (
-                payout_batch_dispatch(batch=found) if not eager else self._mark_dispatching(found)
-            )
-        except DomainError as error:
-            raise CommandError(error.message) from error
+        if eager and found.status == PayoutBatch.Status.DRAFT:
+            raise CommandError("The batch must be approved before it is dispatched.")
+        if not eager:
+            try:
+                found = payout_batch_dispatch(batch=found)
+            except DomainError as error:
+                raise CommandError(error.message) from error
         with tqdm(total=found.items_count, unit="item", file=self.stdout) as bar:
             if eager:
-                self._send_here(found, bar)
+                open_count = PayoutItem.objects.filter(
+                    batch=found, status__in=PayoutItem.OPEN_STATUSES
+                ).count()
+                bar.update(found.items_count - open_count)
+                payout_batch_send_in_process(batch=found, on_chunk=bar.update)
             else:
                 self._watch(found, bar, timeout)
         found.refresh_from_db()
@@ -57,30 +62,6 @@ class Command(BaseCommand):
             f"{found.public_id}: {found.status}; paid {progress.counts['paid']}, "
             f"failed {progress.counts['failed']}, open {progress.open_count}"
         )
-
-    def _mark_dispatching(self, batch: PayoutBatch) -> PayoutBatch:
-        if batch.status == PayoutBatch.Status.DRAFT:
-            raise CommandError("The batch must be approved before it is dispatched.")
-        if batch.status == PayoutBatch.Status.APPROVED:
-            PayoutBatch.objects.filter(pk=batch.pk, status=batch.status).update(
-                status=PayoutBatch.Status.DISPATCHING
-            )
-        batch.refresh_from_db()
-        return batch
-
-    def _send_here(self, batch: PayoutBatch, bar: tqdm) -> None:
-        ids = list(
-            PayoutItem.objects.filter(batch=batch, status__in=PayoutItem.OPEN_STATUSES)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        bar.update(batch.items_count - len(ids))
-        size = max(1, settings.PAYOUT_CHUNK_SIZE)
-        for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
-            payout_items_submit(item_ids=chunk)
-            bar.update(len(chunk))
-        payout_batch_complete_check(batch_id=batch.pk)
 
     def _watch(self, batch: PayoutBatch, bar: tqdm, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -115,7 +115,7 @@ def test_verify_certificate_command(tmp_path: Path, capsys: pytest.CaptureFixtur
     jwks_file.write_text(json.dumps(published_jwks()))
 
     # The signature and term hold, but no license lic_test exists to match the statement
-    # (tests/licensees/test_certificate_forgery.py checks real licenses).
+    # (tests/licensing/certificates/test_certificate_forgery.py checks real licenses).
     with pytest.raises(CommandError, match="unknown"):
         call_command("verify_certificate", str(certificate_file), "--jwks", str(jwks_file))
     assert "signature: valid" in capsys.readouterr().out

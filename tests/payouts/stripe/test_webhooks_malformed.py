@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from payouts.models import StripeEvent
-from payouts.stripe.gateway import WEBHOOK_TOLERANCE_SECONDS
+from payouts.stripe.signatures import WEBHOOK_TOLERANCE_SECONDS
 from tests.payouts.stripe.test_webhooks import _deliver, _signature
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_sandbox_settings")]

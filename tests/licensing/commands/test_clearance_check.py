@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from licensing.models import Clearance, LicenseeOrganization
-from tests.licensees.clearance_catalogue import USE, clearance_catalogue, mixed_manifest
+from tests.licensing.clearance_catalogue import USE, clearance_catalogue, mixed_manifest
 
 pytestmark = pytest.mark.django_db
 

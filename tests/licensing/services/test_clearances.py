@@ -29,7 +29,7 @@ from licensing.services.clearances import clearance_create
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
 from payouts.stripe import gateway
-from tests.licensees.clearance_catalogue import (
+from tests.licensing.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
     clearance_catalogue,

@@ -13,7 +13,7 @@ from licensing.models import License
 from licensing.services.licenses import license_revoke, licenses_expire
 from licensing.services.purchases import license_purchase
 from licensing.tasks import licenses_expire_task
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from licensing.models import ApiKey, License, Purchase
 from licensing.sales import SaleLine, sale_post
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 
 def buy(client: APIClient, body: dict, key: str | None = None):

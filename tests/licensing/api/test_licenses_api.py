@@ -13,7 +13,7 @@ from ledger.models import Transaction
 from licensing import services
 from licensing.models import ApiKey, License, Purchase
 from licensing.services.organizations import organization_create
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_certificate_endpoint_returns_the_signed_license(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_purchases_with_one_key_buy_once(stripe_sandbox_settings) -> None:
-    from tests.licensees.conftest import Catalogue  # noqa: F401 - the fixture is built inline below
+    from tests.licensing.licensee_fixtures import Catalogue  # noqa: F401 - the fixture is built inline below
 
     catalogue_offer = _catalogue_for_race()
     organization = organization_create(

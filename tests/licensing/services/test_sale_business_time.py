@@ -12,7 +12,7 @@ from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get
 from licensing.services import purchases
 from licensing.services.purchases import license_purchase
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 

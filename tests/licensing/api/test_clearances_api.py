@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from licensing.models import Clearance, ClearanceItem, License, LicenseeOrganization, Purchase
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
-from tests.licensees.clearance_catalogue import (
+from tests.licensing.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
     clearance_catalogue,

@@ -21,7 +21,7 @@ from ledger.models import Entry, Transaction
 from licensing.models import InvoiceLine, License, Purchase
 from licensing.selectors.licenses import license_effective_status
 from licensing.services.license_agreements import months_before
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 
 def _create(*args: str) -> str:

@@ -1,20 +1,17 @@
-"""Settings, all read from the environment (django-environ).
+"""The core settings, all read from the environment (django-environ).
 
 Nothing here needs to be set for a first run: the database defaults to an SQLite
 file, Celery runs eagerly and the cache is in process memory. Production and CI set
 `DATABASE_URL` (PostgreSQL) and `REDIS_URL` (broker, cache, rate limits).
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
 
 from config.secrets import secret_key_setting, signing_key_encryption_keys_setting
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
@@ -312,127 +309,4 @@ LOGGING = {
         # The SDK logs every request at INFO; the gateway logs what matters.
         "stripe": {"level": "WARNING"},
     },
-}
-
-# --- Hardening against outside attack (issue 13) ------------------------------------
-# Kept together, apart from the rest, so each choice is read in one place.
-
-# How long a process skips a cache (Redis) that failed to answer before trying it again
-# (config/cache.py): meanwhile reads go on without rate limits or public caching and
-# API writes are 503 with Retry-After (docs/operations.md).
-CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
-
-# A real Stripe key with the sandbox's public webhook secret (or none) would accept
-# webhooks that anyone can sign: refuse to start (finding 4). The sandbox key keeps
-# the embedded default and the tests running as before.
-_SANDBOX_WEBHOOK_SECRET = "whsec_accord_sandbox"
-if STRIPE_SECRET_KEY != "sk_test_accord_sandbox" and STRIPE_WEBHOOK_SECRET in {
-    "",
-    _SANDBOX_WEBHOOK_SECRET,
-}:
-    raise ImproperlyConfigured(
-        "STRIPE_SECRET_KEY is a real Stripe key, but STRIPE_WEBHOOK_SECRET is unset or the "
-        "public sandbox secret, so anyone could sign webhooks. Set STRIPE_WEBHOOK_SECRET to "
-        "the endpoint's signing secret (whsec_...) from Stripe."
-    )
-
-# The admin login is throttled by django-axes (finding 6): after ADMIN_LOGIN_FAILURE_LIMIT
-# wrong passwords for one username (from anywhere) or from one address (for any
-# username), every login for it is refused, the right password included, until staff
-# reset it (`manage.py axes_reset_username NAME`, `axes_reset_ip ADDRESS`, or the
-# admin's "Access attempts" page) or the cool-off passes (docs/operations.md).
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=10)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_LOCKOUT_MINUTES", default=30))
-AXES_RESET_ON_SUCCESS = True
-# The same address the rate limiter counts: behind N trusted proxies, their Nth hop.
-AXES_CLIENT_IP_CALLABLE = "config.api.throttling.login_client_address"
-# Lockouts are logged at WARNING; each successful login and each start-up at INFO.
-LOGGING["loggers"]["axes"] = {"level": "WARNING"}
-
-# Behind TLS (finding 16): `ACCORD_HTTPS=1` turns on HSTS, HTTPS-only cookies and the
-# redirect of plain HTTP (the health probe excepted, for load balancers that probe
-# over HTTP); `manage.py check --deploy` is then clean (tests/config/test_deploy.py).
-# Behind a TLS-terminating proxy (TRUSTED_PROXY_COUNT > 0), its X-Forwarded-Proto says
-# whether the request came over TLS; the proxy must overwrite what a client sends.
-ACCORD_HTTPS = env.bool("ACCORD_HTTPS", default=False)
-if ACCORD_HTTPS:
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    if ACCORD_TRUSTED_PROXY_COUNT:
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-
-# Content-Security-Policy on every HTML page, TLS or not, so that a page that would
-# break under it breaks in development and in the browser test first
-# (config/security_headers.py; tests/config/test_csp_browser.py). The portal (Django's
-# admin) loads only its own scripts and styles; Swagger UI's page at /api/v1/docs/
-# (its init script served apart, the split view) keeps drf-spectacular's inline
-# <style>, so it alone allows inline styles.
-ACCORD_CONTENT_SECURITY_POLICY = env(
-    "CONTENT_SECURITY_POLICY",
-    default=(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-)
-ACCORD_CONTENT_SECURITY_POLICY_BY_PATH = {
-    "/api/v1/docs/": ACCORD_CONTENT_SECURITY_POLICY.replace(
-        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-    ),
-}
-
-# --- Payouts (issue 17, docs/payouts.md) ---------------------------------------------
-# Stripe requests a second for the whole platform, shared by every worker through a
-# Redis token bucket (Stripe's test mode answers 429 above 25).
-STRIPE_REQUESTS_PER_SECOND = env.float("STRIPE_REQUESTS_PER_SECOND", default=25.0)
-STRIPE_REQUESTS_BURST = env.int("STRIPE_REQUESTS_BURST", default=1)
-STRIPE_RATE_LIMIT_KEY = env("STRIPE_RATE_LIMIT_KEY", default="accord:stripe-requests")
-# The smallest payout per currency, in minor units (a creator below it is skipped).
-PAYOUT_MINIMUM = env.int("PAYOUT_MINIMUM", default=1_000)
-PAYOUT_MINIMUM_BY_CURRENCY: dict[str, int] = {}
-# A batch whose total (minor units) is above this needs two different approvers.
-PAYOUT_SECOND_APPROVAL_ABOVE = env.int("PAYOUT_SECOND_APPROVAL_ABOVE", default=1_000_000)
-# Items per Celery job of a dispatch, and the retries of one transfer within a job.
-PAYOUT_CHUNK_SIZE = env.int("PAYOUT_CHUNK_SIZE", default=50)
-PAYOUT_TRANSIENT_RETRIES_MAX = env.int("PAYOUT_TRANSIENT_RETRIES_MAX", default=6)
-PAYOUT_BACKOFF_BASE_SECONDS = env.float("PAYOUT_BACKOFF_BASE_SECONDS", default=0.1)
-PAYOUT_BACKOFF_MAX_SECONDS = env.float("PAYOUT_BACKOFF_MAX_SECONDS", default=5.0)
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-# How long a job taken by a worker that died unseen (SIGKILL of the whole worker) stays
-# hidden before Redis hands it out again; a job must finish well within it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600)
-}
-CELERY_BEAT_SCHEDULE["payouts-reconcile-daily"] = {
-    "task": "payouts.tasks.reconciliation_daily_task",
-    "schedule": crontab(hour=3, minute=0),
-}
-
-# --- Invoices (issue 16, docs/invoices.md) -------------------------------------------
-# Days an invoice-billed organisation has to pay; card invoices are due (and charged) at once.
-INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
-# A declined card is tried again after base * 2^(declines - 1) seconds, capped, up to
-# the attempts' maximum; then the invoice waits for staff (shown in the admin).
-INVOICE_CHARGE_BACKOFF_BASE_SECONDS = env.float(
-    "INVOICE_CHARGE_BACKOFF_BASE_SECONDS", default=3600.0
-)
-INVOICE_CHARGE_BACKOFF_MAX_SECONDS = env.float(
-    "INVOICE_CHARGE_BACKOFF_MAX_SECONDS", default=3 * 86_400.0
-)
-INVOICE_CHARGE_ATTEMPTS_MAX = env.int("INVOICE_CHARGE_ATTEMPTS_MAX", default=8)
-# How long one attempt holds the invoice before another worker may try (a dead worker's).
-INVOICE_CHARGE_LEASE_SECONDS = env.int("INVOICE_CHARGE_LEASE_SECONDS", default=600)
-CELERY_BEAT_SCHEDULE["invoices-charge-due"] = {
-    "task": "payouts.tasks.invoices_charge_due_task",
-    "schedule": 600.0,
 }

@@ -24,7 +24,7 @@ from licensing.services import license_grants, purchases
 from licensing.services.offers import offer_version_digest
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 EDIT = {"term_days": 1, "commercial": False, "amount": 999_999}
 

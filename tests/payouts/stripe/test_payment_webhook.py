@@ -9,7 +9,7 @@ from licensing.services.purchases import license_purchase
 from payouts.models import StripeEvent
 from payouts.stripe import gateway
 from payouts.stripe.handlers import payment_intent_succeeded_handle
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from licensing.certificates.signing import certificate_sign
 from licensing.models import License
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 

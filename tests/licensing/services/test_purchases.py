@@ -15,7 +15,7 @@ from licensing.models import InvoiceLine, License, Purchase
 from licensing.selectors.licenses import license_works
 from licensing.services.purchases import license_purchase
 from payouts.stripe import gateway
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from licensing.models import ApiKey, LicenseeOrganization
 from licensing.services.organizations import organization_create, organization_member_add
 from licensing.services.purchases import license_purchase
 from payouts.stripe import gateway
-from tests.licensees.conftest import Catalogue
+from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
 
