@@ -14,9 +14,9 @@ transaction, the same statements on PostgreSQL and SQLite:
    NOTHING RETURNING`, so an id already stored — by an earlier batch, or a concurrent
    request that committed first — comes back as nothing and is a duplicate, and the
    events are inserted for exactly the keys that came back. Within a batch the first
-   occurrence of an id wins. PostgreSQL does both inserts in one statement (data-
-   modifying CTEs); SQLite, which has none, keeps the returned keys in `usage_fresh`
-   and joins it.
+   occurrence of an id wins, and ids follow the batch's order (lists show newest
+   first). PostgreSQL does both inserts in one statement (data-modifying CTEs);
+   SQLite, which has none, keeps the returned keys in `usage_fresh` and joins it.
 
 No statement runs per event; Python touches each event only to stage it.
 """
@@ -195,7 +195,7 @@ def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Cou
             SELECT DISTINCT ON (event_id) * FROM usage_resolved ORDER BY event_id, idx
         ), keys AS (
             INSERT INTO {t["key"]} (organization_id, event_id, occurred_at, period, created_at)
-            SELECT %(org)s, event_id, occurred_at, period, %(at)s FROM firsts
+            SELECT %(org)s, event_id, occurred_at, period, %(at)s FROM firsts ORDER BY idx
             ON CONFLICT (organization_id, event_id) DO NOTHING
             RETURNING id, event_id
         ), stored AS (
@@ -218,7 +218,7 @@ def _store_sqlite(cursor: Any, organization_id: int, at: Any) -> Counter:
     cursor.execute(
         f"INSERT INTO {t['key']} (organization_id, event_id, occurred_at, period, created_at)"
         f" SELECT %s, event_id, occurred_at, period, %s FROM usage_resolved WHERE {firsts}"
-        " ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING id, event_id",
+        " ORDER BY idx ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING id, event_id",
         [organization_id, at],
     )
     cursor.executemany("INSERT INTO usage_fresh (id, event_id) VALUES (%s, %s)", cursor.fetchall())

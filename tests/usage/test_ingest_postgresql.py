@@ -81,3 +81,19 @@ def test_a_months_read_touches_only_its_partition(client_for, catalogue, invoice
     assert partition_name("2026-10") in plan
     assert partition_name("2026-09") not in plan
     assert partition_name("2026-11") not in plan
+
+
+def test_the_summary_and_the_creators_usage_read_only_the_months_partition(catalogue, invoice_org):
+    from licensing.selectors.usage_reports import creator_usage_rows, summary_rows
+    from licensing.services.usage_partitions import partition_name, usage_partitions_ensure
+
+    usage_partitions_ensure(periods=["2026-09", "2026-10", "2026-11"])
+    plans = [
+        summary_rows(organization=invoice_org, period="2026-10").explain(),
+        creator_usage_rows(creator=catalogue.alice, period="2026-10").explain(),
+    ]
+
+    for plan in plans:
+        assert partition_name("2026-10") in plan
+        assert partition_name("2026-09") not in plan
+        assert partition_name("2026-11") not in plan
