@@ -34,7 +34,6 @@ from django.utils import timezone
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, Offer, OfferVersion, Work
 from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
-from licensing.periods import period_of
 from licensing.services.usage_partitions import usage_partitions_ensure
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
@@ -237,10 +236,10 @@ def _staged_rows(events: list, postgresql: bool) -> list[tuple]:
     adapt = connection.ops.adapt_datetimefield_value
     rows = []
     for index, (event, (kind, value)) in enumerate(events):
-        occurred_at = event.occurred_at.astimezone(dt.UTC)
+        utc = event.occurred_at.astimezone(dt.UTC)
         rows.append(
             (index, event.id, event.license, kind, value, event.unit, event.units,
-             occurred_at if postgresql else adapt(occurred_at), period_of(occurred_at),
+             utc if postgresql else adapt(utc), f"{utc.year:04d}-{utc.month:02d}",
              event.model or "")
         )  # fmt: skip
     return rows
