@@ -16,11 +16,15 @@ The benchmark makes and drops its own database (`accord_bench_usage`, or
    one event row per event, which is the least the ingest must write.
 
 The machine is shared, so each figure is the median of the rounds, and the two are
-measured in the same rounds, under the same neighbours. The server's RSS (gunicorn's
-master and workers, summed, sampled every half second) is read once a tenth of the
-events are stored (`server_rss_mb_start`; 1,000,000 at `--events 10000000`) and at
-the end (`server_rss_mb_end`); the peak is the largest sample. Targets (issue 14):
->= 20,000 events/s, >= 25% of the COPY rate, RSS within 10% from start to end.
+measured in the same rounds, under the same neighbours; so is the CPU time gunicorn
+and PostgreSQL's backends spend per 10,000 events, which moves much less with the
+neighbours' load, and what the machine's cores would sustain at that cost
+(`events_per_s_cpu_bound`). The server's RSS (gunicorn's master and workers, summed,
+sampled every half second) is read once a tenth of the events are stored, and at
+least three batches per worker (`server_rss_mb_start`; 1,000,000 at `--events
+10000000`), and at the end (`server_rss_mb_end`); the peak is the largest sample.
+Targets (issue 14): >= 20,000 events/s, >= 25% of the COPY rate, RSS within 10%
+from start to end.
 The last line is one JSON object.
 """
 
@@ -43,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from bench._load import child_pids
+from bench._load import child_pids, process_cpu_seconds
 from bench.api import _database_recreate, _free_port, _run, _wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +159,47 @@ class _RssMonitor(threading.Thread):
             self.peak = max(self.peak, self.current())
 
 
+def _cpu(pids: list[int]) -> dict[int, float]:
+    readings = {pid: process_cpu_seconds(pid) for pid in pids}
+    return {pid: value for pid, value in readings.items() if value is not None}
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - start for pid, start in before.items() if pid in after)
+
+
+class _CpuMeter:
+    """CPU seconds of gunicorn (master and workers) and of the database's backends.
+
+    On a shared machine wall time moves with the neighbours' load; CPU time per event
+    does much less, and says what an idle machine's cores would sustain.
+    """
+
+    def __init__(self, gunicorn_pid: int, database_url: str) -> None:
+        self.gunicorn_pid = gunicorn_pid
+        self.name = urlsplit(database_url).path.lstrip("/")
+        self.monitor = psycopg.connect(database_url, autocommit=True)
+        self.app = self.database = 0.0
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        backends = self.monitor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [self.name],
+        ).fetchall()
+        return [self.gunicorn_pid, *child_pids(self.gunicorn_pid)], [pid for (pid,) in backends]
+
+    def start(self) -> None:
+        app, database = self._pids()
+        self._before = _cpu(app), _cpu(database)
+
+    def stop(self) -> tuple[float, float]:
+        app, database = self._pids()
+        return (
+            _cpu_spent(self._before[0], _cpu(app)),
+            _cpu_spent(self._before[1], _cpu(database)),
+        )
+
+
 def _load_round(base_url: str, setup: dict, options, batches: _Batches, last: int) -> tuple:
     results: list = []
     first = batches.next_number
@@ -202,6 +247,8 @@ def _copy_round(
     key_data, row_data = keys.getvalue().encode(), rows.getvalue().encode()
     with psycopg.connect(database_url, autocommit=True) as connection:
         _copy_tables(connection)
+        backend = connection.info.backend_pid
+        cpu_before = process_cpu_seconds(backend)
         began = time.perf_counter()
         with connection.transaction(), connection.cursor() as cursor:
             with cursor.copy(
@@ -216,8 +263,9 @@ def _copy_round(
             ) as copy:
                 copy.write(row_data)
         seconds = time.perf_counter() - began
+        cpu = (process_cpu_seconds(backend) or 0.0) - (cpu_before or 0.0)
         connection.execute("DROP TABLE bench_copy_key, bench_copy_event")
-    return events / seconds
+    return events / seconds, cpu
 
 
 def _ids(database_url: str) -> tuple[int, list[tuple[int, int]]]:
@@ -281,10 +329,15 @@ def _measure(base_url, setup, setup_ids, options, database_url, gunicorn_pid) ->
     rss_idle = monitor.current()
     monitor.start()
     per_round = total_batches // options.rounds
-    rss_start_after = max(1, total_batches // 10)
+    # A tenth of the events, and at least three batches per worker: each worker's
+    # memory grows over its first batches (the interpreter's arenas reach a batch's size).
+    rss_start_after = min(total_batches - 1, max(total_batches // 10, 3 * options.workers))
     rates, copy_rates, rss_start = [], [], None
+    app_cpu, database_cpu, copy_cpu, copied = [], [], 0.0, 0
+    meter = _CpuMeter(gunicorn_pid, database_url)
     for round_number in range(1, options.rounds + 1):
         last = total_batches if round_number == options.rounds else round_number * per_round
+        meter.start()
         if rss_start is None:
             # The first tenth first, alone, so the start reading is taken at that point.
             head_last = min(last, rss_start_after)
@@ -295,23 +348,37 @@ def _measure(base_url, setup, setup_ids, options, database_url, gunicorn_pid) ->
                 accepted, seconds = accepted + more, seconds + more_seconds
         else:
             accepted, seconds = _load_round(base_url, setup, options, batches, last)
+        app_seconds, database_seconds = meter.stop()
+        app_cpu.append(app_seconds * 1000 * BATCH / accepted)
+        database_cpu.append(database_seconds * 1000 * BATCH / accepted)
         rates.append(accepted / seconds)
-        copy_rate = _copy_round(database_url, setup_ids, min(accepted, options.copy_events))
+        copy_events = min(accepted, options.copy_events)
+        copy_rate, copy_seconds = _copy_round(database_url, setup_ids, copy_events)
         copy_rates.append(copy_rate)
+        copy_cpu, copied = copy_cpu + copy_seconds, copied + copy_events
         print(
             f"round {round_number}: {accepted:,} events in {seconds:.1f} s over HTTP"
-            f" = {accepted / seconds:,.0f}/s; COPY {copy_rate:,.0f}/s",
+            f" = {accepted / seconds:,.0f}/s (CPU per 10,000: app {app_cpu[-1]:,.0f} ms,"
+            f" database {database_cpu[-1]:,.0f} ms); COPY {copy_rate:,.0f}/s",
             flush=True,
         )
     rss_end = monitor.current()
     monitor.stop.set()
+    meter.monitor.close()
     stored = _stored(database_url)
     if stored != total_batches * BATCH:
         sys.exit(f"{stored:,} events stored, {total_batches * BATCH:,} accepted")
     events_per_s, copy_per_s = statistics.median(rates), statistics.median(copy_rates)
     ratio = events_per_s / copy_per_s
     growth = (rss_end - rss_start) / rss_start
+    cpu_ms = statistics.median(app_cpu) + statistics.median(database_cpu)
+    cores = os.cpu_count() or 1
     figures = {
+        "cpu_app_ms_per_10k": round(statistics.median(app_cpu)),
+        "cpu_database_ms_per_10k": round(statistics.median(database_cpu)),
+        "cpu_copy_ms_per_10k": round(copy_cpu * 1000 * BATCH / copied),
+        # What the machine's cores would sustain with nothing else running on them.
+        "events_per_s_cpu_bound": round(cores * BATCH * 1000 / cpu_ms),
         "events_per_s": round(events_per_s),
         "events_per_s_rounds": [round(rate) for rate in rates],
         "copy_events_per_s": round(copy_per_s),
