@@ -192,9 +192,18 @@ def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Cou
         f"""
         WITH firsts AS (
             SELECT DISTINCT ON (event_id) * FROM usage_resolved ORDER BY event_id, idx
+        ), numbered AS (
+            -- Ids in the batch's order (a CTE with nextval is computed once, in order);
+            -- a duplicate's id is never used, a gap in the sequence.
+            SELECT nextval(pg_get_serial_sequence(%(key_table)s, 'id')) AS id, f.*
+            FROM (SELECT * FROM firsts ORDER BY idx) f
         ), keys AS (
-            INSERT INTO {t["key"]} (organization_id, event_id, occurred_at, period, created_at)
-            SELECT %(org)s, event_id, occurred_at, period, %(at)s FROM firsts ORDER BY idx
+            -- Inserted in event-id order: two requests sharing ids take the unique
+            -- index's locks in the same order, so they wait for each other, never deadlock.
+            INSERT INTO {t["key"]}
+                (id, organization_id, event_id, occurred_at, period, created_at)
+            SELECT id, %(org)s, event_id, occurred_at, period, %(at)s
+            FROM numbered ORDER BY event_id
             ON CONFLICT (organization_id, event_id) DO NOTHING
             RETURNING id, event_id
         ), stored AS (
@@ -205,7 +214,7 @@ def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Cou
         )
         SELECT flag, count(*) FROM stored GROUP BY flag
         """,
-        {"org": organization_id, "at": at},
+        {"org": organization_id, "at": at, "key_table": t["key"]},
     )
     return Counter(dict(cursor.fetchall()))
 
