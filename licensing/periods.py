@@ -7,7 +7,9 @@ import datetime as dt
 
 def period_of(moment: dt.datetime) -> str:
     """Return the period (YYYY-MM, UTC) a moment falls in."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m")
+    utc = moment.astimezone(dt.UTC)
+    # Formatted by hand: strftime cost the ingest a third of its Python time per event.
+    return f"{utc.year:04d}-{utc.month:02d}"
 
 
 def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:

@@ -10,6 +10,7 @@ from licensing.api import (
     views_public,
     views_signals,
     views_usage,
+    views_usage_reads,
 )
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
         views_creator.MyCollectionApi.as_view(),
         name="me-collection",
     ),
+    path("api/v1/me/usage", views_usage_reads.MyUsageApi.as_view(), name="me-usage"),
     # The catalogue, for any key.
     path("api/v1/works", views_catalogue.WorksApi.as_view(), name="works"),
     path("api/v1/works/<str:work_id>", views_catalogue.WorkApi.as_view(), name="work"),
@@ -45,6 +47,8 @@ urlpatterns = [
         views_usage.UsageCorrectionsApi.as_view(),
         name="usage-corrections",
     ),
+    path("api/v1/usage/events", views_usage_reads.UsageEventsApi.as_view(), name="usage-events"),
+    path("api/v1/usage/summary", views_usage_reads.UsageSummaryApi.as_view(), name="usage-summary"),
     path("api/v1/licenses", views_licensee.LicensesApi.as_view(), name="licenses"),
     path(
         "api/v1/licenses/<str:license_id>",

@@ -11,4 +11,5 @@ from licensing.admin.licensees import *  # noqa: F403
 from licensing.admin.offers import *  # noqa: F403
 from licensing.admin.scoping import *  # noqa: F403
 from licensing.admin.site import *  # noqa: F403
+from licensing.admin.usage import *  # noqa: F403
 from licensing.admin.works import *  # noqa: F403

@@ -87,6 +87,30 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "booked in the next open period as an adjustment. Every correction is kept with "
         "who, when and why.",
     ),
+    "usage_events_list": (
+        "List your declared events",
+        "Your organisation's events, newest first, each as stored: units as declared or "
+        "amended, its `flag` (null when rated) and how many corrections it has had. Filter "
+        "by `period` (YYYY-MM: reads that month only), `license`, `work` (an id or any "
+        "identifier) and `flag`. Keyset-paginated: pass `next_cursor` back as `?cursor=`.",
+    ),
+    "usage_summary_retrieve": (
+        "Summarise a period's usage",
+        "The period's rated units per license, work, use and unit, as its events stand "
+        "(corrections after the period closed are adjustments in a later period). "
+        "`amount_decimal` is the rated amount of per-unit licenses, a decimal string in "
+        "the currency's minor unit; pool and flat lines show units only. Flagged events "
+        "are never rated: `flagged` counts them per flag.",
+    ),
+    # The creator's usage (a creator key).
+    "me_usage_retrieve": (
+        "Usage of your works",
+        "What licensees declared of the works you own or co-own in the period, per work, "
+        "licensee, use, unit and flag: events, units, and the first and last time. Lines "
+        "with a `flag` are uses no license covers (`unlicensed`, `out_of_term`) or of a "
+        "reserved work (`reserved`): stored as evidence, never rated. Another creator's "
+        "works never appear.",
+    ),
     # Invoices (a licensee key).
     "invoices_list": (
         "List your organisation's invoices",

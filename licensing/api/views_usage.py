@@ -74,7 +74,8 @@ class UsageApi(GenericAPIView):
             items = usage_decode.batch_items(request.body, key="events")
         except usage_decode.BatchMalformed as error:
             raise _malformed(error) from None
-        events, details = usage_decode.events_decode(items)
+        nul_check = usage_decode.nul_possible(request.body)
+        events, details = usage_decode.events_decode(items, nul_check=nul_check)
         if details:
             raise usage_invalid(details)
         receipt = usage_ingest(organization=request.user.organization, events=events)

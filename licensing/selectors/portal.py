@@ -6,8 +6,9 @@ creator's payable (what Accord owes them), this month's earnings are the credits
 since the first of the month (UTC), leaving out payout returns, which give back money
 earned before. Licenses are those covering any work the creator owns or co-owns.
 
-Flagged usage reads `creator_flagged_usage`, the hook the usage feature fills: until
-usage events exist it returns nothing, and the page says so (no placeholder rows).
+Flagged usage reads `creator_flagged_usage`: the month's flagged usage of the works the
+creator owns or co-owns, from the same selector as the portal's usage page and
+`GET /api/v1/me/usage` (`licensing.selectors.usage_reports`); none, and the page says so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_credited_since, accounts_of_owner
 from licensing.models import Creator, License, RightsShare
+from licensing.selectors.usage_reports import creator_usage_lines
 
 RECENT_LICENSES_SHOWN = 10
 CO_OWNED_WORKS_SHOWN = 50
@@ -40,12 +42,13 @@ class MoneyLine:
 
 @dataclass(frozen=True)
 class FlaggedUsage:
-    """Usage of one of the creator's works that was flagged (unknown licensee, no license)."""
+    """Usage of one of the creator's works that was flagged (reserved, unlicensed, out of term)."""
 
     work_title: str
     organization_name: str
     flag: str
     events: int
+    units: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,18 @@ def _month_start(at: datetime.datetime) -> datetime.datetime:
 
 
 def creator_flagged_usage(*, creator: Creator, period: str) -> list[FlaggedUsage]:
-    """Flagged usage of the creator's works in a period (YYYY-MM).
-
-    The hook for the usage feature (`licensing.selectors.usage`, issue "Usage"): fill
-    it from `usage_flagged_for_period(period=...)`, keeping the rows whose work the
-    creator owns or co-owns. Until then there are no usage events, so there is nothing.
-    """
-    return []
+    """Flagged usage of the creator's (co-)owned works in a period (YYYY-MM), one query."""
+    return [
+        FlaggedUsage(
+            work_title=line.work_title,
+            organization_name=line.licensee_name,
+            flag=line.flag,
+            events=line.events,
+            units=line.units,
+        )
+        for line in creator_usage_lines(creator=creator, period=period)
+        if line.flag is not None
+    ]
 
 
 def creator_home(*, creator: Creator, at: datetime.datetime | None = None) -> CreatorHome:

@@ -1,13 +1,24 @@
 """Ingest a batch of usage events: resolve, flag, deduplicate, store — all or nothing.
 
-Resolution reads each entity once per batch (one query for the batch's licenses, one
-per kind of work reference, one for which of those works each license covers), never
-once per event. The write is set-based: on PostgreSQL the rows are loaded with `COPY`
-into a temporary staging table, and one statement inserts the dedup keys (`ON
-CONFLICT DO NOTHING`, so an id already stored — by an earlier batch or by a
-concurrent request that committed first — is a duplicate) and, for the keys it
-inserted, the events. On SQLite the same keys go in with one `INSERT … RETURNING` and
-the events with one `executemany`. Within a batch the first occurrence of an id wins.
+Everything after decoding is set-based SQL against a staging table, in one
+transaction, the same statements on PostgreSQL and SQLite:
+
+1. the decoded events go into the temporary table `usage_staging` — with `COPY` on
+   PostgreSQL (psycopg 3), one `executemany` on SQLite;
+2. one `INSERT … SELECT` joins the staging rows to the organisation's licenses, their
+   offers, the works (by id or any identifier) and the licenses' works into
+   `usage_resolved`, computing each row's flag and, for a bad row, its problem;
+3. one `SELECT` of the problems: any → `usage_invalid` with a detail per bad event,
+   and the transaction rolls back (nothing was written outside the temporary tables);
+4. the dedup keys go in with `INSERT … ON CONFLICT (organization, event id) DO
+   NOTHING RETURNING`, so an id already stored — by an earlier batch, or a concurrent
+   request that committed first — comes back as nothing and is a duplicate, and the
+   events are inserted for exactly the keys that came back. Within a batch the first
+   occurrence of an id wins, and ids follow the batch's order (lists show newest
+   first). PostgreSQL does both inserts in one statement (data-modifying CTEs);
+   SQLite, which has none, keeps the returned keys in `usage_fresh` and joins it.
+
+No statement runs per event; Python touches each event only to stage it.
 """
 
 from __future__ import annotations
@@ -18,20 +29,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import License, OfferVersion, Work
+from licensing.models import License, Offer, OfferVersion, Work
 from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
-from licensing.periods import period_of
 from licensing.services.usage_partitions import usage_partitions_ensure
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
-_COLUMNS = (
+WORK_REFERENCE_KINDS = ("public_id", "sha256", "isrc", "isbn", "doi", "url")
+_STAGED = (
+    "idx", "event_id", "license_ref", "work_kind", "work_value", "unit", "units",
+    "occurred_at", "period", "model",
+)  # fmt: skip
+# What an event row gets from `usage_resolved`, in the events table's column names.
+_STORED = (
     "event_id", "license_id", "work_id", "use", "unit", "units", "occurred_at", "period", "flag",
     "model",
 )  # fmt: skip
+_PROBLEMS = {
+    "license": ("license", "license_unknown", "No such license."),
+    "work": ("work", "work_unknown", "No such work."),
+    "future": ("occurred_at", "occurred_in_future", "In the future."),
+}
 
 
 @dataclass
@@ -50,85 +70,187 @@ def usage_invalid(details: list[dict[str, Any]]) -> LicensingError:
     )
 
 
-def _licenses(organization: Any, references: set[str]) -> dict[str, License]:
-    found = License.objects.filter(organization=organization, public_id__in=references)
-    return {lic.public_id: lic for lic in found.select_related("offer_version__offer")}
+def _tables() -> dict[str, str]:
+    return {
+        "license": License._meta.db_table,
+        "license_works": License.works.through._meta.db_table,
+        "version": OfferVersion._meta.db_table,
+        "offer": Offer._meta.db_table,
+        "work": Work._meta.db_table,
+        "key": UsageEventKey._meta.db_table,
+        "event": UsageEvent._meta.db_table,
+    }
 
 
-def _works(references: set[tuple[str, str]]) -> dict[tuple[str, str], Work]:
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in references:
-        by_kind.setdefault(kind, []).append(value)
-    condition = Q(pk__in=[])
-    for kind, values in by_kind.items():
-        condition |= Q(**{f"{kind}__in": values})
-    found: dict[tuple[str, str], Work] = {}
-    for work in Work.objects.filter(condition).only("id", "reserved", "public_id", *by_kind):
-        for kind in by_kind:
-            found[(kind, getattr(work, kind))] = work
-    return found
+def _staging_create(cursor: Any, postgresql: bool) -> None:
+    # Temporary tables live per connection; DELETE, because inside an outer
+    # transaction (a test's) PostgreSQL's ON COMMIT DELETE ROWS has not run yet.
+    time, suffix = ("timestamptz", " ON COMMIT DELETE ROWS") if postgresql else ("text", "")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS usage_staging (idx integer, event_id text,"
+        " license_ref text, work_kind text, work_value text, unit text, units bigint,"
+        f" occurred_at {time}, period text, model text){suffix}"
+    )
+    cursor.execute(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS usage_resolved (idx integer, event_id text,"
+        " license_id bigint, work_id bigint, use text, unit text, units bigint,"
+        f" occurred_at {time}, period text, flag text, model text, problem text,"
+        f" allowed_unit text){suffix}"
+    )
+    cursor.execute("DELETE FROM usage_staging")
+    cursor.execute("DELETE FROM usage_resolved")
+    if not postgresql:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS usage_fresh (id integer, event_id text)"
+        )
+        cursor.execute("DELETE FROM usage_fresh")
 
 
-def _covered(licenses: list[License], works: list[Work]) -> set[tuple[int, int]]:
-    through = License.works.through
-    pairs = through.objects.filter(license__in=licenses, work__in=works)
-    return set(pairs.values_list("license_id", "work_id"))
+def _stage(cursor: Any, rows: list[tuple], postgresql: bool) -> None:
+    columns = ", ".join(_STAGED)
+    if postgresql:
+        raw = cursor.cursor  # psycopg 3's own cursor: COPY
+        with raw.copy(f"COPY usage_staging ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        placeholders = ", ".join(["%s"] * len(_STAGED))
+        cursor.executemany(f"INSERT INTO usage_staging ({columns}) VALUES ({placeholders})", rows)
 
 
-def _allowed_unit(version: OfferVersion) -> str | None:
-    """The unit a license's events must use; None: any (flat licenses rate nothing)."""
-    if version.pricing == OfferVersion.Pricing.PER_UNIT:
-        return version.unit
-    if version.pricing == OfferVersion.Pricing.POOL:
-        return version.unit or OfferVersion.Unit.ITEM
-    return None
+def _works_union(t: dict[str, str]) -> str:
+    """The works the batch names, one row per (kind of reference, value): set-based."""
+    return " UNION ALL ".join(
+        f"SELECT '{kind}' AS kind, {kind} AS value, id, reserved FROM {t['work']}"
+        f" WHERE {kind} IN (SELECT work_value FROM usage_staging WHERE work_kind = '{kind}')"
+        for kind in WORK_REFERENCE_KINDS
+    )
 
 
-def _flag(lic: License, work: Work, covered: set, occurred_at: dt.datetime) -> str | None:
-    if work.reserved:
-        return UsageFlag.RESERVED
-    if (lic.pk, work.pk) not in covered:
-        return UsageFlag.UNLICENSED
-    if occurred_at < lic.starts_at or (lic.ends_at is not None and occurred_at >= lic.ends_at):
-        return UsageFlag.OUT_OF_TERM
-    return None
+def _resolve(cursor: Any, organization_id: int, at: Any) -> None:
+    """Fill `usage_resolved` from `usage_staging` in one statement."""
+    t = _tables()
+    pricing = OfferVersion.Pricing
+    cursor.execute(
+        f"""
+        INSERT INTO usage_resolved (idx, event_id, license_id, work_id, use, unit, units,
+            occurred_at, period, flag, model, problem, allowed_unit)
+        SELECT s.idx, s.event_id, l.id, w.id, o.use, s.unit, s.units, s.occurred_at, s.period,
+            CASE WHEN w.reserved THEN %(reserved)s
+                 WHEN lw.work_id IS NULL THEN %(unlicensed)s
+                 WHEN s.occurred_at < l.starts_at
+                      OR (l.ends_at IS NOT NULL AND s.occurred_at >= l.ends_at)
+                 THEN %(out_of_term)s END,
+            s.model,
+            CASE WHEN l.id IS NULL THEN 'license'
+                 WHEN w.id IS NULL THEN 'work'
+                 WHEN v.pricing = %(per_unit)s AND v.unit IS NOT NULL AND s.unit <> v.unit
+                      THEN 'unit'
+                 WHEN v.pricing = %(pool)s AND s.unit <> COALESCE(v.unit, %(item)s) THEN 'unit'
+                 WHEN s.occurred_at > %(at)s THEN 'future' END,
+            CASE WHEN v.pricing = %(pool)s THEN COALESCE(v.unit, %(item)s) ELSE v.unit END
+        FROM usage_staging s
+        LEFT JOIN {t["license"]} l ON l.organization_id = %(org)s
+            AND l.public_id = s.license_ref AND l.status <> %(revoked)s
+        LEFT JOIN {t["version"]} v ON v.id = l.offer_version_id
+        LEFT JOIN {t["offer"]} o ON o.id = v.offer_id
+        LEFT JOIN ({_works_union(t)}) w ON w.kind = s.work_kind AND w.value = s.work_value
+        LEFT JOIN {t["license_works"]} lw ON lw.license_id = l.id AND lw.work_id = w.id
+        """,
+        {
+            "org": organization_id, "at": at, "revoked": License.Status.REVOKED,
+            "reserved": UsageFlag.RESERVED, "unlicensed": UsageFlag.UNLICENSED,
+            "out_of_term": UsageFlag.OUT_OF_TERM, "per_unit": pricing.PER_UNIT,
+            "pool": pricing.POOL, "item": OfferVersion.Unit.ITEM,
+        },
+    )  # fmt: skip
 
 
-def _detail(index: int, param: str, code: str, message: str) -> dict[str, Any]:
-    return {"index": index, "param": param, "code": code, "message": message}
+def _problems(cursor: Any) -> list[dict[str, Any]]:
+    cursor.execute(
+        "SELECT idx, problem, allowed_unit FROM usage_resolved"
+        " WHERE problem IS NOT NULL ORDER BY idx"
+    )
+    details = []
+    for index, problem, allowed_unit in cursor.fetchall():
+        if problem == "unit":
+            param, code, message = (
+                "unit",
+                "unit_mismatch",
+                (f"This license's usage is declared in {allowed_unit}."),
+            )
+        else:
+            param, code, message = _PROBLEMS[problem]
+        details.append({"index": index, "param": param, "code": code, "message": message})
+    return details
 
 
-def _resolve(organization: Any, events: list, at: dt.datetime) -> list[tuple]:
-    """Return one row per event in `_COLUMNS` order, or raise usage_invalid."""
-    licenses = _licenses(organization, {event.license for event, _ in events})
-    works = _works({reference for _, reference in events})
-    covered = _covered(list(licenses.values()), list({w.pk: w for w in works.values()}.values()))
-    rows, details = [], []
-    for index, (event, reference) in enumerate(events):
-        lic, work = licenses.get(event.license), works.get(reference)
-        if lic is None or lic.status == License.Status.REVOKED:
-            # Unknown, another organisation's or revoked: told apart from nothing else.
-            details.append(_detail(index, "license", "license_unknown", "No such license."))
-            continue
-        if work is None:
-            details.append(_detail(index, "work", "work_unknown", "No such work."))
-            continue
-        unit = _allowed_unit(lic.offer_version)
-        if unit is not None and event.unit != unit:
-            message = f"This license's usage is declared in {unit}."
-            details.append(_detail(index, "unit", "unit_mismatch", message))
-            continue
-        if event.occurred_at > at:
-            details.append(_detail(index, "occurred_at", "occurred_in_future", "In the future."))
-            continue
-        occurred_at = event.occurred_at.astimezone(dt.UTC)
+def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Counter:
+    t = _tables()
+    columns = ", ".join(_STORED)
+    cursor.execute(
+        f"""
+        WITH firsts AS (
+            SELECT DISTINCT ON (event_id) * FROM usage_resolved ORDER BY event_id, idx
+        ), numbered AS (
+            -- Ids in the batch's order (a CTE with nextval is computed once, in order);
+            -- a duplicate's id is never used, a gap in the sequence.
+            SELECT nextval(pg_get_serial_sequence(%(key_table)s, 'id')) AS id, f.*
+            FROM (SELECT * FROM firsts ORDER BY idx) f
+        ), keys AS (
+            -- Inserted in event-id order: two requests sharing ids take the unique
+            -- index's locks in the same order, so they wait for each other, never deadlock.
+            INSERT INTO {t["key"]}
+                (id, organization_id, event_id, occurred_at, period, created_at)
+            SELECT id, %(org)s, event_id, occurred_at, period, %(at)s
+            FROM numbered ORDER BY event_id
+            ON CONFLICT (organization_id, event_id) DO NOTHING
+            RETURNING id, event_id
+        ), stored AS (
+            INSERT INTO {t["event"]} (id, organization_id, {columns}, corrections_count, created_at)
+            SELECT keys.id, %(org)s, {", ".join("f." + c for c in _STORED)}, 0, %(at)s
+            FROM keys JOIN firsts f USING (event_id)
+            RETURNING flag
+        )
+        SELECT flag, count(*) FROM stored GROUP BY flag
+        """,
+        {"org": organization_id, "at": at, "key_table": t["key"]},
+    )
+    return Counter(dict(cursor.fetchall()))
+
+
+def _store_sqlite(cursor: Any, organization_id: int, at: Any) -> Counter:
+    t = _tables()
+    firsts = "idx IN (SELECT min(idx) FROM usage_resolved GROUP BY event_id)"
+    # The WHERE is needed: SQLite would read "ON CONFLICT" after a bare FROM as a join.
+    cursor.execute(
+        f"INSERT INTO {t['key']} (organization_id, event_id, occurred_at, period, created_at)"
+        f" SELECT %s, event_id, occurred_at, period, %s FROM usage_resolved WHERE {firsts}"
+        " ORDER BY idx ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING id, event_id",
+        [organization_id, at],
+    )
+    cursor.executemany("INSERT INTO usage_fresh (id, event_id) VALUES (%s, %s)", cursor.fetchall())
+    columns = ", ".join(_STORED)
+    cursor.execute(
+        f"INSERT INTO {t['event']} (id, organization_id, {columns}, corrections_count, created_at)"
+        f" SELECT f.id, %s, {', '.join('r.' + c for c in _STORED)}, 0, %s"
+        f" FROM usage_fresh f JOIN usage_resolved r ON r.event_id = f.event_id WHERE r.{firsts}"
+        " RETURNING flag",
+        [organization_id, at],
+    )
+    return Counter(row[0] for row in cursor.fetchall())
+
+
+def _staged_rows(events: list, postgresql: bool) -> list[tuple]:
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
+    for index, (event, (kind, value)) in enumerate(events):
+        utc = event.occurred_at.astimezone(dt.UTC)
         rows.append(
-            (event.id, lic.pk, work.pk, lic.offer_version.offer.use, event.unit, event.units,
-             occurred_at, period_of(occurred_at), _flag(lic, work, covered, occurred_at),
+            (index, event.id, event.license, kind, value, event.unit, event.units,
+             utc if postgresql else adapt(utc), f"{utc.year:04d}-{utc.month:02d}",
              event.model or "")
         )  # fmt: skip
-    if details:
-        raise usage_invalid(details)
     return rows
 
 
@@ -139,13 +261,25 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
     `at` is the business time the "not in the future" rule reads (default now).
     """
     at = at or timezone.now()
-    rows = _resolve(organization, events, at)
-    usage_partitions_ensure(periods={row[7] for row in rows})
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            stored = _store_postgresql(organization.pk, rows, at)
-        else:
-            stored = _store_portable(organization.pk, rows, at)
+    postgresql = connection.vendor == "postgresql"
+    rows = _staged_rows(events, postgresql)
+    # Partitions are made before the transaction (their DDL locks the parent table):
+    # for the months of the events that can be stored, never of future ones.
+    usage_partitions_ensure(
+        periods={
+            row[8] for row, (event, _) in zip(rows, events, strict=True) if event.occurred_at <= at
+        }
+    )
+    sql_at = at if postgresql else connection.ops.adapt_datetimefield_value(at)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _staging_create(cursor, postgresql)
+        _stage(cursor, rows, postgresql)
+        _resolve(cursor, organization.pk, sql_at)
+        details = _problems(cursor)
+        if details:
+            raise usage_invalid(details)
+        store = _store_postgresql if postgresql else _store_sqlite
+        stored = store(cursor, organization.pk, sql_at)
     receipt = UsageReceipt(
         accepted=sum(stored.values()), duplicates=len(rows) - sum(stored.values())
     )
@@ -153,76 +287,3 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         if flag is not None:
             receipt.flagged[flag] = count
     return receipt
-
-
-def _store_postgresql(organization_id: int, rows: list[tuple], at: dt.datetime) -> Counter:
-    key_table, event_table = UsageEventKey._meta.db_table, UsageEvent._meta.db_table
-    columns = ", ".join(_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS usage_staging (idx int, event_id text,"
-            " license_id bigint, work_id bigint, use text, unit text, units bigint,"
-            " occurred_at timestamptz, period text, flag text, model text) ON COMMIT DELETE ROWS"
-        )
-        raw = cursor.cursor  # psycopg 3's own cursor: COPY
-        with raw.copy(f"COPY usage_staging (idx, {columns}) FROM STDIN") as copy:
-            for index, row in enumerate(rows):
-                copy.write_row((index, *row))
-        cursor.execute(
-            f"""
-            WITH firsts AS (
-                SELECT DISTINCT ON (event_id) * FROM usage_staging ORDER BY event_id, idx
-            ), keys AS (
-                INSERT INTO {key_table} (organization_id, event_id, occurred_at, period, created_at)
-                SELECT %(org)s, event_id, occurred_at, period, %(at)s FROM firsts
-                ON CONFLICT (organization_id, event_id) DO NOTHING
-                RETURNING id, event_id
-            ), stored AS (
-                INSERT INTO {event_table}
-                    (id, organization_id, {columns}, corrections_count, created_at)
-                SELECT keys.id, %(org)s, {", ".join("f." + c for c in _COLUMNS)}, 0, %(at)s
-                FROM keys JOIN firsts f USING (event_id)
-                RETURNING flag
-            )
-            SELECT flag, count(*) FROM stored GROUP BY flag
-            """,
-            {"org": organization_id, "at": at},
-        )
-        return Counter(dict(cursor.fetchall()))
-
-
-def _store_portable(organization_id: int, rows: list[tuple], at: dt.datetime) -> Counter:
-    firsts: dict[str, tuple] = {}
-    for row in rows:
-        firsts.setdefault(row[0], row)
-    key_table, event_table = UsageEventKey._meta.db_table, UsageEvent._meta.db_table
-    with connection.cursor() as cursor:
-        existing: set[str] = set()
-        ids = list(firsts)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cursor.execute(
-                f"SELECT event_id FROM {key_table} WHERE organization_id = %s"
-                f" AND event_id IN ({', '.join(['%s'] * len(chunk))})",
-                [organization_id, *chunk],
-            )
-            existing.update(row[0] for row in cursor.fetchall())
-        fresh = [row for event_id, row in firsts.items() if event_id not in existing]
-        cursor.executemany(
-            f"INSERT INTO {key_table} (organization_id, event_id, occurred_at, period, created_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            [(organization_id, row[0], row[6], row[7], at) for row in fresh],
-        )
-        if fresh:
-            cursor.execute(
-                f"SELECT id, event_id FROM {key_table} WHERE organization_id = %s AND id >"
-                f" (SELECT max(id) FROM {key_table}) - %s",
-                [organization_id, len(fresh)],
-            )
-            key_ids = dict((event_id, pk) for pk, event_id in cursor.fetchall())
-            cursor.executemany(
-                f"INSERT INTO {event_table} (id, organization_id, {', '.join(_COLUMNS)},"
-                f" corrections_count, created_at) VALUES ({', '.join(['%s'] * 14)})",
-                [(key_ids[row[0]], organization_id, *row, 0, at) for row in fresh],
-            )
-    return Counter(row[8] for row in fresh)

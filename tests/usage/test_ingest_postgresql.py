@@ -44,6 +44,38 @@ def test_the_same_ids_in_concurrent_requests_are_counted_once(catalogue, invoice
     assert UsageEvent.objects.count() == UsageEventKey.objects.count() == 2_000
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_sharing_ids_in_opposite_orders_do_not_deadlock(
+    catalogue, invoice_org, client_for
+):
+    per_unit = license_purchase(
+        organization=invoice_org, offer_id=catalogue.per_unit_offer.public_id, work_ids=None
+    )
+    events = [_event(f"o{i}", per_unit, catalogue.solo_work) for i in range(3_000)]
+    bodies = [events, events[::-1]]
+    statuses, receipts, barrier = [], [], threading.Barrier(2)
+
+    def send(body):
+        client = client_for(invoice_org)
+        barrier.wait()
+        try:
+            response = _post(client, {"events": body})
+            statuses.append(response.status_code)
+            receipts.append(response.json())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200], receipts
+    assert sum(receipt["accepted"] for receipt in receipts) == 3_000
+    assert UsageEvent.objects.count() == UsageEventKey.objects.count() == 3_000
+
+
 def test_an_event_whose_month_has_no_partition_yet_is_stored(client_for, catalogue, invoice_org):
     from licensing.services.usage_partitions import partition_name
 
@@ -81,3 +113,19 @@ def test_a_months_read_touches_only_its_partition(client_for, catalogue, invoice
     assert partition_name("2026-10") in plan
     assert partition_name("2026-09") not in plan
     assert partition_name("2026-11") not in plan
+
+
+def test_the_summary_and_the_creators_usage_read_only_the_months_partition(catalogue, invoice_org):
+    from licensing.selectors.usage_reports import creator_usage_rows, summary_rows
+    from licensing.services.usage_partitions import partition_name, usage_partitions_ensure
+
+    usage_partitions_ensure(periods=["2026-09", "2026-10", "2026-11"])
+    plans = [
+        summary_rows(organization=invoice_org, period="2026-10").explain(),
+        creator_usage_rows(creator=catalogue.alice, period="2026-10").explain(),
+    ]
+
+    for plan in plans:
+        assert partition_name("2026-10") in plan
+        assert partition_name("2026-09") not in plan
+        assert partition_name("2026-11") not in plan
