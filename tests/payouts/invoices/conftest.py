@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from licensing.services import finance_user_create
-from tests.licensees.conftest import declining_org  # noqa: F401
+from tests.licensing.licensee_fixtures import declining_org  # noqa: F401
 from tests.payouts.royalty_fixtures import FakeUsage
 
 

@@ -1,7 +1,7 @@
 """Licensee invoices issued by a posted run: lines, totals to the micro, the remainder
 carried, payments posted once against the receivable.
 
-Catalogue (tests/licensees/conftest.py): the per-unit offer is 0.042 cents a token on
+Catalogue (tests/licensing/licensee_fixtures.py): the per-unit offer is 0.042 cents a token on
 `solo` (alice alone); the flat offer 10.00 EUR on `shared`. EUR: a cent is 10,000 micros.
 """
 

@@ -1,4 +1,4 @@
-"""Creator statements on the real catalogue and ledger (tests/licensees/conftest.py).
+"""Creator statements on the real catalogue and ledger (tests/licensing/licensee_fixtures.py).
 
 alice owns `solo`; `shared` is alice 6,667 bp and bob 3,333 bp. Commission 10 %.
 EUR: a cent is 10,000 micros.
