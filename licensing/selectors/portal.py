@@ -6,8 +6,9 @@ creator's payable (what Accord owes them), this month's earnings are the credits
 since the first of the month (UTC), leaving out payout returns, which give back money
 earned before. Licenses are those covering any work the creator owns or co-owns.
 
-Flagged usage reads `creator_flagged_usage`, the hook the usage feature fills: until
-usage events exist it returns nothing, and the page says so (no placeholder rows).
+Flagged usage is this month's declared usage of the creator's works (owned or co-owned)
+that was never rated (a reserved work, a work outside the license, outside its term),
+counted per work, licensee and flag from the month's partition alone.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_credited_since, accounts_of_owner
-from licensing.models import Creator, License, RightsShare
+from licensing.models import Creator, License, RightsShare, UsageFlag, Work
+from licensing.selectors.usage import usage_events_of_period
 
 RECENT_LICENSES_SHOWN = 10
 CO_OWNED_WORKS_SHOWN = 50
+FLAGGED_ROWS_SHOWN = 20
 # Transactions that credit a payable with money earned earlier (a payout given back).
 _NOT_EARNINGS_KIND_PREFIXES = ("payout",)
 
@@ -46,6 +49,11 @@ class FlaggedUsage:
     organization_name: str
     flag: str
     events: int
+    units: int = 0
+
+    @property
+    def flag_label(self) -> str:
+        return dict(UsageFlag.choices).get(self.flag, self.flag)
 
 
 @dataclass(frozen=True)
@@ -72,13 +80,30 @@ def _month_start(at: datetime.datetime) -> datetime.datetime:
 
 
 def creator_flagged_usage(*, creator: Creator, period: str) -> list[FlaggedUsage]:
-    """Flagged usage of the creator's works in a period (YYYY-MM).
+    """Flagged usage of the works the creator owns or co-owns in a period (YYYY-MM).
 
-    The hook for the usage feature (`licensing.selectors.usage`, issue "Usage"): fill
-    it from `usage_flagged_for_period(period=...)`, keeping the rows whose work the
-    creator owns or co-owns. Until then there are no usage events, so there is nothing.
+    Grouped in SQL like `usage_flagged_for_period`, but narrowed to the creator's works
+    before grouping: the whole month's flags of every tenant are never read.
     """
-    return []
+    theirs = Work.objects.filter(Q(creator=creator) | Q(shares__creator=creator)).values("pk")
+    rows = (
+        usage_events_of_period(period=period)
+        .filter(flag__isnull=False, work_id__in=theirs)
+        .values("work__title", "organization__name", "flag")
+        .annotate(events=Count("id"), total=Sum("units"))
+        .order_by("work__title", "organization__name", "flag")
+        .values_list("work__title", "organization__name", "flag", "events", "total")
+    )[:FLAGGED_ROWS_SHOWN]
+    return [
+        FlaggedUsage(
+            work_title=title,
+            organization_name=organization,
+            flag=flag,
+            events=events,
+            units=int(units or 0),
+        )
+        for title, organization, flag, events, units in rows
+    ]
 
 
 def creator_home(*, creator: Creator, at: datetime.datetime | None = None) -> CreatorHome:
