@@ -29,11 +29,14 @@ from licensing.models import Creator, RightsShare
 
 CO_OWNER_TERM_MIN = 2
 CO_OWNER_RESULTS_MAX = 10
+CO_OWNER_TERM_MAX = Creator._meta.get_field("display_name").max_length
 
 
 def co_owner_candidates(term: str) -> list[Creator]:
     term = term.strip()
-    if len(term) < CO_OWNER_TERM_MIN:
+    # No name is longer than its column, and PostgreSQL refuses a NUL in a parameter
+    # (a 500, were it sent): neither can name anybody.
+    if not CO_OWNER_TERM_MIN <= len(term) <= CO_OWNER_TERM_MAX or "\x00" in term:
         return []
     return list(
         Creator.objects.exclude(display_name="")

@@ -71,6 +71,18 @@ def test_one_typed_letter_lists_nobody_and_ten_names_at_most(alice, make_creator
     assert answer["pagination"] == {"more": False}  # type more of the name; no next page
 
 
+@pytest.mark.parametrize("term", ["Al\x00ice", "A" * 5_000, "%", "_%"])
+def test_a_hostile_term_finds_nobody_and_never_fails(alice, make_creator, term) -> None:
+    make_creator("percy", display_name="Percy Plum")
+
+    response = _client(alice.user).get(URL, {"term": term})
+
+    # A NUL is refused before any view (400); anything else is searched and finds nobody.
+    assert response.status_code in {200, 400}
+    if response.status_code == 200:
+        assert response.json()["results"] == []
+
+
 def test_two_creators_of_one_name_are_told_apart_by_public_id(alice, make_creator) -> None:
     first = make_creator("sam1", display_name="Sam Sample")
     second = make_creator("sam2", display_name="Sam Sample")
