@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from licensing.admin.co_owners import co_owner_candidates
 from licensing.models import Work
 from tests.licensing.test_admin_portal import _shares, _work_form
 
@@ -81,6 +82,7 @@ def test_a_hostile_term_finds_nobody_and_never_fails(alice, make_creator, term) 
     assert response.status_code in {200, 400}
     if response.status_code == 200:
         assert response.json()["results"] == []
+    assert co_owner_candidates(term) == []  # the search itself, past any middleware
 
 
 def test_two_creators_of_one_name_are_told_apart_by_public_id(alice, make_creator) -> None:
