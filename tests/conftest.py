@@ -2,7 +2,9 @@
 
 A test marked `postgres`, `redis`, `worker` or `browser` is skipped, with its reason,
 where that service is missing; with `ACCORD_REQUIRE_SERVICES=1` (set by `.ci/run`) the
-same test fails instead, so CI can never go green by skipping them.
+same test fails instead, so CI can never go green by skipping them. A browser test also
+fails under `CI=true` alone: any CI runner sets it, and a CI that lost its Chromium must
+say so rather than pass without ever opening the portal.
 """
 
 from __future__ import annotations
@@ -40,12 +42,21 @@ def _missing_service_reason(item: pytest.Item) -> str | None:
     return None
 
 
+def _skip_forbidden_by(item: pytest.Item) -> str | None:
+    if os.environ.get("ACCORD_REQUIRE_SERVICES") == "1":
+        return "ACCORD_REQUIRE_SERVICES=1"
+    if item.get_closest_marker("browser") and os.environ.get("CI", "").lower() in ("true", "1"):
+        return "CI=true"
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = _missing_service_reason(item)
     if reason is None:
         return
-    if os.environ.get("ACCORD_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (ACCORD_REQUIRE_SERVICES=1 forbids skipping it)", pytrace=False)
+    forbidden_by = _skip_forbidden_by(item)
+    if forbidden_by:
+        pytest.fail(f"{reason} ({forbidden_by} forbids skipping it)", pytrace=False)
     pytest.skip(reason)
 
 

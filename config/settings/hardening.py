@@ -72,7 +72,7 @@ if ACCORD_HTTPS:
 
 # Content-Security-Policy on every HTML page, TLS or not, so that a page that would
 # break under it breaks in development and in the browser test first
-# (config/security_headers.py; tests/config/test_csp_browser.py). The portal (Django's
+# (config/security_headers.py; tests/browser/test_csp.py). The portal (Django's
 # admin) loads only its own scripts and styles; Swagger UI's page at /api/v1/docs/
 # (its init script served apart, the split view) keeps drf-spectacular's inline
 # <style>, so it alone allows inline styles.

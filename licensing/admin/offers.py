@@ -235,6 +235,14 @@ class OfferAdmin(CreatorScopedAdmin):
             fields.insert(1, "creator")
         return fields
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        creator = request_creator(request)
+        if creator is not None:
+            # A creator paid in pounds prices in pounds unless they choose otherwise.
+            initial.setdefault("currency", creator.payout_currency)
+        return initial
+
     @admin.display(description="For")
     def target(self, offer: Offer) -> str:
         return str(offer.work or offer.collection)

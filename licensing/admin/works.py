@@ -6,24 +6,27 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
 from licensing import services
+from licensing.admin.co_owners import (
+    CoOwnerAutocompleteView,
+    RightsShareFormSet,
+    RightsShareInline,
+)
 from licensing.admin.scoping import (
     CreatorScopedAdmin,
     instance_adopt,
     offer_label,
     request_creator,
 )
-from licensing.errors import LicensingError
 from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
 from licensing.models import (
     Collection,
@@ -61,72 +64,6 @@ class WorkAdminForm(forms.ModelForm):
 
     def clean_url(self) -> str | None:
         return self._clean_identifier("url")
-
-
-class RightsShareForm(forms.ModelForm):
-    # Co-owners are named by creator id: a dropdown would list every creator's name.
-    creator = forms.ModelChoiceField(
-        queryset=Creator.objects.all(),
-        to_field_name="public_id",
-        widget=forms.TextInput(attrs={"placeholder": "cre_…"}),
-        label="Co-owner (creator id)",
-        error_messages={"invalid_choice": "No creator has this id."},
-    )
-
-    class Meta:
-        model = RightsShare
-        fields = ["creator", "basis_points"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["creator"] = self.instance.creator.public_id
-
-
-class RightsShareFormSet(BaseInlineFormSet):
-    """Check the whole set of shares (10,000 in total); the work admin saves them."""
-
-    def share_specs(self) -> list[services.ShareSpec]:
-        return [
-            services.ShareSpec(
-                creator=form.cleaned_data["creator"],
-                basis_points=form.cleaned_data["basis_points"],
-            )
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("creator")
-        ]
-
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
-        specs = self.share_specs()
-        if not specs and self.instance.pk is None:
-            return  # a new work with no shares given belongs wholly to its creator
-        try:
-            services.rights_shares_check(specs)
-        except LicensingError as error:
-            raise ValidationError(error.message) from None
-
-
-class RightsShareInline(admin.TabularInline):
-    model = RightsShare
-    form = RightsShareForm
-    formset = RightsShareFormSet
-    extra = 1
-    readonly_fields = ["co_owner_name"]
-    fields = ["creator", "co_owner_name", "basis_points"]
-    verbose_name = "co-owner share"
-    verbose_name_plural = "Co-owners (shares in basis points, totalling 10,000)"
-
-    @admin.display(description="Name")
-    def co_owner_name(self, share: RightsShare) -> str:
-        return share.creator.display_name if share.pk else ""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("creator")
 
 
 IMPORT_FILES_SESSION_KEY = "licensing_work_import_files"
@@ -195,6 +132,17 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
     readonly_fields = ["public_id", "created_at", "updated_at"]
     actions = ["reserve_works"]
     list_per_page = 50
+
+    def get_urls(self) -> list:
+        co_owners = CoOwnerAutocompleteView.as_view(admin_site=self.admin_site, work_admin=self)
+        return [
+            path(
+                "co-owners/",
+                self.admin_site.admin_view(co_owners),
+                name="licensing_work_co_owners",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         offers = Offer.objects.select_related("current_version").order_by("id")

@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_credited_since, accounts_of_owner
-from licensing.models import Creator, License, RightsShare
+from licensing.models import Creator, License, RightsShare, UsageFlag
 from licensing.selectors.usage_reports import creator_usage_lines
 
 RECENT_LICENSES_SHOWN = 10
 CO_OWNED_WORKS_SHOWN = 50
+FLAGGED_ROWS_SHOWN = 20
 # Transactions that credit a payable with money earned earlier (a payout given back).
 _NOT_EARNINGS_KIND_PREFIXES = ("payout",)
 
@@ -49,6 +50,10 @@ class FlaggedUsage:
     flag: str
     events: int
     units: int = 0
+
+    @property
+    def flag_label(self) -> str:
+        return dict(UsageFlag.choices).get(self.flag, self.flag)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def creator_flagged_usage(*, creator: Creator, period: str) -> list[FlaggedUsage
         )
         for line in creator_usage_lines(creator=creator, period=period)
         if line.flag is not None
-    ]
+    ][:FLAGGED_ROWS_SHOWN]
 
 
 def creator_home(*, creator: Creator, at: datetime.datetime | None = None) -> CreatorHome:

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.errors import DomainError
+from ledger.display import money_from_minor
 from payouts.admin.common import FinanceOnlyAdmin
 from payouts.api.payout_batches import csv_lines
 from payouts.models import CreatorHold, PayoutBatch, PayoutItem, Reconciliation
@@ -33,14 +34,25 @@ def _progress_table(batch: PayoutBatch) -> str:
         format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((s, progress.counts[s], progress.amounts[s]) for s in PayoutItem.Status.values),
+            (
+                (s, progress.counts[s], money_from_minor(progress.amounts[s], batch.currency))
+                for s in PayoutItem.Status.values
+            ),
         ),
     )
 
 
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
-    list_display = ["public_id", "currency", "status", "items_count", "total", "paid", "failed"]
+    list_display = [
+        "public_id",
+        "currency",
+        "status",
+        "items_count",
+        "total_shown",
+        "paid",
+        "failed",
+    ]
     list_filter = ["status", "currency"]
     search_fields = ["public_id"]
     readonly_fields = [
@@ -48,7 +60,7 @@ class PayoutBatchAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
         "currency",
         "status",
         "items_count",
-        "total",
+        "total_shown",
         "progress",
         "skipped",
         "created_at",
@@ -68,6 +80,10 @@ class PayoutBatchAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
         if batch.pk not in cache:
             cache = self._progress_cache = batches_progress(batch_ids=[batch.pk])
         return cache[batch.pk]
+
+    @admin.display(description="total", ordering="total")
+    def total_shown(self, batch: PayoutBatch) -> str:
+        return money_from_minor(batch.total, batch.currency)
 
     @admin.display(description="paid")
     def paid(self, batch: PayoutBatch) -> int:
@@ -97,8 +113,8 @@ class PayoutBatchAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
                 "label": f"{b.public_id} {b.currency}",
                 "paid_px": progress[b.pk].amounts["paid"] * CHART_WIDTH_PX // largest,
                 "open_px": (b.total - progress[b.pk].amounts["paid"]) * CHART_WIDTH_PX // largest,
-                "total": b.total,
-                "paid": progress[b.pk].amounts["paid"],
+                "total": money_from_minor(b.total, b.currency),
+                "paid": money_from_minor(progress[b.pk].amounts["paid"], b.currency),
                 "width_px": CHART_WIDTH_PX,
             }
             for b in reversed(batches)
@@ -106,7 +122,8 @@ class PayoutBatchAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
         totals: dict[str, int] = {}
         for batch in PayoutBatch.objects.all().only("currency", "total"):
             totals[batch.currency] = totals.get(batch.currency, 0) + batch.total
-        extra_context = {**(extra_context or {}), "chart_bars": bars, "totals": totals}
+        shown = [money_from_minor(total, currency) for currency, total in totals.items()]
+        extra_context = {**(extra_context or {}), "chart_bars": bars, "totals": shown}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self) -> list:
@@ -155,7 +172,7 @@ class PayoutItemAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
         "public_id",
         "batch",
         "creator",
-        "amount",
+        "amount_shown",
         "currency",
         "status",
         "transfer_id",
@@ -166,6 +183,10 @@ class PayoutItemAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
     list_select_related = ["batch", "creator"]
     search_fields = ["public_id", "creator__public_id", "creator__display_name", "transfer_id"]
     actions = ["retry"]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, item: PayoutItem) -> str:
+        return money_from_minor(item.amount, item.currency)
 
     @admin.action(description="Retry the selected failed items")
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -214,6 +235,13 @@ class CreatorHoldAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
             creator_holds.creator_release(creator=hold.creator)
 
 
+def _difference_amount(difference: dict) -> str:
+    amount, currency = difference.get("amount"), difference.get("currency")
+    if isinstance(amount, int) and currency:
+        return money_from_minor(amount, currency)
+    return f"{amount} {currency or ''}".strip()  # as recorded, when it is not minor units
+
+
 @admin.register(Reconciliation)
 class ReconciliationAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
     list_display = ["date", "matched", "difference_count", "ran_at"]
@@ -234,9 +262,9 @@ class ReconciliationAdmin(FinanceOnlyAdmin, admin.ModelAdmin):
             "<table><tr><th>kind</th><th>ledger</th><th>Stripe</th><th>amount</th></tr>{}</table>",
             format_html_join(
                 "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 (
-                    (d["kind"], d["ledger"], d["stripe"], d["amount"], d["currency"])
+                    (d["kind"], d["ledger"], d["stripe"], _difference_amount(d))
                     for d in row.differences
                 ),
             ),

@@ -216,6 +216,16 @@ def test_an_offer_is_versioned_in_the_portal(alice, make_work, portal) -> None:
     assert "€10.00" in page  # version 1, as it was sold
 
 
+def test_a_new_offer_is_priced_in_the_creators_payout_currency(make_creator) -> None:
+    pounds = make_creator("penny", payout_currency="gbp")
+    client = Client()
+    client.force_login(pounds.user)
+
+    form = client.get(reverse("admin:licensing_offer_add")).context["adminform"].form
+
+    assert form["currency"].value() == "gbp"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from ledger.display import money_from_minor
 from licensing import services
 from payouts.models import CreatorHold, PayoutItem, Reconciliation
 from payouts.services.payout_batches import payout_batch_create
@@ -39,12 +40,14 @@ def test_finance_sees_batches_with_totals_and_chart_items_and_csv(
     assert page.status_code == 200
     html = page.content.decode()
     assert "Totals by currency" in html
-    assert f"EUR {batch.total}" in html
+    assert money_from_minor(batch.total, "eur") in html  # as finance writes it: €12.34
     assert "<svg" in html
     assert finance_browser.get(f"/admin/payouts/payoutbatch/{batch.pk}/change/").status_code == 200
     items = finance_browser.get("/admin/payouts/payoutitem/?status__exact=pending")
     assert items.status_code == 200
-    assert PayoutItem.objects.first().public_id in items.content.decode()
+    item = PayoutItem.objects.first()
+    assert item.public_id in items.content.decode()
+    assert money_from_minor(item.amount, item.currency) in items.content.decode()
     csv = finance_browser.get(f"/admin/payouts/payoutbatch/{batch.pk}/items.csv")
     assert b"".join(csv.streaming_content).decode().count("\n") == 3
     assert finance_browser.get("/admin/payouts/reconciliation/").status_code == 200
@@ -75,6 +78,9 @@ def test_the_latest_reconciliation_warns_of_differences(finance_browser: Client)
     )  # fmt: skip
     page = finance_browser.get("/admin/payouts/reconciliation/", follow=True)
     assert "found 1 differences" in page.content.decode()
+    row = Reconciliation.objects.get()
+    detail = finance_browser.get(f"/admin/payouts/reconciliation/{row.pk}/change/")
+    assert "<td>€0.05</td>" in detail.content.decode()
 
 
 def test_a_creator_does_not_see_finance_pages(batch: Any) -> None:

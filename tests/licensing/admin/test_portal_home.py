@@ -102,6 +102,40 @@ def test_flagged_usage_reads_through_its_selector(catalogue, monkeypatch) -> Non
     assert "Nothing flagged" not in flagged
 
 
+def test_flagged_usage_of_this_month_shows_for_owners_and_co_owners_only(
+    catalogue, invoice_org
+) -> None:
+    from django.utils import timezone
+
+    from tests.usage.test_contract import _event
+
+    bought = license_purchase(
+        organization=invoice_org, offer_id=catalogue.per_unit_offer.public_id, work_ids=None
+    )
+    now = timezone.now()
+    last_month = now.replace(day=1) - datetime.timedelta(days=1)
+    _event(invoice_org, bought, catalogue.reserved_work, 4, now, flag="reserved")
+    _event(invoice_org, bought, catalogue.reserved_work, 6, now, flag="reserved")
+    _event(invoice_org, bought, catalogue.shared_work, 5, now, flag="unlicensed")
+    _event(invoice_org, bought, catalogue.shared_work, 7, last_month, flag="unlicensed")
+    _event(invoice_org, bought, catalogue.solo_work, 9, now)  # rated, never flagged
+
+    alices = _section(_home(catalogue.alice), "home-flagged")
+    bobs = _section(_home(catalogue.bob), "home-flagged")
+    carols = _section(_home(services.creator_create(username="carol")), "home-flagged")
+
+    org = invoice_org.name
+    assert f"<td>Kept back</td><td>{org}</td><td>Reserved work</td><td>2</td><td>10</td>" in alices
+    assert f"<td>Shared</td><td>{org}</td><td>Work not in the license</td><td>1</td><td>5</td>" in (
+        alices
+    )
+    assert "Solo" not in alices
+    assert "Shared" in bobs  # a co-owner sees the flags of the work they co-own
+    assert "Kept back" not in bobs
+    assert "Nothing flagged" in carols
+    assert org not in carols
+
+
 def test_staff_see_the_index_without_a_creator_home(admin_client, catalogue) -> None:
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert 'id="creator-home"' not in page

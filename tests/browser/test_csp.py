@@ -11,37 +11,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connections
 
 from licensing import services
-from tests.conftest import CHROMIUM_PATH
-from tests.licensing.test_browser import CHROMIUM_ARGS
-
-PASSWORD = "correct horse battery staple"
-# Records violations from the first moment of every page, before its own scripts run.
-RECORD_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture
-def page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        page.add_init_script(RECORD_VIOLATIONS)
-        try:
-            yield page
-        finally:
-            browser.close()
-            connections.close_all()
+from tests.browser.conftest import PASSWORD, csp_violations
 
 
 def _violations_on(page, url: str) -> list[str]:
@@ -49,24 +21,19 @@ def _violations_on(page, url: str) -> list[str]:
     assert response is not None, url
     assert response.status == 200, url
     assert "Content-Security-Policy" in {name.title() for name in response.headers}, url
-    return [f"{url}: {violation}" for violation in page.evaluate("window.__cspViolations")]
+    return [f"{url}: {violation}" for violation in csp_violations(page)]
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_every_admin_list_and_add_form_loads_without_a_csp_violation(
-    live_server, page, settings
+    live_server, page, portal_login
 ) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     get_user_model().objects.create_superuser("portal-admin", "admin@example.com", PASSWORD)
     creator = services.creator_create(username="csp-alice", password=None)
     work = services.work_create(creator=creator, title="Harbour", kind="text")
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "portal-admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    portal_login("portal-admin")
 
     violations = _violations_on(page, f"{live_server.url}/admin/")
     links = page.eval_on_selector_all(
