@@ -59,6 +59,11 @@ class Clearance(models.Model):
     failure_message = models.CharField(max_length=500, blank=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     certificate = models.TextField(blank=True, help_text="The signed certificate (compact JWS).")
+    quote_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of everything quoted: totals, every item, every version's terms.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,6 +112,11 @@ class ClearanceItem(models.Model):
     # The (clearance, position) constraint's index serves the clearance's lookups; the
     # offer, version and license are never deleted (PROTECT elsewhere), so those columns
     # carry no index of their own: 100,000 items are written per clearance.
+    # The work, offer and version columns have no database constraint either: PostgreSQL
+    # checks a deferred foreign key row by row at COMMIT, locking each referenced row,
+    # which was two thirds of writing the items (docs/benchmarks.md, "Clearances"). The
+    # ids come from rows read in the same transaction, and Django's PROTECT still stops
+    # a deletion of a work, offer or version that an item names.
     clearance = models.ForeignKey(
         Clearance, on_delete=models.CASCADE, related_name="items", db_index=False
     )
@@ -115,7 +125,12 @@ class ClearanceItem(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     work = models.ForeignKey(
-        Work, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Work,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     offer = models.ForeignKey(
         Offer,
@@ -124,6 +139,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     offer_version = models.ForeignKey(
         OfferVersion,
@@ -132,6 +148,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     amount = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
     license = models.ForeignKey(

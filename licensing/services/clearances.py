@@ -28,6 +28,11 @@ from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import identifier_parse
 from licensing.models import Clearance, ClearanceItem, LicenseeOrganization, OfferVersion, Use
 from licensing.selectors import clearances as selectors
+from licensing.services.clearance_quotes import (
+    DIGEST_ITEM_FIELDS,
+    DIGEST_VERSION_FIELDS,
+    quote_digest,
+)
 
 ITEMS_MAX = 100_000
 QUOTE_HOLDS = timedelta(hours=24)
@@ -133,7 +138,12 @@ def clearance_create(
 
     matched = selectors.works_by_identifier(by_kind, progress=lookup_progress)
     available = sorted({work.pk for work in matched.values() if not work.reserved})
-    chosen = selectors.cheapest_offers(work_pks=available, use=use, currency=organization.currency)
+    chosen = selectors.cheapest_offers(
+        work_pks=available,
+        use=use,
+        currency=organization.currency,
+        version_fields=DIGEST_VERSION_FIELDS,
+    )
     covering = selectors.licenses_covering(
         organization=organization, use=use, work_pks=available, at=at
     )
@@ -147,6 +157,9 @@ def clearance_create(
     clearance.quote_amount, clearance.quote_works = quote.amount, quote.works
     clearance.quote_offers = quote.offers
     clearance.expires_at = at + QUOTE_HOLDS
+    quoted = {row.offer_version_id for row in rows if row.status == LICENSABLE}
+    versions = {o.version_pk: o.version_row for o in chosen.values() if o.version_pk in quoted}
+    clearance.quote_digest = quote_digest(clearance, rows, versions.values())
     with transaction.atomic():
         _commit_without_waiting_for_disk()
         clearance.save()
@@ -182,6 +195,7 @@ class _Item(NamedTuple):
 
 
 ITEM_COLUMNS = ("clearance_id", *_Item._fields)
+assert _Item._fields == DIGEST_ITEM_FIELDS, "the quote's digest hashes items as written"
 
 
 def _items_insert(clearance: Clearance, rows: Sequence[_Item]) -> None:

@@ -7,6 +7,9 @@ first, outside any lock (a decision that moves money acts on Stripe's state now,
 on the event), then completes the pending purchase named in its metadata under the
 event's lock. Completion is idempotent, so the webhook and the retry may both arrive,
 in either order. A PaymentIntent Stripe does not know is logged and left alone.
+
+A dataset clearance's PaymentIntent (metadata `accord_clearance`) is completed the same
+way, under the clearance's lock (`licensing.services.clearance_purchases`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from licensing.models import Purchase
+from licensing.services.clearance_purchases import clearance_payment_succeeded
 from licensing.services.purchases import purchase_complete
 from payouts.models import StripeEvent
 from payouts.stripe import gateway
@@ -40,6 +44,15 @@ def payment_intent_succeeded_read(event: StripeEvent) -> PaymentIntent | None:
 @stripe_event_handlers.register("payment_intent.succeeded", read=payment_intent_succeeded_read)
 def payment_intent_succeeded_apply(event: StripeEvent, intent: PaymentIntent | None) -> None:
     if intent is None or intent.status != "succeeded":
+        return
+    clearance_id = intent.metadata.get("accord_clearance")
+    if clearance_id:
+        clearance_payment_succeeded(
+            clearance_id=clearance_id,
+            payment_intent_id=intent.id,
+            amount=intent.amount,
+            currency=intent.currency,
+        )
         return
     purchase_id = intent.metadata.get("accord_purchase")
     purchase = Purchase.objects.filter(public_id=purchase_id).first() if purchase_id else None
