@@ -1,7 +1,7 @@
 """Buying a clearance: every licensable item licensed at the quoted prices, in one step.
 
 One license per offer bought, each granted exactly as a single purchase grants it
-(`licensing.purchases._license_grant`: the same license row, sale posting, invoice
+(`licensing.services.purchases._license_grant`: the same license row, sale posting, invoice
 line and certificate), each with its own purchase row (request key
 `clearance:{clearance}:{offer}`) so that every license looks like any other. The money
 moves once: one PaymentIntent for the whole quote (card billing), or the licenses'
@@ -41,16 +41,13 @@ from licensing.models import (
     RightsShare,
     Work,
 )
-from licensing.payments import (
+from licensing.selectors import clearances as selectors
+from licensing.services.card_payments import (
     CardOnFile,
     PaymentDeclined,
     PaymentProviderUnavailable,
     card_payments,
 )
-
-# A private name on purpose: a clearance grants each license exactly as a purchase does.
-from licensing.purchases import Quote, _license_grant
-from licensing.selectors import clearances as selectors
 from licensing.services.clearance_certificates import clearance_certificate_sign
 from licensing.services.clearance_quotes import (
     amount_due,
@@ -59,6 +56,9 @@ from licensing.services.clearance_quotes import (
     works_per_version,
 )
 from licensing.services.offers import offer_version_digest
+
+# A private name on purpose: a clearance grants each license exactly as a purchase does.
+from licensing.services.purchases import Quote, _license_grant
 
 logger = logging.getLogger("accord.licensing.clearances")
 

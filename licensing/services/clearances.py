@@ -126,6 +126,19 @@ def clearance_create(
         raise _invalid("use is one of " + ", ".join(Use.values) + ".", "use", http_status=400)
     at = at or timezone.now()
     identifiers = identifiers_normalize(items, progress=progress)
+    with transaction.atomic():
+        _tune_transaction()
+        return _clearance_record(organization, use, identifiers, at, progress)
+
+
+def _clearance_record(
+    organization: LicenseeOrganization,
+    use: str,
+    identifiers: list[tuple[str, str]],
+    at: datetime,
+    progress: Progress | None,
+) -> Clearance:
+    """Match, price and write the clearance (in `clearance_create`'s transaction)."""
     by_kind: dict[str, list[str]] = {}
     for kind, value in identifiers:
         by_kind.setdefault(kind, []).append(value)
@@ -160,24 +173,29 @@ def clearance_create(
     quoted = {row.offer_version_id for row in rows if row.status == LICENSABLE}
     versions = {o.version_pk: o.version_row for o in chosen.values() if o.version_pk in quoted}
     clearance.quote_digest = quote_digest(clearance, rows, versions.values())
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        clearance.save()
-        _items_insert(clearance, rows)
+    clearance.save()
+    _items_insert(clearance, rows)
     return clearance
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL).
+def _tune_transaction() -> None:
+    """Settings for this clearance's transaction only (PostgreSQL).
 
-    A clearance is a quote that moves no money: were the server to crash in the instant
+    `synchronous_commit` off: COMMIT returns before its WAL reaches the disk. A
+    clearance is a quote that moves no money: were the server to crash in the instant
     after the commit, the client would find no clearance and send the manifest again.
-    Waiting for the flush of 100,000 rows was a third of the time (docs/benchmarks.md,
-    "Clearances"). Purchases keep the default: they commit money.
+    Waiting for the flush of 100,000 rows was a third of the time. Purchases keep the
+    default: they commit money.
+
+    `jit` off: the collection-offer ranking is estimated at tens of millions of rows
+    (a join through the collection's works), so PostgreSQL compiled it to machine code
+    first, which took 4 s for a query that runs in 0.1 s (docs/benchmarks.md,
+    "Clearances").
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute("SET LOCAL jit TO OFF")
 
 
 class _Item(NamedTuple):

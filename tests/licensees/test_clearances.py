@@ -24,11 +24,11 @@ from licensing.models import (
     LicenseeOrganization,
     Purchase,
 )
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
 from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearances import clearance_create
-from payouts import stripe_gateway
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
+from payouts.stripe import gateway as stripe_gateway
 from tests.licensees.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
