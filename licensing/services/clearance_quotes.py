@@ -70,16 +70,15 @@ def quote_digest(
 ) -> str:
     """SHA-256 of the clearance's totals, `items` in position order, `versions` by pk.
 
-    `items` are rows of `DIGEST_ITEM_FIELDS` (ints, strings, None), `versions` rows of
-    `DIGEST_VERSION_FIELDS`. Each row is one line, its tuple's `repr`: unambiguous
-    (strings are quoted and escaped, so no identifier can fake a line break) and made
-    in C, which matters at 100,000 items.
+    `items` are tuples of `DIGEST_ITEM_FIELDS` (ints, strings, None), `versions` rows of
+    `DIGEST_VERSION_FIELDS`. What is hashed is the lists' `repr`: unambiguous (strings
+    are quoted and escaped, so no identifier can fake a field or a row) and made in C in
+    one call, which matters at 100,000 items.
     """
-    lines = [repr(_header(clearance))]
-    lines.extend(map(repr, map(tuple, items)))
-    lines.append("versions")
-    lines.extend(repr(tuple(map(_plain, row))) for row in sorted(versions))
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    digest = hashlib.sha256(repr(_header(clearance)).encode())
+    digest.update(repr(list(items)).encode())
+    digest.update(repr(sorted(tuple(map(_plain, row)) for row in versions)).encode())
+    return digest.hexdigest()
 
 
 def quote_digest_now(clearance: Clearance, version_pks: Iterable[int]) -> str:
@@ -92,7 +91,7 @@ def quote_digest_now(clearance: Clearance, version_pks: Iterable[int]) -> str:
     versions = OfferVersion.objects.filter(pk__in=list(version_pks)).values_list(
         *DIGEST_VERSION_FIELDS
     )
-    return quote_digest(clearance, items.iterator(chunk_size=10_000), list(versions))
+    return quote_digest(clearance, list(items), list(versions))
 
 
 def _error(code: LicensingErrorCode, message: str, **kwargs: Any) -> LicensingError:

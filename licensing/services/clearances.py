@@ -162,15 +162,15 @@ def _clearance_record(
     )
     clearance = Clearance(organization=organization, use=use, currency=organization.currency)
     rows, quote = _items_for(identifiers, matched, chosen, covering)
-    clearance.manifest_sha256 = manifest_sha256([row.identifier for row in rows])
+    clearance.manifest_sha256 = manifest_sha256([row[_IDENTIFIER] for row in rows])
     clearance.items_count = len(rows)
-    counts = Counter(row.status for row in rows)
+    counts = Counter(row[_STATUS] for row in rows)
     for status in Status.values:
         setattr(clearance, f"{status}_count", counts[status])
     clearance.quote_amount, clearance.quote_works = quote.amount, quote.works
     clearance.quote_offers = quote.offers
     clearance.expires_at = at + QUOTE_HOLDS
-    quoted = {row.offer_version_id for row in rows if row.status == LICENSABLE}
+    quoted = {row[_VERSION] for row in rows if row[_STATUS] == LICENSABLE}
     versions = {o.version_pk: o.version_row for o in chosen.values() if o.version_pk in quoted}
     clearance.quote_digest = quote_digest(clearance, rows, versions.values())
     clearance.save()
@@ -196,10 +196,15 @@ def _tune_transaction() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute("SET LOCAL jit TO OFF")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
 
 
 class _Item(NamedTuple):
-    """An item's columns, in `ITEM_COLUMNS` order after the clearance."""
+    """An item's columns, in `ITEM_COLUMNS` order after the clearance.
+
+    The rows themselves are plain tuples in this order (`_item`): building 100,000
+    named tuples with defaults cost more than the digest and the COPY of them.
+    """
 
     position: int
     identifier: str
@@ -214,9 +219,18 @@ class _Item(NamedTuple):
 
 ITEM_COLUMNS = ("clearance_id", *_Item._fields)
 assert _Item._fields == DIGEST_ITEM_FIELDS, "the quote's digest hashes items as written"
+assert [field.attname for field in ClearanceItem._meta.concrete_fields] == ["id", *ITEM_COLUMNS]
+_IDENTIFIER, _STATUS, _VERSION = (
+    _Item._fields.index(name) for name in ("identifier", "status", "offer_version_id")
+)
+Row = tuple  # an `_Item`'s fields, in order
 
 
-def _items_insert(clearance: Clearance, rows: Sequence[_Item]) -> None:
+def _item(position: int, identifier: str, status: str, reason: str = "", work_id=None) -> Row:
+    return (position, identifier, status, reason, work_id, None, None, None, None)
+
+
+def _items_insert(clearance: Clearance, rows: Sequence[Row]) -> None:
     """Write the items: by COPY on PostgreSQL, in bulk INSERTs elsewhere.
 
     COPY because a clearance writes up to 100,000 rows and `bulk_create` spent more time
@@ -224,7 +238,8 @@ def _items_insert(clearance: Clearance, rows: Sequence[_Item]) -> None:
     """
     if connection.vendor != "postgresql":
         ClearanceItem.objects.bulk_create(
-            [ClearanceItem(clearance=clearance, **row._asdict()) for row in rows],
+            # Positional: the id, then each column's attname, in the model's field order.
+            [ClearanceItem(None, clearance.pk, *row) for row in rows],
             batch_size=ITEMS_INSERT_BATCH,
         )
         return
@@ -244,7 +259,7 @@ def _items_for(
     matched: dict[tuple[str, str], selectors.MatchedWork],
     chosen: dict[int, selectors.ChosenOffer],
     covering: dict[int, int],
-) -> tuple[list[_Item], _Quote]:
+) -> tuple[list[Row], _Quote]:
     """One item per identifier, and the quote: each work priced once, each pool once."""
     quote = _Quote()
     priced_works: set[int] = set()
@@ -253,11 +268,12 @@ def _items_for(
     for position, identifier in enumerate(identifiers):
         token, work = _token(identifier), matched.get(identifier)
         if work is None:
-            rows.append(_Item(position, token, UNKNOWN))
+            rows.append(_item(position, token, UNKNOWN))
         elif work.reserved:
-            rows.append(_Item(position, token, RESERVED, RESERVED_BY_CREATOR, work.pk))
+            rows.append(_item(position, token, RESERVED, RESERVED_BY_CREATOR, work.pk))
         elif work.pk in covering:
-            rows.append(_Item(position, token, LICENSED, "", work.pk, license_id=covering[work.pk]))
+            license_pk = covering[work.pk]
+            rows.append((position, token, LICENSED, "", work.pk, None, None, None, license_pk))
         elif work.pk in chosen:
             offer = chosen[work.pk]
             # A work named twice is priced once; a pool once, whatever it covers.
@@ -266,7 +282,7 @@ def _items_for(
             pool = offer.pricing == Pricing.POOL
             amount = offer.price if (first_of_offer if pool else first_of_work) else 0
             rows.append(
-                _Item(
+                (
                     position,
                     token,
                     LICENSABLE,
@@ -275,6 +291,7 @@ def _items_for(
                     offer.offer_pk,
                     offer.version_pk,
                     amount,
+                    None,
                 )
             )
             quote.amount += amount
@@ -283,5 +300,5 @@ def _items_for(
             priced_works.add(work.pk)
             priced_offers.add(offer.offer_pk)
         else:
-            rows.append(_Item(position, token, RESERVED, NOT_OFFERED, work.pk))
+            rows.append(_item(position, token, RESERVED, NOT_OFFERED, work.pk))
     return rows, quote
