@@ -112,13 +112,19 @@ class ClearanceItem(models.Model):
     # The (clearance, position) constraint's index serves the clearance's lookups; the
     # offer, version and license are never deleted (PROTECT elsewhere), so those columns
     # carry no index of their own: 100,000 items are written per clearance.
-    # The work, offer and version columns have no database constraint either: PostgreSQL
-    # checks a deferred foreign key row by row at COMMIT, locking each referenced row,
-    # which was two thirds of writing the items (docs/benchmarks.md, "Clearances"). The
-    # ids come from rows read in the same transaction, and Django's PROTECT still stops
-    # a deletion of a work, offer or version that an item names.
+    # No column here has a database foreign-key constraint: PostgreSQL checks each one
+    # row by row at COMMIT, locking every referenced row, which was two thirds of
+    # writing 100,000 items (docs/benchmarks.md, "Clearances"). Items are written only
+    # by `clearance_create` (ids read in its own transaction) and the licenses only by
+    # the purchase (licenses it grants in its own); Django's PROTECT and CASCADE, which
+    # the ORM applies itself, still stop a deletion of what an item names and delete a
+    # clearance's items with it.
     clearance = models.ForeignKey(
-        Clearance, on_delete=models.CASCADE, related_name="items", db_index=False
+        Clearance,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
     )
     position = models.PositiveIntegerField()
     identifier = models.TextField(help_text="kind:value, in the registry's normal form.")
@@ -158,6 +164,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         help_text="The license that covers it: the one bought, or the one already held.",
     )
 
