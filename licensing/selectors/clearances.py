@@ -50,7 +50,6 @@ class MatchedWork(NamedTuple):
     # Named tuples, not frozen dataclasses: a clearance makes 100,000 of each, and a
     # frozen dataclass's `__init__` costs several times a tuple's.
     pk: int
-    public_id: str
     reserved: bool
 
 
@@ -108,10 +107,10 @@ def works_by_identifier(
             rows = (
                 Work.objects.filter(_among(column, chunk))
                 .order_by()
-                .values_list(column, "pk", "public_id", "reserved")
+                .values_list(column, "pk", "reserved")
             )
-            for value, pk, work_public_id, reserved in rows:
-                found[(kind, value)] = MatchedWork(pk, work_public_id, reserved)
+            for value, pk, reserved in rows:
+                found[(kind, value)] = MatchedWork(pk, reserved)
             if progress:
                 progress(len(chunk))
     return found
