@@ -3,8 +3,9 @@
 Superusers and finance see every organisation's clearances (a clearance is a quote and,
 once bought, a payment with its licenses); a member of a licensee organisation sees its
 own, as with its licenses (`licensees.OrganizationScopedAdmin`: anything else is a
-404). Creators and other staff see none. Nothing is written here: clearances are made
-and bought through the API or `manage.py clearance_check`, by the services.
+404). Creators and other staff, who hold no `view_clearance` permission, see none.
+Nothing is written here: clearances are made and bought through the API or `manage.py
+clearance_check`, by the services.
 
 A clearance has up to 100,000 items, so its page shows the first `ITEMS_SHOWN` and
 links to the items' own list, paged and filtered to that clearance.
@@ -41,17 +42,12 @@ def _organizations_seen(request: HttpRequest) -> QuerySet | None:
 
 
 class _ClearanceAccess(ReadOnlyAdminMixin):
+    """Viewing is Django's `view_clearance` permission, which the members' and the finance
+    groups hold (`services.organizations`, `services.creators`): read from the user's
+    permission cache, it costs no query on the pages that only list the portal's models.
+    Which rows are seen is decided here."""
+
     organization_path = "organization"
-
-    def _sees_any(self, request: HttpRequest) -> bool:
-        seen = _organizations_seen(request)
-        return seen is None or seen.exists()
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._sees_any(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._sees_any(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
