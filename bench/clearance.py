@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     _catalogue_load(options.works)
     _say(f"catalogue: {options.works:,} works loaded in {time.perf_counter() - began:.1f} s")
 
-    from licensing.organizations import organization_create
     from licensing.services.clearances import clearance_create, identifiers_normalize
+    from licensing.services.organizations import organization_create
 
     organization = organization_create(slug="bench-lab", billing="invoice", currency="eur")
     clearance_times, join_times, clearance = [], [], None

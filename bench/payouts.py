@@ -94,14 +94,14 @@ def _fund(creators: list) -> None:
 def _onboard(creators: list, sandbox_url: str) -> None:
     from django.db import connection
 
-    from payouts import stripe_gateway
     from payouts.models import PayoutAccount
+    from payouts.stripe import gateway
 
     def one(creator: object) -> PayoutAccount:
-        account = stripe_gateway.account_create(
+        account = gateway.account_create(
             idempotency_key=f"bench-account:{creator.public_id}", country="FR"
         )
-        link = stripe_gateway.account_link_create(
+        link = gateway.account_link_create(
             account_id=account.id,
             refresh_url="http://bench/again",
             return_url="http://bench/done",
@@ -211,13 +211,13 @@ def _batch(user: object) -> object:
 
 
 def _baseline(count: int) -> float:
-    from payouts import stripe_gateway
     from payouts.models import PayoutAccount
+    from payouts.stripe import gateway
 
     destination = PayoutAccount.objects.first().stripe_account_id
     started = time.perf_counter()
     for index in range(count):
-        stripe_gateway.transfer_create(
+        gateway.transfer_create(
             idempotency_key=f"bench-baseline-{uuid.uuid4().hex}-{index}",
             destination=destination,
             amount=1,
@@ -237,8 +237,8 @@ def _run(options: argparse.Namespace, sandbox_url: str) -> dict:
     from django.conf import settings
 
     from licensing.services.creators import finance_user_create
-    from payouts import stripe_gateway
     from payouts.models import CreatorHold
+    from payouts.stripe import gateway
 
     settings.PAYOUT_SECOND_APPROVAL_ABOVE = 10**15
     use_workers = bool(settings.REDIS_URL)
@@ -247,7 +247,7 @@ def _run(options: argparse.Namespace, sandbox_url: str) -> dict:
     creators = _creators(total)
     _fund(creators)
     _onboard(creators, sandbox_url)
-    stripe_gateway.topup_create(idempotency_key="bench-topup", amount=total * 2_250, currency="eur")
+    gateway.topup_create(idempotency_key="bench-topup", amount=total * 2_250, currency="eur")
     user = finance_user_create(username=f"bench-finance-{uuid.uuid4().hex[:6]}")
     _say(f"{total:,} creators owed and onboarded in {time.perf_counter() - began:.0f} s")
 

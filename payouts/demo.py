@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 
 from config.demo import DEMO_PASSWORD, DemoLogin
 
-__all__ = ["DEMO_PASSWORD", "DemoLogin", "demo_data_load", "demo_job_run", "logins_format"]
+__all__ = ["demo_data_load", "demo_job_run", "logins_format"]
 
 
 def demo_staff_load() -> list[DemoLogin]:

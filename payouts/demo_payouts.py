@@ -15,12 +15,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Sum
 
 from licensing.models import Creator
-from payouts import stripe_gateway
 from payouts.models import PayoutAccount, PayoutBatch
 from payouts.selectors.payout_batches import payout_candidates
 from payouts.services.payout_accounts import payout_account_connect, payout_account_sync
 from payouts.services.payout_batches import payout_batch_approve, payout_batch_create
 from payouts.services.payout_dispatch import payout_batch_send_in_process
+from payouts.stripe import gateway
 
 DEMO_CURRENCY = "eur"
 
@@ -68,9 +68,9 @@ def demo_payouts_run() -> str:
     batch = payout_batch_create(currency=DEMO_CURRENCY, user=finance)
     # Invoiced sales are owed to creators before the licensee pays: the demo's platform
     # tops its sandbox balance up so that every transfer can go.
-    available = stripe_gateway.balance_retrieve().available.get(DEMO_CURRENCY, 0)
+    available = gateway.balance_retrieve().available.get(DEMO_CURRENCY, 0)
     if available < batch.total:
-        stripe_gateway.topup_create(
+        gateway.topup_create(
             idempotency_key=f"accord-demo-topup:{batch.public_id}",
             amount=batch.total - available,
             currency=DEMO_CURRENCY,

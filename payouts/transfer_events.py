@@ -10,14 +10,14 @@ each is idempotent on our rows (the item's state machine, posting keys).
 
 from __future__ import annotations
 
-from payouts import stripe_gateway
 from payouts.models import StripeEvent
 from payouts.services.payout_accounts import payout_account_sync
 from payouts.services.payout_dispatch import (
     payout_item_transfer_confirm,
     payout_item_transfer_reversed,
 )
-from payouts.webhooks import stripe_event_handlers
+from payouts.stripe import gateway
+from payouts.stripe.webhooks import stripe_event_handlers
 
 
 @stripe_event_handlers.register("account.updated")
@@ -29,11 +29,11 @@ def account_updated_handle(event: StripeEvent) -> None:
 
 @stripe_event_handlers.register("transfer.created")
 def transfer_created_handle(event: StripeEvent) -> None:
-    transfer = stripe_gateway.transfer_retrieve(transfer_id=event.object_id)
+    transfer = gateway.transfer_retrieve(transfer_id=event.object_id)
     payout_item_transfer_confirm(transfer=transfer)
 
 
 @stripe_event_handlers.register("transfer.reversed")
 def transfer_reversed_handle(event: StripeEvent) -> None:
-    transfer = stripe_gateway.transfer_retrieve(transfer_id=event.object_id)
+    transfer = gateway.transfer_retrieve(transfer_id=event.object_id)
     payout_item_transfer_reversed(transfer=transfer)

@@ -10,6 +10,7 @@ which runs once the app registry is loaded).
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,23 @@ APP_RANKS = {"ledger": 0, "licensing": 1, "payouts": 2}
 NO_APP_PACKAGES = ("config", "stripe_sandbox")
 FIRST_PARTY = (*APP_RANKS, *NO_APP_PACKAGES)
 STRIPE_SDK_HOME = "payouts/stripe/"
+# The alias shims of issue 12, deleted once every caller had moved: the old path and
+# where its code lives now. Neither the module nor an import of it may come back.
+REMOVED_MODULES = {
+    "licensing.admin_licensees": "licensing.admin.licensees",
+    "licensing.api_keys": "licensing.services.api_keys, licensing.selectors.api_keys",
+    "licensing.licenses": "licensing.services.licenses, licensing.selectors.licenses",
+    "licensing.organizations": "licensing.services.organizations",
+    "licensing.payments": "licensing.services.card_payments",
+    "licensing.purchases": "licensing.services.purchases",
+    "payouts.card_payments": "payouts.stripe.card_payments",
+    "payouts.payment_events": "payouts.stripe.handlers",
+    "payouts.stripe_gateway": "payouts.stripe.gateway, .errors, .results",
+    "payouts.views": "payouts.stripe.views",
+    "payouts.webhooks": "payouts.stripe.webhooks",
+}
+# Trees that may import the apps but never a removed path.
+CALLER_PACKAGES = (*FIRST_PARTY, "tests", "bench")
 
 
 @dataclass(frozen=True)
@@ -96,8 +114,50 @@ def import_violations(root: Path) -> list[str]:
     return sorted(found)
 
 
+def _imported_paths(path: Path, root: Path) -> Iterator[tuple[int, str]]:
+    """Each dotted path an import names: `from payouts import webhooks` names both
+    `payouts` and `payouts.webhooks`, since either may be a module."""
+    relative = path.relative_to(root)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            for module in _targets(node, relative):
+                yield node.lineno, module
+                if node.module:  # else `_targets` already named `from .. import x` as `..x`
+                    yield from ((node.lineno, f"{module}.{a.name}") for a in node.names)
+
+
+def _removed(target: str) -> str | None:
+    return next((old for old in REMOVED_MODULES if f"{target}.".startswith(f"{old}.")), None)
+
+
+def removed_module_uses(root: Path) -> list[str]:
+    """Every removed shim still on disk, and every import of one, as `path[:line]: why`."""
+    found = []
+    for old, new in REMOVED_MODULES.items():
+        relative = Path(*old.split("."))
+        for candidate in (relative.with_suffix(".py"), relative / "__init__.py"):
+            if (root / candidate).exists():
+                found.append(f"{candidate.as_posix()}: {old} was removed; its code is in {new}")
+    for package in CALLER_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            for line, target in _imported_paths(path, root):
+                old = _removed(target)
+                if old is not None:
+                    where = f"{path.relative_to(root).as_posix()}:{line}: imports {old}"
+                    found.append(f"{where}, removed; import {REMOVED_MODULES[old]}")
+    return sorted(set(found))
+
+
 def test_imports_point_payouts_to_licensing_to_ledger_and_config_imports_no_app() -> None:
     assert import_violations(REPOSITORY) == []
+
+
+def test_the_removed_shim_modules_are_gone_and_nothing_imports_them() -> None:
+    assert removed_module_uses(REPOSITORY) == []
+    for old in REMOVED_MODULES:
+        assert importlib.util.find_spec(old) is None, old
 
 
 def _plant(root: Path, relative: str, source: str) -> None:
@@ -135,4 +195,31 @@ def test_the_test_finds_config_importing_an_app_and_stripe_outside_its_package(
         "config/api/authentication.py:1: imports licensing.selectors, but config imports no app",
         "ledger/selectors.py:2: imports payouts, upward from ledger",
         "licensing/payments.py:1: imports stripe, but only payouts/stripe/ talks to Stripe",
+    ]
+
+
+def test_the_test_finds_a_removed_shim_on_disk_and_each_way_of_importing_one(
+    tmp_path: Path,
+) -> None:
+    _plant(tmp_path, "payouts/webhooks/__init__.py", "from payouts.stripe.webhooks import *\n")
+    _plant(
+        tmp_path,
+        "tests/licensing/test_x.py",
+        "from licensing import purchases\nimport licensing.api_keys\n\n\n"
+        "def test_x():\n    from payouts.stripe_gateway import GatewayError\n",
+    )
+    _plant(tmp_path, "payouts/stripe/handlers.py", "from .. import payment_events\n")
+    _plant(tmp_path, "bench/api.py", "from licensing.services import purchases\n")
+
+    assert removed_module_uses(tmp_path) == [
+        "payouts/stripe/handlers.py:1: imports payouts.payment_events, removed;"
+        " import payouts.stripe.handlers",
+        "payouts/webhooks/__init__.py: payouts.webhooks was removed;"
+        " its code is in payouts.stripe.webhooks",
+        "tests/licensing/test_x.py:1: imports licensing.purchases, removed;"
+        " import licensing.services.purchases",
+        "tests/licensing/test_x.py:2: imports licensing.api_keys, removed;"
+        " import licensing.services.api_keys, licensing.selectors.api_keys",
+        "tests/licensing/test_x.py:6: imports payouts.stripe_gateway, removed;"
+        " import payouts.stripe.gateway, .errors, .results",
     ]

@@ -20,8 +20,8 @@ from typing import Any
 from django.utils import timezone
 
 from licensing.certificates.signing import certificate_sign
-from licensing.licenses import CERTIFICATE_ISSUER
 from licensing.models import Clearance, ClearanceItem
+from licensing.selectors.licenses import CERTIFICATE_ISSUER
 
 STATEMENT_KIND = "dataset_clearance"
 

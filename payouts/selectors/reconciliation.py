@@ -30,9 +30,11 @@ from django.db.models import Q
 from ledger.models import Entry
 from ledger.money import micros_to_minor
 from licensing.models import License
-from payouts import stripe_gateway
 from payouts.models import PayoutItem
 from payouts.services.payout_postings import SETTLE_KIND
+from payouts.stripe import gateway
+from payouts.stripe.errors import GatewayError
+from payouts.stripe.results import CreatedRange, Page, PaymentIntent
 
 SALE_KIND = "license_sale"
 PAGES_MAX = 10_000
@@ -75,7 +77,7 @@ def day_range(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]
     return start, start + datetime.timedelta(days=1)
 
 
-def _all_pages(list_page: Callable[..., stripe_gateway.Page], **filters: Any) -> Iterator[Any]:
+def _all_pages(list_page: Callable[..., Page], **filters: Any) -> Iterator[Any]:
     starting_after = None
     for _ in range(PAGES_MAX):
         page = list_page(starting_after=starting_after, **filters)
@@ -97,8 +99,8 @@ def _ledger_entries(day: datetime.date, kind: str, account_prefix: str) -> list[
     )
 
 
-def _transfers_compare(result: ReconciliationResult, created: stripe_gateway.CreatedRange) -> None:
-    stripe_transfers = {t.id: t for t in _all_pages(stripe_gateway.transfers_list, created=created)}
+def _transfers_compare(result: ReconciliationResult, created: CreatedRange) -> None:
+    stripe_transfers = {t.id: t for t in _all_pages(gateway.transfers_list, created=created)}
     # Settle postings debit "in transit": one entry each, the amount the ledger paid.
     settled = _ledger_entries(result.date, SETTLE_KIND, "platform:payouts_in_transit:")
     item_ids = [entry.transaction.reference.removeprefix("payout-item:") for entry in settled]
@@ -111,8 +113,8 @@ def _transfers_compare(result: ReconciliationResult, created: stripe_gateway.Cre
         seen.add(item.transfer_id)
         if transfer is None:
             try:  # created at Stripe on the day before (midnight)?
-                transfer = stripe_gateway.transfer_retrieve(transfer_id=item.transfer_id)
-            except stripe_gateway.GatewayError:
+                transfer = gateway.transfer_retrieve(transfer_id=item.transfer_id)
+            except GatewayError:
                 transfer = None
         ledger_ref = f"payout-settle:{item.public_id}"
         if transfer is None:
@@ -155,10 +157,10 @@ def _transfers_compare(result: ReconciliationResult, created: stripe_gateway.Cre
         )
 
 
-def _charges_compare(result: ReconciliationResult, created: stripe_gateway.CreatedRange) -> None:
+def _charges_compare(result: ReconciliationResult, created: CreatedRange) -> None:
     charges = {
         c.payment_intent_id: c
-        for c in _all_pages(stripe_gateway.charges_list, created=created)
+        for c in _all_pages(gateway.charges_list, created=created)
         if c.status == "succeeded" and c.payment_intent_id
     }
     sales = _ledger_entries(result.date, SALE_KIND, "platform:stripe_balance:")
@@ -214,18 +216,18 @@ def _charges_compare(result: ReconciliationResult, created: stripe_gateway.Creat
             )
 
 
-def _intent_or_none(intent_id: str) -> stripe_gateway.PaymentIntent | None:
+def _intent_or_none(intent_id: str) -> PaymentIntent | None:
     if not intent_id:
         return None
     try:
-        return stripe_gateway.payment_intent_retrieve(payment_intent_id=intent_id)
-    except stripe_gateway.GatewayError:
+        return gateway.payment_intent_retrieve(payment_intent_id=intent_id)
+    except GatewayError:
         return None
 
 
-def _balance_compare(result: ReconciliationResult, created: stripe_gateway.CreatedRange) -> None:
+def _balance_compare(result: ReconciliationResult, created: CreatedRange) -> None:
     stripe_net: dict[str, int] = defaultdict(int)
-    for bt in _all_pages(stripe_gateway.balance_transactions_list, created=created):
+    for bt in _all_pages(gateway.balance_transactions_list, created=created):
         if bt.type in BALANCE_TYPES:
             stripe_net[bt.currency] += bt.net
     start, end = day_range(result.date)
@@ -254,7 +256,7 @@ def _balance_compare(result: ReconciliationResult, created: stripe_gateway.Creat
 def reconciliation_for_date(*, day: datetime.date) -> ReconciliationResult:
     """Compare the ledger's payouts and card charges of `day` (UTC) with Stripe's."""
     start, end = day_range(day)
-    created = stripe_gateway.CreatedRange(gte=int(start.timestamp()), lt=int(end.timestamp()))
+    created = CreatedRange(gte=int(start.timestamp()), lt=int(end.timestamp()))
     result = ReconciliationResult(date=day)
     _transfers_compare(result, created)
     _charges_compare(result, created)

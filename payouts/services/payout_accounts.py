@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from licensing.models import Creator
-from payouts import stripe_gateway
 from payouts.models import PayoutAccount
+from payouts.stripe import gateway
 
 DEFAULT_COUNTRY = "FR"
 
@@ -28,7 +28,7 @@ class PayoutAccountConnection:
 def _account_create(creator: Creator) -> PayoutAccount:
     # The key is the creator's own id: a retry after a crash finds the account Stripe
     # already made instead of opening a second one.
-    remote = stripe_gateway.account_create(
+    remote = gateway.account_create(
         idempotency_key=f"accord-creator-account:{creator.public_id}",
         country=creator.country or DEFAULT_COUNTRY,
         email=creator.user.email or None,
@@ -55,7 +55,7 @@ def payout_account_connect(
     if account.ready:
         return PayoutAccountConnection(account=account, onboarding_url=None)
     # Each link is new (a link works once); its key is unique per request on purpose.
-    link = stripe_gateway.account_link_create(
+    link = gateway.account_link_create(
         account_id=account.stripe_account_id,
         refresh_url=refresh_url,
         return_url=return_url,
@@ -68,7 +68,7 @@ def payout_account_sync(*, stripe_account_id: str) -> PayoutAccount | None:
     """Copy an account's state from Stripe (as it is now); None if it is not ours."""
     if not PayoutAccount.objects.filter(stripe_account_id=stripe_account_id).exists():
         return None
-    remote = stripe_gateway.account_retrieve(account_id=stripe_account_id)
+    remote = gateway.account_retrieve(account_id=stripe_account_id)
     with transaction.atomic():
         account = PayoutAccount.objects.select_for_update().get(stripe_account_id=remote.id)
         account.payouts_enabled = remote.payouts_enabled

@@ -37,13 +37,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from ledger.money import minor_to_micros
-from payouts import stripe_gateway
 from payouts.models import PayoutItem
 from payouts.services.payout_postings import (
     payout_return_post,
     payout_settle_post,
     payout_submit_post,
 )
+from payouts.stripe import gateway
+from payouts.stripe.errors import GatewayError, GatewayUnavailable
+from payouts.stripe.results import Transfer
 from payouts.stripe_rate_limit import stripe_request_token_take
 
 logger = logging.getLogger("accord.payouts.dispatch")
@@ -99,7 +101,7 @@ def _item_claim(item_id: int) -> tuple[PayoutItem, bool] | None:
     return item, item.refusals > 0
 
 
-def payout_item_record_paid(*, item: PayoutItem, transfer: stripe_gateway.Transfer) -> None:
+def payout_item_record_paid(*, item: PayoutItem, transfer: Transfer) -> None:
     """Record Stripe's transfer for a submitted item and settle it (item row locked)."""
     assert item.status == PayoutItem.Status.SUBMITTED, item.status
     assert transfer.metadata.get(METADATA_ITEM) == item.public_id, transfer.metadata
@@ -112,7 +114,7 @@ def payout_item_record_paid(*, item: PayoutItem, transfer: stripe_gateway.Transf
     payout_settle_post(item=item)
 
 
-def _record_failed(item: PayoutItem, error: stripe_gateway.GatewayError) -> None:
+def _record_failed(item: PayoutItem, error: GatewayError) -> None:
     item.status = PayoutItem.Status.FAILED
     item.failure_code = (error.stripe_code or str(error.code))[:64]
     item.failure_message = str(error.message)[:500]
@@ -128,12 +130,12 @@ def _item_micros(item: PayoutItem) -> int:
     return minor_to_micros(item.amount, item.currency)
 
 
-def transfer_find(item: PayoutItem) -> stripe_gateway.Transfer | None:
+def transfer_find(item: PayoutItem) -> Transfer | None:
     """Ask Stripe whether the item already has a transfer: its group, matched by metadata."""
     starting_after = None
     for _ in range(1_000):  # bounded: 100,000 transfers to one account in one batch
         stripe_request_token_take()
-        page = stripe_gateway.transfers_list(
+        page = gateway.transfers_list(
             transfer_group=item.batch.transfer_group,
             destination=item.stripe_account_id,
             starting_after=starting_after,
@@ -148,9 +150,9 @@ def transfer_find(item: PayoutItem) -> stripe_gateway.Transfer | None:
     raise AssertionError("unbounded transfer list")
 
 
-def _transfer_create(item: PayoutItem) -> stripe_gateway.Transfer:
+def _transfer_create(item: PayoutItem) -> Transfer:
     stripe_request_token_take()
-    return stripe_gateway.transfer_create(
+    return gateway.transfer_create(
         idempotency_key=item.transfer_idempotency_key,
         destination=item.stripe_account_id,
         amount=item.amount,
@@ -175,11 +177,11 @@ def _send_once(item_id: int, unknown: bool) -> tuple[str, bool]:
                 return "paid", False
             item.attempts += 1
             transfer = _transfer_create(item)
-        except stripe_gateway.GatewayUnavailable as error:
+        except GatewayUnavailable as error:
             item.save(update_fields=["attempts"])
             logger.info("payout %s: Stripe unavailable (%s), will retry", item.public_id, error)
             return "retry", error.stripe_code not in _NOT_DONE_CODES
-        except stripe_gateway.GatewayError as error:
+        except GatewayError as error:
             _record_failed(item, error)
             return "failed", False
         payout_item_record_paid(item=item, transfer=transfer)
@@ -218,7 +220,7 @@ def payout_items_submit(*, item_ids: Sequence[int]) -> ChunkOutcome:
     return outcome
 
 
-def payout_item_transfer_confirm(*, transfer: stripe_gateway.Transfer) -> bool:
+def payout_item_transfer_confirm(*, transfer: Transfer) -> bool:
     """Record a transfer Stripe reports (`transfer.created`) for a still-submitted item."""
     item_id = transfer.metadata.get(METADATA_ITEM)
     if not item_id:
@@ -236,7 +238,7 @@ def payout_item_transfer_confirm(*, transfer: stripe_gateway.Transfer) -> bool:
     return True
 
 
-def payout_item_transfer_reversed(*, transfer: stripe_gateway.Transfer) -> bool:
+def payout_item_transfer_reversed(*, transfer: Transfer) -> bool:
     """Give a paid item's reversed amount back to payable (`transfer.reversed`), once."""
 
     with transaction.atomic():

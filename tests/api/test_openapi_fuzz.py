@@ -51,8 +51,8 @@ from schemathesis.config import SchemathesisConfig
 from config.wsgi import application
 from licensing import services
 from licensing.models import ApiKey, Offer
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 
 # Enough to reach every branch we seed data for, small enough that both roles over
 # every operation finish in about a minute on two cores. The coverage phase adds its

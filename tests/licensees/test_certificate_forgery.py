@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from licensing.certificates.signing import certificate_sign
 from licensing.models import License
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearances import clearance_create
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
-from payouts.stripe import gateway as stripe_gateway
+from payouts.stripe import gateway
 from tests.licensees.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
@@ -226,7 +226,7 @@ def test_card_purchase_is_one_payment_intent(
     bought = clearance_purchase(organization=card_org, clearance_id=clearance.public_id)
 
     clearance.refresh_from_db()
-    intent = stripe_gateway.payment_intent_retrieve(payment_intent_id=clearance.payment_intent_id)
+    intent = gateway.payment_intent_retrieve(payment_intent_id=clearance.payment_intent_id)
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 4_600, "eur")
     assert intent.metadata["accord_clearance"] == clearance.public_id
     purchases = Purchase.objects.filter(license__public_id__in=bought.licenses)

@@ -13,8 +13,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from licensing.models import Clearance, ClearanceItem, License, LicenseeOrganization, Purchase
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from tests.licensees.clearance_catalogue import (
     USE,
     ClearanceCatalogue,

@@ -18,9 +18,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from ledger.models import Entry, Transaction
-from licensing.licenses import license_effective_status
 from licensing.models import InvoiceLine, License, Purchase
-from licensing.purchases import _months_before
+from licensing.selectors.licenses import license_effective_status
+from licensing.services.purchases import _months_before
 from tests.licensees.conftest import Catalogue
 
 
@@ -74,9 +74,9 @@ def test_a_card_agreement_is_charged(
     assert granted.starts_at.date() == starts_on
     assert granted.amount == 1_000  # 5.00 per work, two works
     assert license_effective_status(granted) == "active"
-    from payouts import stripe_gateway
+    from payouts.stripe import gateway
 
-    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+    assert gateway.balance_retrieve().available["eur"] == 1_000
     assert Purchase.objects.get().status == Purchase.Status.SUCCEEDED
 
 

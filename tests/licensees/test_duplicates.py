@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 from ledger.models import Entry, Transaction
 from licensing import services
 from licensing.models import ApiKey, License, Purchase
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
 from licensing.sales import SaleLine, sale_post
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from tests.licensees.conftest import Catalogue
 
 
@@ -224,9 +224,9 @@ def test_ten_concurrent_purchases_with_different_keys_buy_and_charge_once(
     assert sorted(statuses) == [201] + [409] * 9, statuses
     assert License.objects.count() == 1
     assert Purchase.objects.count() == 1
-    from payouts import stripe_gateway
+    from payouts.stripe import gateway
 
-    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+    assert gateway.balance_retrieve().available["eur"] == 1_000
 
 
 # --- The commission rate, fixed at purchase ---------------------------------------------

@@ -18,11 +18,12 @@ from django.db import connection
 from joserfc import jws
 
 from ledger.models import Entry
-from licensing import purchases, services
+from licensing import services
 from licensing.models import License, OfferVersion, Purchase
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services import purchases
 from licensing.services.offers import offer_version_digest
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from tests.licensees.conftest import Catalogue
 
 EDIT = {"term_days": 1, "commercial": False, "amount": 999_999}
@@ -105,9 +106,9 @@ def test_an_edit_during_a_slow_card_charge_does_not_change_the_license(
     assert granted, "the purchase did not complete"
     license_ = License.objects.select_related("offer_version", "purchase").get()
     _assert_granted_as_quoted(license_, offer)
-    from payouts import stripe_gateway
+    from payouts.stripe import gateway
 
-    assert stripe_gateway.balance_retrieve().available["eur"] == 5_000
+    assert gateway.balance_retrieve().available["eur"] == 5_000
 
 
 @pytest.mark.postgres

@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from licensing.licenses import license_revoke, licenses_expire
 from licensing.models import License
-from licensing.purchases import license_purchase
+from licensing.services.licenses import license_revoke, licenses_expire
+from licensing.services.purchases import license_purchase
 from licensing.tasks import licenses_expire_task
 from tests.licensees.conftest import Catalogue
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from ledger.models import Transaction
 from licensing import services
 from licensing.models import ApiKey, License, Purchase
-from licensing.organizations import organization_create
+from licensing.services.organizations import organization_create
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -206,9 +206,9 @@ def test_concurrent_purchases_with_one_key_buy_once(stripe_sandbox_settings) -> 
     assert 201 in statuses
     assert License.objects.count() == 1
     assert Purchase.objects.count() == 1
-    from payouts import stripe_gateway
+    from payouts.stripe import gateway
 
-    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+    assert gateway.balance_retrieve().available["eur"] == 1_000
 
 
 def _catalogue_for_race() -> str:

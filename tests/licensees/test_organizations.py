@@ -8,9 +8,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from licensing.models import ApiKey, LicenseeOrganization
-from licensing.organizations import organization_create, organization_member_add
-from licensing.purchases import license_purchase
-from payouts import stripe_gateway
+from licensing.services.organizations import organization_create, organization_member_add
+from licensing.services.purchases import license_purchase
+from payouts.stripe import gateway
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_create_org_with_a_card_makes_a_stripe_customer(
     assert organization.billing == "card"
     assert organization.stripe_customer_id.startswith("cus_")
     assert organization.stripe_payment_method_id.startswith("pm_")
-    intent = stripe_gateway.payment_intent_confirm_off_session(
+    intent = gateway.payment_intent_confirm_off_session(
         idempotency_key="test-charge",
         customer_id=organization.stripe_customer_id,
         payment_method_id=organization.stripe_payment_method_id,

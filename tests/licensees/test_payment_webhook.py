@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from licensing.models import License, Purchase
-from licensing.purchases import license_purchase
-from payouts import stripe_gateway
+from licensing.services.purchases import license_purchase
 from payouts.models import StripeEvent
-from payouts.payment_events import payment_intent_succeeded_handle
+from payouts.stripe import gateway
+from payouts.stripe.handlers import payment_intent_succeeded_handle
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def event_for(intent_id: str) -> StripeEvent:
 def test_the_webhook_completes_a_pending_purchase_once(
     catalogue: Catalogue, card_org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import licensing.purchases as purchases
+    import licensing.services.purchases as purchases
 
     charged: list[str] = []
 
@@ -50,7 +50,7 @@ def test_the_webhook_completes_a_pending_purchase_once(
     assert purchase.status == Purchase.Status.SUCCEEDED
     assert purchase.payment_intent_id == intent_id
     assert License.objects.count() == 1
-    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+    assert gateway.balance_retrieve().available["eur"] == 1_000
 
 
 def test_the_webhook_leaves_completed_purchases_alone(catalogue: Catalogue, card_org) -> None:

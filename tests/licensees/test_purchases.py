@@ -11,10 +11,10 @@ from ledger.models import Entry, Transaction
 from ledger.selectors import account_balance
 from ledger.services import owner_accounts_open, platform_account
 from licensing.errors import LicensingError
-from licensing.licenses import license_works
 from licensing.models import InvoiceLine, License, Purchase
-from licensing.purchases import license_purchase
-from payouts import stripe_gateway
+from licensing.selectors.licenses import license_works
+from licensing.services.purchases import license_purchase
+from payouts.stripe import gateway
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_flat_by_card_charges_once_and_posts_to_the_stripe_balance(
     purchase = Purchase.objects.get()
     assert purchase.status == Purchase.Status.SUCCEEDED
     assert purchase.license == granted
-    intent = stripe_gateway.payment_intent_retrieve(payment_intent_id=purchase.payment_intent_id)
+    intent = gateway.payment_intent_retrieve(payment_intent_id=purchase.payment_intent_id)
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 1_000, "eur")
     assert intent.metadata["accord_purchase"] == purchase.public_id
     assert entries_of(granted) == {
@@ -222,7 +222,7 @@ def test_a_crash_after_stripe_answered_is_completed_by_the_retry_without_chargin
     catalogue: Catalogue, card_org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The process dies between Stripe's answer and our commit; the client retries."""
-    import licensing.purchases as purchases
+    import licensing.services.purchases as purchases
 
     real_complete = purchases.purchase_complete
 
@@ -249,7 +249,7 @@ def test_a_crash_after_stripe_answered_is_completed_by_the_retry_without_chargin
     )
 
     assert License.objects.get() == granted
-    balance = stripe_gateway.balance_retrieve()
+    balance = gateway.balance_retrieve()
     assert balance.available["eur"] == 1_000  # one charge, not two
     stripe_balance = platform_account(name="stripe_balance", kind="asset", currency="eur")
     assert account_balance(stripe_balance) == 10_000_000
@@ -272,7 +272,7 @@ def test_retry_of_a_completed_purchase_returns_the_same_license(
     )
     assert again == first
     assert License.objects.count() == 1
-    assert stripe_gateway.balance_retrieve().available["eur"] == 1_000
+    assert gateway.balance_retrieve().available["eur"] == 1_000
 
 
 def test_a_license_read_back_lists_its_works_newest_first_and_reads_them_once(

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get
-from licensing import purchases
-from licensing.purchases import license_purchase
+from licensing.services import purchases
+from licensing.services.purchases import license_purchase
 from tests.licensees.conftest import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_a_license_started_in_an_earlier_month_sells_in_that_month(
 ) -> None:
     # Given a purchase whose clock reads 10 February (as a demo or a test building
     # history would run it), recorded today
-    # (only licensing.purchases reads the shifted clock; the ledger records at now).
+    # (only licensing.services.purchases reads the shifted clock; the ledger records at now).
     monkeypatch.setattr(purchases, "timezone", SimpleNamespace(now=lambda: LICENSE_START))
     granted = license_purchase(
         organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None

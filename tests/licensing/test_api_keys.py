@@ -11,9 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from licensing import services
-from licensing.api_keys import KEY_PREFIX, api_key_resolve
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import ApiKey, OrganizationMembership
+from licensing.selectors.api_keys import KEY_PREFIX, api_key_resolve
 from licensing.services.organizations import organization_create, organization_member_add
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from licensing import services
 from licensing.currencies import CARD_CHARGE_MAXIMUM, CARD_CHARGE_MINIMUM, SUPPORTED_CURRENCIES
 from licensing.errors import LicensingError
 from licensing.models import Offer
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from tests.licensing.test_admin_portal import _offer_form
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from licensing.api_keys import KEY_PREFIX, api_key_resolve
 from licensing.models import ApiKey, Creator
+from licensing.selectors.api_keys import KEY_PREFIX, api_key_resolve
 
 pytestmark = pytest.mark.django_db
 

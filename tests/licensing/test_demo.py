@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db.models import Count
 
-from licensing.api_keys import api_key_resolve
 from licensing.demo import DEMO_CREATORS, WORKS_PER_CREATOR, demo_catalogue_load
 from licensing.models import Collection, Creator, Offer, OfferVersion, RightsShare, Work
+from licensing.selectors.api_keys import api_key_resolve
 
 pytestmark = pytest.mark.django_db
 

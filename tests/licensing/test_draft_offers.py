@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from licensing import services
 from licensing.models import ApiKey
-from licensing.organizations import organization_create
+from licensing.services.organizations import organization_create
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from django.db import connection
 from ledger.money import split_largest_remainder
 from licensing import services
 from licensing.models import Creator, License, Offer
-from licensing.organizations import organization_create
-from licensing.purchases import license_purchase
+from licensing.services.organizations import organization_create
+from licensing.services.purchases import license_purchase
 from payouts.models import PayoutAccount
 from payouts.services.payout_accounts import payout_account_connect, payout_account_sync
 from tests.fixtures.stripe_sandbox import SandboxControl

@@ -27,10 +27,11 @@ from licensing.accounts import (
     platform_payouts_in_transit,
     platform_stripe_balance,
 )
-from payouts import stripe_gateway
 from payouts.models import PayoutBatch, PayoutItem
 from payouts.selectors.reconciliation import reconciliation_for_date
 from payouts.services.payout_batches import payout_batch_approve, payout_batch_create
+from payouts.stripe import gateway
+from payouts.stripe.results import Transfer
 from tests.payouts.builders import (
     CO_OWNERS_PER_WORK,
     Funded,
@@ -105,11 +106,11 @@ def _finished(batch: PayoutBatch, workers: Any, timeout_seconds: float = 120) ->
     )
 
 
-def _group_transfers(batch: PayoutBatch) -> list[stripe_gateway.Transfer]:
-    transfers: list[stripe_gateway.Transfer] = []
+def _group_transfers(batch: PayoutBatch) -> list[Transfer]:
+    transfers: list[Transfer] = []
     starting_after = None
     while True:
-        page = stripe_gateway.transfers_list(
+        page = gateway.transfers_list(
             transfer_group=batch.transfer_group, starting_after=starting_after
         )
         transfers += page.items
@@ -136,7 +137,7 @@ def assert_paid_exactly_once(batch: PayoutBatch, funded: Funded) -> None:
     for creator in funded.creators:
         assert _balance(creator_payable(creator.public_id, "eur")) == -REMAINDER_MICROS
     assert _balance(platform_payouts_in_transit("eur")) == 0
-    sandbox_balance = stripe_gateway.balance_retrieve().available["eur"]
+    sandbox_balance = gateway.balance_retrieve().available["eur"]
     assert _balance(platform_stripe_balance("eur")) == minor_to_micros(sandbox_balance, "eur")
     assert sandbox_balance == funded.charged - PAYOUT * len(items)
     assert reconciliation_for_date(day=datetime.datetime.now(datetime.UTC).date()).differences == []
@@ -157,7 +158,7 @@ def test_a_thousand_creators_are_paid_exactly_once_and_reconcile(
     assert requests["POST /v1/transfers"] == 1_000
 
     # A transfer made behind Accord's back (in Stripe's dashboard, say) is reported.
-    stranger = stripe_gateway.transfer_create(
+    stranger = gateway.transfer_create(
         idempotency_key="outside-accord-1",
         destination=funded.creators[0].payout_account.stripe_account_id,
         amount=123,

@@ -14,13 +14,13 @@ from django.test import Client, TestCase
 from ledger.money import minor_to_micros
 from ledger.selectors import account_balance, account_get
 from licensing.accounts import creator_payable, platform_stripe_balance
-from payouts import stripe_gateway
 from payouts.models import PayoutAccount, PayoutItem
 from payouts.services.payout_batches import (
     payout_batch_approve,
     payout_batch_create,
     payout_batch_dispatch,
 )
+from payouts.stripe import gateway
 from tests.fixtures.stripe_sandbox import SANDBOX_WEBHOOK_SECRET
 from tests.payouts.builders import creator_onboard, creators_bulk_create, creators_fund
 
@@ -99,7 +99,7 @@ def test_a_reversed_transfer_returns_the_money_to_payable_once(
     before = account_balance(account_get(code=payable.row().code))
     balance_before = account_balance(account_get(code=platform_stripe_balance("eur").row().code))
 
-    stripe_gateway.transfer_reverse(idempotency_key="test-reverse", transfer_id=item.transfer_id)
+    gateway.transfer_reverse(idempotency_key="test-reverse", transfer_id=item.transfer_id)
     assert _deliver_latest(stripe_client, "transfer.reversed").status_code == 200
     _deliver_latest(stripe_client, "transfer.reversed")  # a redelivery changes nothing
 
@@ -125,8 +125,8 @@ def test_the_daily_reconciliation_stores_the_day_and_tells_staff_of_differences(
 
     [creator] = creators_bulk_create(1)
     account = creator_onboard(creator, stripe_sandbox_control)
-    stripe_gateway.topup_create(idempotency_key="t", amount=1_000, currency="eur")
-    transfer = stripe_gateway.transfer_create(
+    gateway.topup_create(idempotency_key="t", amount=1_000, currency="eur")
+    transfer = gateway.transfer_create(
         idempotency_key="behind-our-back", destination=account.stripe_account_id,
         amount=500, currency="eur",
     )  # fmt: skip

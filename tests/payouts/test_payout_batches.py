@@ -13,8 +13,8 @@ from licensing.accounts import (
     platform_payouts_in_transit,
     platform_stripe_balance,
 )
-from payouts import stripe_gateway
 from payouts.models import CreatorHold, PayoutBatch, PayoutItem
+from payouts.stripe import gateway
 from tests.payouts.builders import (
     PRICE_PER_WORK,
     creator_onboard,
@@ -99,7 +99,7 @@ def test_an_approved_batch_is_paid_once_and_the_books_agree_with_stripe(
     assert done["status"] == "completed"
     assert done["counts"]["paid"] == 4
     assert done["amounts"]["paid"] == 4 * PAYOUT_PER_CREATOR
-    transfers = stripe_gateway.transfers_list(transfer_group=done["transfer_group"]).items
+    transfers = gateway.transfers_list(transfer_group=done["transfer_group"]).items
     assert len(transfers) == 4
     assert sum(t.amount for t in transfers) == 4 * PAYOUT_PER_CREATOR
     for creator in creators[:4]:
@@ -253,7 +253,7 @@ def test_a_refused_transfer_fails_the_item_returns_the_money_and_a_retry_pays_it
     assert item.transfer_idempotency_key.endswith(":retry-1")
     assert finance_client.get(url).json()["status"] == "completed"
     assert _balance(payable) == -REMAINDER_MICROS
-    transfers = stripe_gateway.transfers_list(transfer_group=body["transfer_group"]).items
+    transfers = gateway.transfers_list(transfer_group=body["transfer_group"]).items
     assert len(transfers) == 4
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from licensing.models import UsageCorrection, UsageEvent, UsageEventKey, UsagePeriod
 from licensing.periods import period_of
-from licensing.purchases import license_purchase
 from licensing.selectors.usage import (
     FlaggedUsage,
     LicenseWorkUnits,
@@ -19,6 +18,7 @@ from licensing.selectors.usage import (
     usage_flagged_for_period,
     usage_units_for_period,
 )
+from licensing.services.purchases import license_purchase
 from licensing.services.usage import usage_period_close
 from licensing.services.usage_partitions import partition_name, usage_partitions_ensure
 

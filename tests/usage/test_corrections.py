@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from licensing.models import UsageCorrection, UsageEvent
-from licensing.purchases import license_purchase
 from licensing.selectors.usage import usage_adjustments_for_period, usage_units_for_period
+from licensing.services.purchases import license_purchase
 from licensing.services.usage import usage_period_close
 from tests.usage.test_ingest_api import _event, _post
 
@@ -72,7 +72,7 @@ def test_after_close_the_difference_lands_in_the_next_open_period(declared):
 def test_an_unknown_or_other_organisations_event_is_refused_and_nothing_written(
     declared, client_for
 ):
-    from licensing.organizations import organization_create
+    from licensing.services.organizations import organization_create
 
     client, _ = declared
     other = client_for(organization_create(slug="other-lab", billing="invoice"))

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from licensing.models import UsageEvent, UsageEventKey
-from licensing.purchases import license_purchase
+from licensing.services.purchases import license_purchase
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_one_bad_event_rejects_the_batch_and_writes_nothing(client, catalogue, p
 
 
 def test_another_organisations_license_is_unknown(client_for, catalogue, per_unit):
-    from licensing.organizations import organization_create
+    from licensing.services.organizations import organization_create
 
     other = client_for(organization_create(slug="other-lab", billing="invoice"))
     response = _post(other, {"events": [_event("x", per_unit, catalogue.solo_work)]})

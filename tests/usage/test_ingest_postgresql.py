@@ -8,8 +8,8 @@ import pytest
 from django.db import connection, connections
 
 from licensing.models import UsageEvent, UsageEventKey
-from licensing.purchases import license_purchase
 from licensing.selectors.usage import usage_events_of_period
+from licensing.services.purchases import license_purchase
 from tests.usage.test_ingest_api import _event, _post
 
 pytestmark = pytest.mark.skipif(
