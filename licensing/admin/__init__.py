@@ -4,6 +4,7 @@
 own rows, another's id is a 404); `licensees` the organisation-scoped side.
 """
 
+from licensing.admin.clearances import *  # noqa: F403
 from licensing.admin.collections import *  # noqa: F403
 from licensing.admin.creators import *  # noqa: F403
 from licensing.admin.keys import *  # noqa: F403

@@ -101,7 +101,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Verify a certificate",
         "Anyone may check a certificate, and learn what no offline check can: a revocation. "
         "Answers whether the signature is valid, whether every field still matches the "
-        "license on record, and the license's status now.",
+        "license on record, and the license's status now. A dataset clearance's certificate "
+        "is checked against its clearance, and every license it names must still be active "
+        "(`inactive_licenses`); one over 100,000 characters is checked with `manage.py "
+        "verify_certificate` or offline with the published keys.",
     ),
     "registry_lookup": (
         "Look up a work by identifier",

@@ -243,6 +243,14 @@ VERIFICATION_SCHEMA = inline_serializer(
         "key": serializers.CharField(allow_null=True),
         "license": serializers.CharField(allow_null=True),
         "license_status": serializers.CharField(allow_null=True),
+        "clearance": serializers.CharField(
+            allow_null=True, help_text="The dataset clearance a clearance certificate names."
+        ),
+        "clearance_status": serializers.CharField(allow_null=True),
+        "inactive_licenses": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Licenses a clearance certificate names that are revoked or expired.",
+        ),
         "statement": serializers.DictField(allow_null=True),
     },
 )
@@ -279,6 +287,9 @@ class CertificateVerifyApi(GenericAPIView):
                 "key": check.kid,
                 "license": found.license_id,
                 "license_status": found.license_status,
+                "clearance": found.clearance_id,
+                "clearance_status": found.clearance_status,
+                "inactive_licenses": found.inactive_licenses,
                 "statement": check.statement if check.signature_valid else None,
             }
         )

@@ -12,6 +12,13 @@ What is compared is what the statement is recomputed to from the row
 (`licensing.selectors.licenses.license_statement`), except what may change without changing the
 license: `issued_at`, the organisation's and the works' display names and the works'
 identifiers. The organisation is compared by id, the works by their ids.
+
+A dataset clearance's certificate (`kind` "dataset_clearance") is checked the same way
+against its clearance: the clearance must be purchased and the statement must be what
+its rows say now (`licensing.services.clearance_certificates.clearance_statement`:
+manifest, counts, amount and every item with its license or status). Each license it
+names that is no longer active (revoked, expired) is a problem of its own status: the
+items it covered are not covered any more.
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ from django.db.models import Prefetch
 from django.utils.dateparse import parse_datetime
 
 from licensing.certificates.signing import CertificateCheck, certificate_verify
-from licensing.models import License, Work
+from licensing.models import Clearance, License, Work
 from licensing.selectors.licenses import WORKS_LISTED, license_effective_status, license_statement
+from licensing.services.clearance_certificates import STATEMENT_KIND, clearance_statement
 
 STATEMENT_MISMATCH = "statement_mismatch"
 UNKNOWN_LICENSE = "unknown"
+UNKNOWN_CLEARANCE = "unknown_clearance"
+NOT_PURCHASED = "not_purchased"
 # Stamped at signing, not part of the license.
 NOT_COMPARED = frozenset({"issued_at"})
 DATETIME_FIELDS = frozenset({"starts_at", "ends_at"})
@@ -43,6 +53,9 @@ class CertificateVerification:
     license_status: str | None = None
     problems: list[str] = field(default_factory=list)
     mismatched_fields: list[str] = field(default_factory=list)
+    clearance_id: str | None = None
+    clearance_status: str | None = None
+    inactive_licenses: list[str] = field(default_factory=list)  # named by a clearance
 
     @property
     def valid(self) -> bool:
@@ -107,6 +120,8 @@ def certificate_verify_with_records(
     problems = list(check.problems)
     if not check.signature_valid or check.statement is None:
         return CertificateVerification(check=check, problems=problems)
+    if check.statement.get("kind") == STATEMENT_KIND:
+        return _clearance_verify(check, problems, at=at)
     license_id = check.statement.get("license")
     granted = _license_for_check(license_id) if isinstance(license_id, str) else None
     if granted is None:
@@ -130,3 +145,62 @@ def certificate_verify_with_records(
         problems=problems,
         mismatched_fields=mismatched,
     )
+
+
+def _clearance_verify(
+    check: CertificateCheck, problems: list[str], *, at: datetime | None
+) -> CertificateVerification:
+    """A clearance's certificate against its clearance and the licenses it names."""
+    statement = check.statement or {}
+    clearance_id = statement.get("clearance")
+    cleared = (
+        Clearance.objects.select_related("organization").filter(public_id=clearance_id).first()
+        if isinstance(clearance_id, str)
+        else None
+    )
+    if cleared is None:
+        return CertificateVerification(
+            check=check,
+            clearance_id=clearance_id if isinstance(clearance_id, str) else None,
+            clearance_status="unknown",
+            problems=[*problems, UNKNOWN_CLEARANCE],
+        )
+    if cleared.status != Clearance.Status.PURCHASED:
+        # Never certified: whatever signed this, no purchase stands behind it.
+        return CertificateVerification(
+            check=check,
+            clearance_id=cleared.public_id,
+            clearance_status=cleared.status,
+            problems=[*problems, NOT_PURCHASED],
+        )
+    mismatched = statement_differences(statement, clearance_statement(cleared))
+    if mismatched:
+        problems.append(STATEMENT_MISMATCH)
+    inactive = _inactive_licenses(cleared, at=at)
+    for status in sorted(set(inactive.values())):
+        problems.append(status)
+    return CertificateVerification(
+        check=check,
+        clearance_id=cleared.public_id,
+        clearance_status=cleared.status,
+        problems=problems,
+        mismatched_fields=mismatched,
+        inactive_licenses=sorted(inactive),
+    )
+
+
+def _inactive_licenses(clearance: Clearance, *, at: datetime | None) -> dict[str, str]:
+    """The licenses the clearance names that are not active now, with their status."""
+    named = (
+        License.objects.filter(
+            pk__in=clearance.items.filter(license__isnull=False).values("license_id")
+        )
+        .order_by()
+        .only("public_id", "status", "ends_at")
+    )
+    statuses = {granted.public_id: license_effective_status(granted, at=at) for granted in named}
+    return {
+        public_id: status
+        for public_id, status in statuses.items()
+        if status != License.Status.ACTIVE
+    }

@@ -59,6 +59,11 @@ class Clearance(models.Model):
     failure_message = models.CharField(max_length=500, blank=True)
     purchased_at = models.DateTimeField(null=True, blank=True)
     certificate = models.TextField(blank=True, help_text="The signed certificate (compact JWS).")
+    quote_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of everything quoted: totals, every item, every version's terms.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,15 +112,31 @@ class ClearanceItem(models.Model):
     # The (clearance, position) constraint's index serves the clearance's lookups; the
     # offer, version and license are never deleted (PROTECT elsewhere), so those columns
     # carry no index of their own: 100,000 items are written per clearance.
+    # No column here has a database foreign-key constraint: PostgreSQL checks each one
+    # row by row at COMMIT, locking every referenced row, which was two thirds of
+    # writing 100,000 items (docs/benchmarks.md, "Clearances"). Items are written only
+    # by `clearance_create` (ids read in its own transaction) and the licenses only by
+    # the purchase (licenses it grants in its own); Django's PROTECT and CASCADE, which
+    # the ORM applies itself, still stop a deletion of what an item names and delete a
+    # clearance's items with it.
     clearance = models.ForeignKey(
-        Clearance, on_delete=models.CASCADE, related_name="items", db_index=False
+        Clearance,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
     )
     position = models.PositiveIntegerField()
     identifier = models.TextField(help_text="kind:value, in the registry's normal form.")
     status = models.CharField(max_length=10, choices=Status.choices)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     work = models.ForeignKey(
-        Work, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Work,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     offer = models.ForeignKey(
         Offer,
@@ -124,6 +145,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     offer_version = models.ForeignKey(
         OfferVersion,
@@ -132,6 +154,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     amount = models.BigIntegerField(null=True, blank=True, help_text="Minor units.")
     license = models.ForeignKey(
@@ -141,6 +164,7 @@ class ClearanceItem(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         help_text="The license that covers it: the one bought, or the one already held.",
     )
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Lookup, Q, QuerySet, Value, When, Window
@@ -47,21 +46,21 @@ Pricing = OfferVersion.Pricing
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class MatchedWork:
+class MatchedWork(NamedTuple):
+    # Named tuples, not frozen dataclasses: a clearance makes 100,000 of each, and a
+    # frozen dataclass's `__init__` costs several times a tuple's.
     pk: int
-    public_id: str
     reserved: bool
 
 
-@dataclass(frozen=True)
-class ChosenOffer:
+class ChosenOffer(NamedTuple):
     """The cheapest active offer of the use for one work, as priced now."""
 
     offer_pk: int
     version_pk: int
     pricing: str
     price: int  # what buying it for this work costs at purchase, in minor units
+    version_row: tuple = ()  # the version's `version_fields`, for the quote's digest
 
 
 class _EqualsAny(Lookup):
@@ -104,11 +103,14 @@ def works_by_identifier(
     for kind, values in by_kind.items():
         column = LOOKUP_COLUMNS[kind]
         for chunk in _chunks(values):
-            rows = Work.objects.filter(_among(column, chunk)).values_list(
-                column, "pk", "public_id", "reserved"
+            # Unordered: the works' default order is a sort of 100,000 rows for nothing.
+            rows = (
+                Work.objects.filter(_among(column, chunk))
+                .order_by()
+                .values_list(column, "pk", "reserved")
             )
-            for value, pk, work_public_id, reserved in rows:
-                found[(kind, value)] = MatchedWork(pk, work_public_id, reserved)
+            for value, pk, reserved in rows:
+                found[(kind, value)] = MatchedWork(pk, reserved)
             if progress:
                 progress(len(chunk))
     return found
@@ -123,36 +125,50 @@ def _price() -> Case:
     )
 
 
-def _cheapest(offers: QuerySet[Offer], target: str) -> Iterable[tuple]:
-    """The first offer per `target` work by price, then by offer id: ranked by the database."""
+def _cheapest(offers: QuerySet[Offer], target: str, version_fields: Sequence[str]) -> Iterable:
+    """The first offer per `target` work by price, then by offer id: ranked by the database.
+
+    Rows of the work, the offer, the price, then the current version's `version_fields`.
+    """
+    # Each version column once, as a named annotation: Django's window filter wraps the
+    # query and maps its outer columns by expression, so one expression selected twice
+    # (`current_version_id` and the version's `pk`) shifts every column after it.
+    columns = {f"version_{name}": F(f"current_version__{name}") for name in version_fields}
     ranked = offers.annotate(
         target=F(target),
         price=_price(),
         rank=Window(
             RowNumber(), partition_by=[F(target)], order_by=[F("price").asc(), F("pk").asc()]
         ),
+        **columns,
     ).filter(rank=1)
-    return ranked.values_list(
-        "target", "pk", "current_version_id", "current_version__pricing", "price"
-    )
+    return ranked.order_by().values_list("target", "pk", "price", *columns)
 
 
-def cheapest_offers(*, work_pks: Sequence[int], use: str, currency: str) -> dict[int, ChosenOffer]:
-    """The cheapest active offer of `use` in `currency` for each work: its own or a collection's."""
+def cheapest_offers(
+    *, work_pks: Sequence[int], use: str, currency: str, version_fields: Sequence[str] = ()
+) -> dict[int, ChosenOffer]:
+    """The cheapest active offer of `use` in `currency` for each work: its own or a collection's.
+
+    `version_fields` are columns of the chosen version to return with it (`version_row`),
+    read in the same query.
+    """
     chosen: dict[int, ChosenOffer] = {}
     on_sale = Offer.objects.filter(
         status=Offer.Status.ACTIVE, use=use, current_version__currency=currency
     )
+    fields = list(dict.fromkeys(("pk", "pricing", *version_fields)))
+    wanted = [fields.index(name) for name in version_fields]
     for chunk in _chunks(work_pks):
-        direct = _cheapest(on_sale.filter(_among("work_id", chunk)), "work_id")
+        direct = _cheapest(on_sale.filter(_among("work_id", chunk)), "work_id", fields)
         via_collection = _cheapest(
-            on_sale.filter(_among("collection__works", chunk)), "collection__works"
+            on_sale.filter(_among("collection__works", chunk)), "collection__works", fields
         )
-        for work_pk, offer_pk, version_pk, pricing, price in [*direct, *via_collection]:
-            candidate = ChosenOffer(offer_pk, version_pk, pricing, price)
+        for work_pk, offer_pk, price, *version in [*direct, *via_collection]:
             held = chosen.get(work_pk)
             if held is None or (price, offer_pk) < (held.price, held.offer_pk):
-                chosen[work_pk] = candidate
+                version_row = tuple(version[index] for index in wanted)
+                chosen[work_pk] = ChosenOffer(offer_pk, version[0], version[1], price, version_row)
     return chosen
 
 

@@ -22,6 +22,7 @@ quote_changed`.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +36,6 @@ from licensing.models import (
     ClearanceItem,
     License,
     LicenseeOrganization,
-    Offer,
     OfferVersion,
     Purchase,
     RightsShare,
@@ -50,8 +50,16 @@ from licensing.services.card_payments import (
     card_payments,
 )
 from licensing.services.clearance_certificates import clearance_certificate_sign
+from licensing.services.clearance_quotes import (
+    amount_due,
+    quote_check,
+    quoted_version_pks,
+    works_per_version,
+)
 from licensing.services.license_grants import license_grant
 from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
+
+logger = logging.getLogger("accord.licensing.clearances")
 
 Pricing = OfferVersion.Pricing
 LICENSABLE = ClearanceItem.Status.LICENSABLE
@@ -80,7 +88,7 @@ def clearance_purchase(
     with transaction.atomic():
         clearance = Clearance.objects.select_for_update().get(pk=clearance.pk)
         if clearance.status == Clearance.Status.READY:
-            versions = _quote_check(clearance, at or timezone.now())
+            versions = quote_check(clearance, at or timezone.now())
             if not card or clearance.quote_amount == 0:
                 return _grant_all(clearance, versions, payment_intent_id="", at=at)
             Clearance.objects.filter(pk=clearance.pk).update(status=Clearance.Status.PURCHASING)
@@ -94,79 +102,6 @@ def clearance_purchase(
 
 def _answer(clearance: Clearance) -> ClearancePurchase:
     return ClearancePurchase(clearance, selectors.clearance_license_ids(clearance=clearance))
-
-
-def _quoted_offers(clearance: Clearance) -> dict[int, tuple[int, int]]:
-    """Each quoted version: its offer, and the quoted amount of all its items."""
-    quoted: dict[int, tuple[int, int]] = {}
-    rows = ClearanceItem.objects.filter(clearance=clearance, status=LICENSABLE).values_list(
-        "offer_version_id", "offer_id", "amount"
-    )
-    for version_pk, offer_pk, amount in rows.iterator(chunk_size=10_000):
-        _, total = quoted.get(version_pk, (offer_pk, 0))
-        quoted[version_pk] = (offer_pk, total + (amount or 0))
-    return quoted
-
-
-def _quote_check(clearance: Clearance, at: datetime) -> dict[int, OfferVersion]:
-    """Refuse an expired or outdated quote; freeze and return the quoted versions."""
-    if at >= clearance.expires_at:
-        raise _error(
-            LicensingErrorCode.QUOTE_EXPIRED,
-            f"The quote expired at {clearance.expires_at.isoformat()}; create a new clearance.",
-            409,
-        )
-    quoted = _quoted_offers(clearance)
-    offers = Offer.objects.in_bulk([offer_pk for offer_pk, _ in quoted.values()])
-    changed = [
-        offer.public_id
-        for version_pk, (offer_pk, _) in quoted.items()
-        if (offer := offers[offer_pk]).status != Offer.Status.ACTIVE
-        or offer.current_version_id != version_pk
-    ]
-    reserved_since = ClearanceItem.objects.filter(
-        clearance=clearance, status=LICENSABLE, work__reserved=True
-    ).exists()
-    versions = {}
-    if not changed and not reserved_since:
-        # Frozen before money moves: an edit from now on makes a new version.
-        for version_pk in sorted(quoted):
-            version = offer_version_mark_licensed(offer_version=OfferVersion(pk=version_pk))
-            versions[version_pk] = version
-        works_per_version = _works_per_version(clearance)
-        changed = [
-            offers[offer_pk].public_id
-            for version_pk, (offer_pk, amount) in quoted.items()
-            if _amount_due(versions[version_pk], len(works_per_version[version_pk])) != amount
-        ]
-    if changed or reserved_since:
-        raise _error(
-            LicensingErrorCode.QUOTE_CHANGED,
-            "The catalogue changed since the quote; create a new clearance to re-quote.",
-            409,
-            details=[{"param": "offer", "code": "quote_changed", "message": o} for o in changed],
-        )
-    return versions
-
-
-def _amount_due(version: OfferVersion, works_count: int) -> int:
-    """What a single purchase of this version for so many works costs (`purchase_quote`)."""
-    if version.pricing == Pricing.PER_UNIT:
-        return 0
-    if version.pricing == Pricing.FLAT:
-        return (version.amount or 0) * works_count
-    return version.amount or 0
-
-
-def _works_per_version(clearance: Clearance) -> dict[int, list[int]]:
-    """The distinct licensable works quoted under each version, in id order."""
-    works: dict[int, set[int]] = defaultdict(set)
-    rows = ClearanceItem.objects.filter(clearance=clearance, status=LICENSABLE).values_list(
-        "offer_version_id", "work_id"
-    )
-    for version_pk, work_pk in rows.iterator(chunk_size=10_000):
-        works[version_pk].add(work_pk)
-    return {version_pk: sorted(pks) for version_pk, pks in works.items()}
 
 
 def _pay_and_complete(clearance: Clearance, *, at: datetime | None) -> ClearancePurchase:
@@ -200,13 +135,58 @@ def _pay_and_complete(clearance: Clearance, *, at: datetime | None) -> Clearance
             503,
         ) from unavailable
     assert charge.amount == clearance.quote_amount, (charge.amount, clearance.quote_amount)
+    completed = clearance_purchase_complete(
+        clearance=clearance, payment_intent_id=charge.payment_intent_id, at=at
+    )
+    assert completed is not None, clearance.public_id  # we hold the only claim: purchasing
+    return completed
+
+
+def clearance_purchase_complete(
+    *, clearance: Clearance, payment_intent_id: str, at: datetime | None = None
+) -> ClearancePurchase | None:
+    """Grant a charged clearance's licenses, once: its request, its retry or the webhook.
+
+    Under the clearance's lock: whoever comes second finds it purchased and gets the
+    first answer. None when the clearance was never claimed for a card payment (ready,
+    failed): there is nothing a charge could complete.
+    """
     with transaction.atomic():
         clearance = Clearance.objects.select_for_update().get(pk=clearance.pk)
         if clearance.status == Clearance.Status.PURCHASED:
             return _answer(clearance)
-        assert clearance.status == Clearance.Status.PURCHASING, clearance.status
-        versions = OfferVersion.objects.in_bulk(list(_quoted_offers(clearance)))
-        return _grant_all(clearance, versions, payment_intent_id=charge.payment_intent_id, at=at)
+        if clearance.status != Clearance.Status.PURCHASING:
+            return None
+        # Frozen by the claim (`quote_check`): these are the versions that were charged.
+        versions = OfferVersion.objects.in_bulk(quoted_version_pks(clearance))
+        return _grant_all(clearance, versions, payment_intent_id=payment_intent_id, at=at)
+
+
+def clearance_payment_succeeded(
+    *, clearance_id: str, payment_intent_id: str, amount: int, currency: str
+) -> ClearancePurchase | None:
+    """Stripe says the clearance's PaymentIntent succeeded: complete it if its request died.
+
+    The webhook's side of `clearance_purchase_complete`. A PaymentIntent that does not
+    pay this clearance's quote in full is logged and left alone: granting on it would
+    give away what was not paid for.
+    """
+    clearance = Clearance.objects.filter(public_id=clearance_id).first()
+    if clearance is None:
+        logger.warning("PaymentIntent %s names no clearance %s", payment_intent_id, clearance_id)
+        return None
+    if (amount, currency) != (clearance.quote_amount, clearance.currency):
+        logger.error(
+            "PaymentIntent %s paid %s %s for clearance %s quoted at %s %s",
+            payment_intent_id,
+            amount,
+            currency,
+            clearance.public_id,
+            clearance.quote_amount,
+            clearance.currency,
+        )
+        return None
+    return clearance_purchase_complete(clearance=clearance, payment_intent_id=payment_intent_id)
 
 
 def _payment_failed(clearance: Clearance) -> LicensingError:
@@ -238,15 +218,13 @@ def _grant_all(
     at: datetime | None,
 ) -> ClearancePurchase:
     """Grant one license per quoted version, as single purchases do (caller's transaction)."""
-    works_per_version = _works_per_version(clearance)
+    per_version = works_per_version(clearance)
     granted: list[License] = []
     for version_pk in sorted(versions, key=lambda pk: versions[pk].offer_id):
         version = OfferVersion.objects.select_related("offer__work", "offer__collection").get(
             pk=version_pk
         )
-        license_ = _grant_one(
-            clearance, version, works_per_version[version_pk], payment_intent_id, at
-        )
+        license_ = _grant_one(clearance, version, per_version[version_pk], payment_intent_id, at)
         ClearanceItem.objects.filter(
             clearance=clearance, status=LICENSABLE, offer_version_id=version_pk
         ).update(license=license_)
@@ -277,7 +255,7 @@ def _grant_one(
         works = tuple(Work.objects.filter(pk__in=work_pks).order_by("id"))
         owners = _owners_of(work_pks)
     digest = offer_version_digest(version)
-    quote = Quote(offer, version, works, _amount_due(version, len(works)), owners, digest)
+    quote = Quote(offer, version, works, amount_due(version, len(works)), owners, digest)
     purchase = Purchase.objects.create(
         organization=clearance.organization,
         request_key=f"clearance:{clearance.public_id}:{offer.public_id}",

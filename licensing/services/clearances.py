@@ -28,6 +28,11 @@ from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.identifiers import identifier_parse
 from licensing.models import Clearance, ClearanceItem, LicenseeOrganization, OfferVersion, Use
 from licensing.selectors import clearances as selectors
+from licensing.services.clearance_quotes import (
+    DIGEST_ITEM_FIELDS,
+    DIGEST_VERSION_FIELDS,
+    quote_digest,
+)
 
 ITEMS_MAX = 100_000
 QUOTE_HOLDS = timedelta(hours=24)
@@ -121,6 +126,19 @@ def clearance_create(
         raise _invalid("use is one of " + ", ".join(Use.values) + ".", "use", http_status=400)
     at = at or timezone.now()
     identifiers = identifiers_normalize(items, progress=progress)
+    with transaction.atomic():
+        _tune_transaction()
+        return _clearance_record(organization, use, identifiers, at, progress)
+
+
+def _clearance_record(
+    organization: LicenseeOrganization,
+    use: str,
+    identifiers: list[tuple[str, str]],
+    at: datetime,
+    progress: Progress | None,
+) -> Clearance:
+    """Match, price and write the clearance (in `clearance_create`'s transaction)."""
     by_kind: dict[str, list[str]] = {}
     for kind, value in identifiers:
         by_kind.setdefault(kind, []).append(value)
@@ -133,42 +151,60 @@ def clearance_create(
 
     matched = selectors.works_by_identifier(by_kind, progress=lookup_progress)
     available = sorted({work.pk for work in matched.values() if not work.reserved})
-    chosen = selectors.cheapest_offers(work_pks=available, use=use, currency=organization.currency)
+    chosen = selectors.cheapest_offers(
+        work_pks=available,
+        use=use,
+        currency=organization.currency,
+        version_fields=DIGEST_VERSION_FIELDS,
+    )
     covering = selectors.licenses_covering(
         organization=organization, use=use, work_pks=available, at=at
     )
     clearance = Clearance(organization=organization, use=use, currency=organization.currency)
     rows, quote = _items_for(identifiers, matched, chosen, covering)
-    clearance.manifest_sha256 = manifest_sha256([row.identifier for row in rows])
+    clearance.manifest_sha256 = manifest_sha256([row[_IDENTIFIER] for row in rows])
     clearance.items_count = len(rows)
-    counts = Counter(row.status for row in rows)
+    counts = Counter(row[_STATUS] for row in rows)
     for status in Status.values:
         setattr(clearance, f"{status}_count", counts[status])
     clearance.quote_amount, clearance.quote_works = quote.amount, quote.works
     clearance.quote_offers = quote.offers
     clearance.expires_at = at + QUOTE_HOLDS
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        clearance.save()
-        _items_insert(clearance, rows)
+    quoted = {row[_VERSION] for row in rows if row[_STATUS] == LICENSABLE}
+    versions = {o.version_pk: o.version_row for o in chosen.values() if o.version_pk in quoted}
+    clearance.quote_digest = quote_digest(clearance, rows, versions.values())
+    clearance.save()
+    _items_insert(clearance, rows)
     return clearance
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """Let this transaction's COMMIT return before its WAL reaches the disk (PostgreSQL).
+def _tune_transaction() -> None:
+    """Settings for this clearance's transaction only (PostgreSQL).
 
-    A clearance is a quote that moves no money: were the server to crash in the instant
+    `synchronous_commit` off: COMMIT returns before its WAL reaches the disk. A
+    clearance is a quote that moves no money: were the server to crash in the instant
     after the commit, the client would find no clearance and send the manifest again.
-    Waiting for the flush of 100,000 rows was a third of the time (docs/benchmarks.md,
-    "Clearances"). Purchases keep the default: they commit money.
+    Waiting for the flush of 100,000 rows was a third of the time. Purchases keep the
+    default: they commit money.
+
+    `jit` off: the collection-offer ranking is estimated at tens of millions of rows
+    (a join through the collection's works), so PostgreSQL compiled it to machine code
+    first, which took 4 s for a query that runs in 0.1 s (docs/benchmarks.md,
+    "Clearances").
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute("SET LOCAL jit TO OFF")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather TO 0")
 
 
 class _Item(NamedTuple):
-    """An item's columns, in `ITEM_COLUMNS` order after the clearance."""
+    """An item's columns, in `ITEM_COLUMNS` order after the clearance.
+
+    The rows themselves are plain tuples in this order (`_item`): building 100,000
+    named tuples with defaults cost more than the digest and the COPY of them.
+    """
 
     position: int
     identifier: str
@@ -182,9 +218,19 @@ class _Item(NamedTuple):
 
 
 ITEM_COLUMNS = ("clearance_id", *_Item._fields)
+assert _Item._fields == DIGEST_ITEM_FIELDS, "the quote's digest hashes items as written"
+assert [field.attname for field in ClearanceItem._meta.concrete_fields] == ["id", *ITEM_COLUMNS]
+_IDENTIFIER, _STATUS, _VERSION = (
+    _Item._fields.index(name) for name in ("identifier", "status", "offer_version_id")
+)
+Row = tuple  # an `_Item`'s fields, in order
 
 
-def _items_insert(clearance: Clearance, rows: Sequence[_Item]) -> None:
+def _item(position: int, identifier: str, status: str, reason: str = "", work_id=None) -> Row:
+    return (position, identifier, status, reason, work_id, None, None, None, None)
+
+
+def _items_insert(clearance: Clearance, rows: Sequence[Row]) -> None:
     """Write the items: by COPY on PostgreSQL, in bulk INSERTs elsewhere.
 
     COPY because a clearance writes up to 100,000 rows and `bulk_create` spent more time
@@ -192,7 +238,8 @@ def _items_insert(clearance: Clearance, rows: Sequence[_Item]) -> None:
     """
     if connection.vendor != "postgresql":
         ClearanceItem.objects.bulk_create(
-            [ClearanceItem(clearance=clearance, **row._asdict()) for row in rows],
+            # Positional: the id, then each column's attname, in the model's field order.
+            [ClearanceItem(None, clearance.pk, *row) for row in rows],
             batch_size=ITEMS_INSERT_BATCH,
         )
         return
@@ -212,7 +259,7 @@ def _items_for(
     matched: dict[tuple[str, str], selectors.MatchedWork],
     chosen: dict[int, selectors.ChosenOffer],
     covering: dict[int, int],
-) -> tuple[list[_Item], _Quote]:
+) -> tuple[list[Row], _Quote]:
     """One item per identifier, and the quote: each work priced once, each pool once."""
     quote = _Quote()
     priced_works: set[int] = set()
@@ -221,11 +268,12 @@ def _items_for(
     for position, identifier in enumerate(identifiers):
         token, work = _token(identifier), matched.get(identifier)
         if work is None:
-            rows.append(_Item(position, token, UNKNOWN))
+            rows.append(_item(position, token, UNKNOWN))
         elif work.reserved:
-            rows.append(_Item(position, token, RESERVED, RESERVED_BY_CREATOR, work.pk))
+            rows.append(_item(position, token, RESERVED, RESERVED_BY_CREATOR, work.pk))
         elif work.pk in covering:
-            rows.append(_Item(position, token, LICENSED, "", work.pk, license_id=covering[work.pk]))
+            license_pk = covering[work.pk]
+            rows.append((position, token, LICENSED, "", work.pk, None, None, None, license_pk))
         elif work.pk in chosen:
             offer = chosen[work.pk]
             # A work named twice is priced once; a pool once, whatever it covers.
@@ -234,7 +282,7 @@ def _items_for(
             pool = offer.pricing == Pricing.POOL
             amount = offer.price if (first_of_offer if pool else first_of_work) else 0
             rows.append(
-                _Item(
+                (
                     position,
                     token,
                     LICENSABLE,
@@ -243,6 +291,7 @@ def _items_for(
                     offer.offer_pk,
                     offer.version_pk,
                     amount,
+                    None,
                 )
             )
             quote.amount += amount
@@ -251,5 +300,5 @@ def _items_for(
             priced_works.add(work.pk)
             priced_offers.add(offer.offer_pk)
         else:
-            rows.append(_Item(position, token, RESERVED, NOT_OFFERED, work.pk))
+            rows.append(_item(position, token, RESERVED, NOT_OFFERED, work.pk))
     return rows, quote

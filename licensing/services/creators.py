@@ -38,7 +38,16 @@ _CREATOR_PERMISSIONS = (
 )
 _FINANCE_PERMISSIONS = tuple(
     f"view_{model}"
-    for model in ("creator", "work", "rightsshare", "collection", "offer", "offerversion")
+    for model in (
+        "creator",
+        "work",
+        "rightsshare",
+        "collection",
+        "offer",
+        "offerversion",
+        "clearance",
+        "clearanceitem",
+    )
 )
 
 

@@ -26,6 +26,8 @@ _MEMBER_PERMISSIONS = (
     "view_license",
     "view_purchase",
     "view_invoiceline",
+    "view_clearance",
+    "view_clearanceitem",
 )
 
 

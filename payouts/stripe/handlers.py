@@ -10,7 +10,9 @@ in either order. A PaymentIntent Stripe does not know is logged and left alone.
 
 A PaymentIntent naming an invoice (`metadata[accord_invoice]`: Accord's own card
 charge, or a payment the licensee made through Stripe) posts the invoice's payment,
-once, unless the charge or finance got there first.
+once, unless the charge or finance got there first. A dataset clearance's PaymentIntent
+(metadata `accord_clearance`) is completed like a purchase, under the clearance's lock
+(`licensing.services.clearance_purchases`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from licensing.models import Purchase
+from licensing.services.clearance_purchases import clearance_payment_succeeded
 from licensing.services.purchases import purchase_complete
 from payouts.models import Invoice, StripeEvent
 from payouts.services.invoices import invoice_payment_record
@@ -48,6 +51,15 @@ def payment_intent_succeeded_apply(event: StripeEvent, intent: PaymentIntent | N
         return
     if intent.metadata.get("accord_invoice"):
         _invoice_paid(intent)
+        return
+    clearance_id = intent.metadata.get("accord_clearance")
+    if clearance_id:
+        clearance_payment_succeeded(
+            clearance_id=clearance_id,
+            payment_intent_id=intent.id,
+            amount=intent.amount,
+            currency=intent.currency,
+        )
         return
     purchase_id = intent.metadata.get("accord_purchase")
     purchase = Purchase.objects.filter(public_id=purchase_id).first() if purchase_id else None

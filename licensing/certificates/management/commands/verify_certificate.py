@@ -9,8 +9,9 @@ from licensing.certificates.verification import certificate_verify_with_records
 
 class Command(BaseCommand):
     help = (
-        "Verify a license certificate file: signature, key, term, the license's status, and "
-        "that the signed statement is the license row (naming any field that differs). "
+        "Verify a license or dataset-clearance certificate file: signature, key, term, the "
+        "license's (or clearance's) status, and that the signed statement is what the rows "
+        "say (naming any field that differs); a clearance's licenses must still be active. "
         "Exits 1 when invalid."
     )
 
@@ -32,13 +33,19 @@ class Command(BaseCommand):
         statement = check.statement or {}
         self.stdout.write(f"signature: {'valid' if check.signature_valid else 'INVALID'}")
         self.stdout.write(f"key: {check.kid or '-'}")
-        for name in ("license", "licensee", "use", "starts_at", "ends_at"):
+        shown = ("license", "clearance", "licensee", "use", "manifest_sha256", "counts")
+        for name in (*shown, "amount", "currency", "starts_at", "ends_at"):
             if name in statement:
                 self.stdout.write(f"{name}: {json.dumps(statement[name])}")
         if found.license_status:
             self.stdout.write(f"license status: {found.license_status}")
+        if found.clearance_status:
+            self.stdout.write(f"clearance status: {found.clearance_status}")
+        for license_id in found.inactive_licenses:
+            self.stdout.write(f"license no longer active: {license_id}")
+        record = "clearance" if found.clearance_id else "license"
         for name in found.mismatched_fields:
-            self.stdout.write(f"differs from the license: {name}")
+            self.stdout.write(f"differs from the {record}: {name}")
         if not found.valid:
             reasons = list(found.problems)
             if found.mismatched_fields:
