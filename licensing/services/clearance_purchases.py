@@ -57,7 +57,7 @@ from licensing.services.clearance_quotes import (
     works_per_version,
 )
 from licensing.services.license_grants import license_grant
-from licensing.services.offers import offer_version_digest, offer_version_mark_licensed
+from licensing.services.offers import offer_version_digest
 
 logger = logging.getLogger("accord.licensing.clearances")
 
