@@ -18,7 +18,8 @@ processes on REDIS_URL (without REDIS_URL: in this process, chunk by chunk):
    at the same rate: how close the dispatch runs to the limit (target within 10%).
 
 Last line: one JSON object with `items_per_s`, `requests_per_item`,
-`rate_limit_per_s`, `limited_rate_per_s` and the rest.
+`rate_limit_per_s`, `limited_rate_per_s` and the rest, with the load average (the
+machine is shared: the fast figure is bounded by the CPU the workers get).
 """
 
 from __future__ import annotations
@@ -302,6 +303,7 @@ def _run(options: argparse.Namespace, sandbox_url: str) -> dict:
         "workers": options.workers if use_workers else 0,
         "concurrency": options.concurrency,
         "cpus": os.cpu_count(),
+        "load_avg": [round(load, 2) for load in os.getloadavg()],
     }
 
 
