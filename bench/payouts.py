@@ -28,6 +28,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -170,8 +171,25 @@ def _workers(options: argparse.Namespace, sandbox_url: str, rate: float) -> tupl
         )
         for n in range(options.workers)
     ]
-    time.sleep(3)  # let them connect before the clock starts
+    _workers_wait_ready([f"{queue}-{n}@{socket.gethostname()}" for n in range(options.workers)])
     return processes, queue
+
+
+def _workers_wait_ready(names: list[str], timeout: float = 120.0) -> None:
+    """Start the clock once every worker answers a ping, not after a fixed pause.
+
+    On a loaded machine a worker takes far longer than the 3 s that used to be slept to
+    import Django and connect; that start-up was counted as dispatch time, and the
+    limited run (10 s of work at 25 a second) looked like a fraction of the limit.
+    """
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = app.control.ping(destination=names, timeout=1.0) or []
+        if {name for reply in answered for name in reply} >= set(names):
+            return
+    raise RuntimeError(f"workers {names} did not answer within {timeout:.0f} s")
 
 
 def _dispatch(batch: object, use_workers: bool, queue: str | None) -> float:
