@@ -22,13 +22,14 @@ A line's gross is always its commission plus its net:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
-from ledger.money import minor_unit_micros, split_evenly, split_largest_remainder
+from ledger.money import minor_unit_micros
 
 BASIS_POINTS_TOTAL = 10_000
 
@@ -59,13 +60,26 @@ class RatedLine:
         assert self.gross_micros == self.commission_micros + self.net_micros, self
 
 
-def round_half_even(value: Fraction) -> int:
-    """Round an exact fraction to the nearest integer, ties to the even one."""
-    floor = value.numerator // value.denominator
-    remainder = value - floor
-    if remainder > Fraction(1, 2) or (remainder == Fraction(1, 2) and floor % 2 == 1):
+def _round_half_even_ratio(numerator: int, denominator: int) -> int:
+    """Round numerator / denominator (denominator > 0) to the nearest integer, ties to even."""
+    floor, remainder = divmod(numerator, denominator)  # remainder in [0, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and floor % 2 == 1):
         return floor + 1
     return floor
+
+
+def round_half_even(value: Fraction) -> int:
+    """Round an exact fraction to the nearest integer, ties to the even one."""
+    return _round_half_even_ratio(value.numerator, value.denominator)
+
+
+@lru_cache(maxsize=1024)
+def _micros_ratio(rate_minor: Decimal, currency: str) -> tuple[int, int]:
+    # A run rates thousands of works at a handful of rates: the exact ratio of micros
+    # per unit is worked out once per rate, each work is then two integer operations.
+    numerator, denominator = rate_minor.as_integer_ratio()
+    return numerator * minor_unit_micros(currency), denominator
 
 
 def per_unit_micros(units: int, rate_minor: Decimal, currency: str) -> int:
@@ -74,7 +88,41 @@ def per_unit_micros(units: int, rate_minor: Decimal, currency: str) -> int:
     assert not isinstance(units, bool), units
     assert isinstance(rate_minor, Decimal), rate_minor
     assert rate_minor >= 0, rate_minor
-    return round_half_even(Fraction(rate_minor) * units * minor_unit_micros(currency))
+    numerator, denominator = _micros_ratio(rate_minor, currency)
+    return _round_half_even_ratio(units * numerator, denominator)
+
+
+def split_int(total: int, weights: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """`ledger.money.split_largest_remainder` for integer weights, in integers.
+
+    The same result (tests compare them): floors of the exact shares, the units left
+    one each to the largest remainders, ties to the smaller key; a negative total is
+    split by magnitude. All weights share one denominator (their sum), so remainders
+    compare as integers and no Fraction is built: a run splits tens of thousands of
+    amounts. Keys are compared as given; weights must be non-negative ints.
+    """
+    items = list(weights)
+    if len(items) == 1:
+        key, weight = items[0]
+        assert weight > 0, items
+        return {key: total}
+    weight_sum = sum(weight for _, weight in items)
+    assert weight_sum > 0, items
+    magnitude = abs(total)
+    floors: dict[int, int] = {}
+    remainders = []
+    for key, weight in items:
+        assert weight >= 0, items
+        floor, remainder = divmod(magnitude * weight, weight_sum)
+        floors[key] = floor
+        remainders.append((-remainder, key))
+    leftover = magnitude - sum(floors.values())
+    if leftover:
+        for _, key in sorted(remainders)[:leftover]:
+            floors[key] += 1
+    if total < 0:
+        return {key: -part for key, part in floors.items()}
+    return floors
 
 
 def commission_split(amount_micros: int, commission_basis_points: int) -> tuple[int, int]:
@@ -103,11 +151,11 @@ def commission_split(amount_micros: int, commission_basis_points: int) -> tuple[
 
 def share_by_units(total_micros: int, units: Mapping[int, int], works: Sequence[int]) -> dict:
     """Share among works by their units; equally among `works` when no work has units."""
-    weights = {work: count for work, count in units.items() if count > 0}
+    weights = [(work, count) for work, count in units.items() if count > 0]
     if weights:
-        return split_largest_remainder(total_micros, weights)
+        return split_int(total_micros, weights)
     assert works, "a license names at least one work"
-    return split_evenly(total_micros, sorted(set(works)))
+    return split_int(total_micros, [(work, 1) for work in sorted(set(works))])
 
 
 def _owners_checked(owners: Owners) -> Owners:
@@ -132,9 +180,7 @@ def lines_from_gross(
 ) -> list[RatedLine]:
     """A work's gross to its co-owners by share, then each part into commission and net."""
     lines = []
-    for creator, gross in sorted(
-        split_largest_remainder(gross_micros, _owners_checked(owners)).items()
-    ):
+    for creator, gross in sorted(split_int(gross_micros, _owners_checked(owners).items()).items()):
         commission, net = commission_split(gross, commission_basis_points)
         lines.append(
             RatedLine(
@@ -157,8 +203,8 @@ def lines_from_parts(
 ) -> list[RatedLine]:
     """A work's commission and net shared to co-owners separately (pool lines)."""
     owners = _owners_checked(owners)
-    commissions = split_largest_remainder(commission_micros, owners)
-    nets = split_largest_remainder(net_micros, owners)
+    commissions = split_int(commission_micros, owners.items())
+    nets = split_int(net_micros, owners.items())
     return [
         RatedLine(
             creator,

@@ -9,13 +9,16 @@ worker killed mid-job has its job delivered again, to finish what it started.
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 from django.db import OperationalError
 
 from payouts.models import PayoutBatch, PayoutItem, RoyaltyRun
 from payouts.services.invoice_charges import invoice_charge, invoices_charge_due_ids
 from payouts.services.payout_batches import payout_batch_complete_check
-from payouts.services.payout_dispatch import backoff_seconds, payout_items_submit
+from payouts.services.payout_dispatch import (
+    backoff_seconds,
+    fan_out_chunk_size,
+    payout_items_submit,
+)
 from payouts.services.royalty_posting import royalty_run_post
 from payouts.services.royalty_runs import royalty_run_compute
 
@@ -59,7 +62,7 @@ def payout_batch_fan_out_task(batch_id: int) -> int:
         .order_by("id")
         .values_list("id", flat=True)
     )
-    size = max(1, settings.PAYOUT_CHUNK_SIZE)
+    size = fan_out_chunk_size(len(item_ids))
     chunks = [item_ids[start : start + size] for start in range(0, len(item_ids), size)]
     for chunk in chunks:
         payout_items_submit_task.delay(batch_id, chunk)

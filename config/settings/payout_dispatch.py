@@ -19,6 +19,10 @@ PAYOUT_MINIMUM_BY_CURRENCY: dict[str, int] = {}
 PAYOUT_SECOND_APPROVAL_ABOVE = env.int("PAYOUT_SECOND_APPROVAL_ABOVE", default=1_000_000)
 # Items per Celery job of a dispatch, and the retries of one transfer within a job.
 PAYOUT_CHUNK_SIZE = env.int("PAYOUT_CHUNK_SIZE", default=50)
+# A dispatch is cut into at least this many jobs (smaller ones for a small batch), so
+# that every worker process has work until the end instead of one finishing the
+# last big chunk alone at a fraction of the rate limit.
+PAYOUT_FAN_OUT_CHUNKS_MIN = env.int("PAYOUT_FAN_OUT_CHUNKS_MIN", default=32)
 PAYOUT_TRANSIENT_RETRIES_MAX = env.int("PAYOUT_TRANSIENT_RETRIES_MAX", default=6)
 PAYOUT_BACKOFF_BASE_SECONDS = env.float("PAYOUT_BACKOFF_BASE_SECONDS", default=0.1)
 PAYOUT_BACKOFF_MAX_SECONDS = env.float("PAYOUT_BACKOFF_MAX_SECONDS", default=5.0)

@@ -136,6 +136,10 @@ def payout_batch_dispatch(*, batch: PayoutBatch) -> PayoutBatch:
 
 def payout_batch_complete_check(*, batch_id: int) -> PayoutBatch:
     """Close a dispatching batch once no item is open: completed, or with failures."""
+    # Every job asks when it ends; while items are open (nearly always) the answer is
+    # one index probe, without queueing on the batch's row lock behind the others.
+    if PayoutItem.objects.filter(batch_id=batch_id, status__in=PayoutItem.OPEN_STATUSES).exists():
+        return PayoutBatch.objects.get(pk=batch_id)
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != PayoutBatch.Status.DISPATCHING:

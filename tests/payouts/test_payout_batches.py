@@ -296,3 +296,23 @@ def test_items_filter_by_status_and_refuse_an_unknown_one(
     assert finance_client.get(f"{url}?status=paid").json()["data"] == []
     assert finance_client.get(f"{url}?status=lost").status_code == 400
     assert finance_client.get("/api/v1/payout-batches/pob_missing/items").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        (250, 8),  # 32 jobs of up to 8, not five of 50 (four together, one alone)
+        (10_000, 50),  # a big batch keeps PAYOUT_CHUNK_SIZE
+        (1_600, 50),
+        (1_601, 50),
+        (33, 2),
+        (5, 1),
+        (0, 1),
+    ],
+)
+def test_a_dispatch_is_cut_into_enough_jobs(items: int, expected: int, settings: Any) -> None:
+    from payouts.services.payout_dispatch import fan_out_chunk_size
+
+    settings.PAYOUT_CHUNK_SIZE = 50
+    settings.PAYOUT_FAN_OUT_CHUNKS_MIN = 32
+    assert fan_out_chunk_size(items) == expected

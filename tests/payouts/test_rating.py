@@ -25,6 +25,7 @@ from payouts.rating import (
     rate_per_unit,
     rate_pool,
     round_half_even,
+    split_int,
     term_part,
 )
 
@@ -252,3 +253,39 @@ def test_commission_split_is_the_ledgers_largest_remainder_split(amount, bp):
 
     expected = split_largest_remainder(amount, {"commission": bp, "owners": 10_000 - bp})
     assert commission_split(amount, bp) == (expected["commission"], expected["owners"])
+
+
+@given(
+    total=st.integers(-(10**15), 10**15),
+    weights=st.dictionaries(st.integers(1, 40), st.integers(0, 10_000), min_size=1, max_size=8),
+)
+def test_split_int_is_the_ledgers_largest_remainder_split(total, weights):
+    from hypothesis import assume
+
+    from ledger.money import split_largest_remainder
+
+    assume(sum(weights.values()) > 0)
+    # The mapping's order must not matter, as for the ledger's split.
+    shuffled = sorted(weights.items(), key=lambda item: (item[1], -item[0]))
+    assert split_int(total, shuffled) == split_largest_remainder(total, weights)
+
+
+def test_split_int_ties_go_to_the_smaller_key():
+    # 10 over three equal weights: 3 each, the one left to key 2, the smallest.
+    assert split_int(10, [(7, 1), (2, 1), (5, 1)]) == {7: 3, 2: 4, 5: 3}
+    assert split_int(-10, [(7, 1), (2, 1), (5, 1)]) == {7: -3, 2: -4, 5: -3}
+
+
+@given(
+    units=st.integers(-(10**12), 10**12),
+    rate=st.decimals(min_value=0, max_value=1000, places=9, allow_nan=False),
+    currency=st.sampled_from(["eur", "jpy", "kwd"]),
+)
+def test_per_unit_micros_is_the_exact_fraction_rounded_half_even(units, rate, currency):
+    from ledger.money import minor_unit_micros
+
+    exact = Fraction(rate) * units * minor_unit_micros(currency)
+    floor = exact.numerator // exact.denominator
+    rest = exact - floor
+    expected = floor + (1 if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and floor % 2) else 0)
+    assert per_unit_micros(units, rate, currency) == expected
