@@ -166,42 +166,24 @@ def _charges_compare(result: ReconciliationResult, created: stripe_gateway.Creat
     licenses = License.objects.select_related("purchase").in_bulk(
         license_ids, field_name="public_id"
     )
-    seen: set[str] = set()
-    for entry in sales:
+    # One charge may pay several sales: a clearance's one PaymentIntent pays one
+    # license per offer, each with its own sale posting. Compare per PaymentIntent.
+    by_intent: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+    for index, entry in enumerate(sales):
         license_id = entry.transaction.reference.removeprefix("license:")
         granted = licenses.get(license_id)
         intent_id = granted.purchase.payment_intent_id if granted and granted.purchase else ""
         amount = micros_to_minor(entry.amount_micros, entry.currency)
-        seen.add(intent_id)
-        charge = charges.get(intent_id)
-        ledger_ref = f"license-sale:{license_id}"
-        if charge is None:
-            intent = _intent_or_none(intent_id)
-            if intent is not None and intent.status == "succeeded" and intent.amount == amount:
-                result.matched += 1  # charged the day before, booked after midnight
-            else:
-                result.differ(
-                    "missing_in_stripe",
-                    ledger=ledger_ref,
-                    stripe=intent_id or None,
-                    amount=amount,
-                    currency=entry.currency,
-                    balance_effect=-amount,
-                )
-        elif charge.amount - charge.amount_refunded != amount:
-            result.differ(
-                "amount_mismatch",
-                ledger=ledger_ref,
-                stripe=charge.id,
-                amount=charge.amount - amount,
-                currency=entry.currency,
-                balance_effect=charge.amount - amount,
-            )
-        else:
-            result.matched += 1
+        # A sale without a PaymentIntent is its own group, never merged with another.
+        by_intent[intent_id or f"none:{index}"].append(
+            (f"license-sale:{license_id}", amount, entry.currency)
+        )
+    for group_key, group in by_intent.items():
+        intent_id = "" if group_key.startswith("none:") else group_key
+        _charge_compare(result, charges.get(intent_id), intent_id, group)
     for intent_id, charge in charges.items():
         if (
-            intent_id not in seen
+            intent_id not in by_intent
             and not License.objects.filter(purchase__payment_intent_id=intent_id).exists()
         ):
             result.differ(
@@ -212,6 +194,42 @@ def _charges_compare(result: ReconciliationResult, created: stripe_gateway.Creat
                 currency=charge.currency,
                 balance_effect=charge.amount,
             )
+
+
+def _charge_compare(
+    result: ReconciliationResult,
+    charge: Any,
+    intent_id: str,
+    group: list[tuple[str, int, str]],
+) -> None:
+    """Compare the sales one PaymentIntent paid with its charge (the day's, or found)."""
+    ledger_ref = group[0][0] if len(group) == 1 else ",".join(ref for ref, _, _ in group)
+    amount = sum(amount for _, amount, _ in group)
+    currency = group[0][2]
+    if charge is None:
+        intent = _intent_or_none(intent_id)
+        if intent is not None and intent.status == "succeeded" and intent.amount == amount:
+            result.matched += len(group)  # charged the day before, booked after midnight
+        else:
+            result.differ(
+                "missing_in_stripe",
+                ledger=ledger_ref,
+                stripe=intent_id or None,
+                amount=amount,
+                currency=currency,
+                balance_effect=-amount,
+            )
+    elif charge.amount - charge.amount_refunded != amount:
+        result.differ(
+            "amount_mismatch",
+            ledger=ledger_ref,
+            stripe=charge.id,
+            amount=charge.amount - amount,
+            currency=currency,
+            balance_effect=charge.amount - amount,
+        )
+    else:
+        result.matched += len(group)
 
 
 def _intent_or_none(intent_id: str) -> stripe_gateway.PaymentIntent | None:
