@@ -42,6 +42,7 @@ def arm_stripe_faults(world: Any, control: Any, path: str, *, most: int) -> list
     for _ in range(world.rng.randint(0, most)):
         mode, options = world.rng.choice(STRIPE_FAULTS)
         control.arm_fault(path, mode, method="POST", **options)
+        world.slow_armed = world.slow_armed or mode == "slow"
         armed.append(f"{mode}{options.get('status', '')}")
     if path == "/v1/transfers" and world.rng.random() < 0.3:
         control.arm_fault(path, "status", method="GET", status=503, count=2)

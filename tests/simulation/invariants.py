@@ -103,7 +103,7 @@ def check_stripe_matches_ledger(world: World, runtime: Any) -> None:
     charges = _all(sdk.charges.list)
     by_item: dict[str, list[Any]] = defaultdict(list)
     for transfer in transfers:
-        by_item[transfer.metadata.get("accord_payout_item", "")].append(transfer)
+        by_item[transfer.metadata.to_dict().get("accord_payout_item", "")].append(transfer)
     twice = {item: len(found) for item, found in by_item.items() if len(found) > 1}
     assert not twice, f"payout items with more than one transfer: {twice}"
     for item in PayoutItem.objects.all():

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from tests.simulation import invariants
+from tests.simulation.faults import SLOW_MS
 from tests.simulation.runtime import Runtime
 from tests.simulation.steps import Step, step_choose
 from tests.simulation.world import World, world_build
@@ -43,6 +44,11 @@ def _faults_clear(sandbox_url: str) -> None:
 
 def _at_rest_and_checked(world: World, runtime: Runtime) -> None:
     runtime.wait_at_rest()
+    if world.slow_armed:
+        # A slow request's work lands after its caller gave up: let it land, then look.
+        time.sleep(SLOW_MS / 1000 + 0.5)
+        runtime.wait_at_rest()
+        world.slow_armed = False
     _faults_clear(runtime.sandbox_url)
     invariants.all_checks(world, runtime)
 

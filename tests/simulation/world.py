@@ -102,6 +102,8 @@ class World:
     model: Model = field(default_factory=Model)
     # period -> (license, work) -> rated units the model holds when its run posted
     units_at_post: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+    # A `slow` fault was armed in this step: Stripe may still be working after we rest.
+    slow_armed: bool = False
     # (organisation, event id) -> the body last sent, to send it again as a retry
     last_bodies: dict[tuple[int, str], dict] = field(default_factory=dict)
 
