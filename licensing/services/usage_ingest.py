@@ -23,9 +23,17 @@ from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, OfferVersion, Work
-from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
+from licensing.models.usage import (
+    UsageCorrection,
+    UsageEvent,
+    UsageEventKey,
+    UsageFlag,
+    UsagePeriod,
+)
 from licensing.periods import period_of
+from licensing.selectors.usage import usage_period_next_open
 from licensing.services.usage_partitions import usage_partitions_ensure
+from licensing.services.usage_period_locks import usage_periods_lock
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
 _COLUMNS = (
@@ -142,10 +150,17 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
     rows = _resolve(organization, events, at)
     usage_partitions_ensure(periods={row[7] for row in rows})
     with transaction.atomic():
+        periods = {row[7] for row in rows}
+        usage_periods_lock(periods=periods)
+        closed = set(
+            UsagePeriod.objects.filter(period__in=periods).values_list("period", flat=True)
+        )
         if connection.vendor == "postgresql":
             stored = _store_postgresql(organization.pk, rows, at)
         else:
             stored = _store_portable(organization.pk, rows, at)
+        if closed:
+            _late_book(organization.pk, rows, at, closed)
     receipt = UsageReceipt(
         accepted=sum(stored.values()), duplicates=len(rows) - sum(stored.values())
     )
@@ -153,6 +168,38 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         if flag is not None:
             receipt.flagged[flag] = count
     return receipt
+
+
+def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed: set) -> None:
+    """Book events stored now for a closed period into the next open one (`late`).
+
+    The period's run has read its usage already: without this an event declared after
+    the close would be stored and never rated. The event keeps its own period (its
+    facts); the `late` row carries its units into the month that will rate them.
+    """
+    late_ids = [row[0] for row in rows if row[7] in closed and row[8] is None]
+    if not late_ids:
+        return
+    # This request's rows carry its `at`; a duplicate of an older event does not.
+    fresh = UsageEvent.objects.filter(
+        organization_id=organization_id, event_id__in=late_ids, created_at=at
+    ).only("id", "license_id", "work_id", "units", "period")
+    next_open: dict[str, str] = {}
+    UsageCorrection.objects.bulk_create(
+        [
+            UsageCorrection(
+                key_id=event.pk, organization_id=organization_id, license_id=event.license_id,
+                work_id=event.work_id, kind=UsageCorrection.Kind.LATE,
+                event_period=event.period,
+                period=next_open.setdefault(
+                    event.period, usage_period_next_open(period=event.period)
+                ),
+                units_before=0, units_after=event.units, units_delta=event.units,
+                reason="declared after its period was closed", created_at=at,
+            )
+            for event in fresh
+        ]
+    )  # fmt: skip
 
 
 def _store_postgresql(organization_id: int, rows: list[tuple], at: dt.datetime) -> Counter:
