@@ -12,6 +12,8 @@ statements (h16s: every statement's closing balance equals the ledger) and invoi
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections import defaultdict
 from collections.abc import Callable
 from fractions import Fraction
@@ -201,6 +203,25 @@ def _rate_micros(units: int, rate: Fraction) -> int:
     return floor
 
 
+def _events_differing(world: World, period: str, license_id: int, work_id: int) -> list:
+    """The events of one (license, work, period) whose stored units differ from the model's."""
+    stored = dict(
+        UsageEvent.objects.filter(
+            license_id=license_id, work_id=work_id, period=period, flag__isnull=True
+        ).values_list("event_id", "units")
+    )
+    modelled = {
+        e.event_id: (e.units, e.late)
+        for e in world.model.events.values()
+        if (e.license_id, e.work_id, e.period) == (license_id, work_id, period) and not e.flagged
+    }
+    return [
+        (event_id, stored.get(event_id), modelled.get(event_id))
+        for event_id in sorted(set(stored) | set(modelled))
+        if stored.get(event_id) != (modelled.get(event_id) or (None,))[0]
+    ]
+
+
 def check_runs_rated_every_unit_once(world: World) -> None:
     """Each posted run rated exactly the units the model says its month holds."""
     model = world.model
@@ -227,7 +248,8 @@ def check_runs_rated_every_unit_once(world: World) -> None:
                 lineless = units == 0
                 assert lineless or got == [units, _rate_micros(units, rate)], (
                     f"{period} license {license_id} work {work_id}: lines {got},"
-                    f" expected {units} units = {_rate_micros(units, rate)} micros"
+                    f" expected {units} units = {_rate_micros(units, rate)} micros;"
+                    f" {_events_differing(world, period, license_id, work_id)}"
                 )
             else:
                 assert got_units in (0, units), (period, license_id, work_id, got_units, units)
@@ -239,6 +261,34 @@ def check_runs_rated_every_unit_once(world: World) -> None:
             if license.offer_version.pricing == "per_unit":
                 rate = Fraction(license.offer_version.unit_amount_decimal)
                 assert got == [delta, _rate_micros(delta, rate)], (period, license_id, got, delta)
+
+
+def check_units_conserved(world: World) -> None:
+    """Every unit declared in a posted month is rated once: in its month's run, or as an
+    adjustment of a later posted run, or it waits as an adjustment of an open month."""
+    model = world.model
+    posted = set(model.posted_runs)
+    rated: dict[tuple[int, int], int] = defaultdict(int)
+    per_run: dict[tuple[int, int, int, str], int] = {}
+    for run_id, license_id, work_id, kind, units in RoyaltyLine.objects.filter(
+        run_id__in=model.posted_runs.values(), kind__in=("per_unit", "adjustment")
+    ).values_list("run_id", "license_id", "work_id", "kind", "units"):
+        per_run[(run_id, license_id, work_id, kind)] = units  # one line per co-owner
+    for (_, license_id, work_id, _), units in per_run.items():
+        rated[(license_id, work_id)] += units
+    expected: dict[tuple[int, int], int] = defaultdict(int)
+    per_unit = {lic.pk for lic in world.rated_licenses if lic.offer_version.pricing == "per_unit"}
+    for event in model.events.values():
+        if event.license_id in per_unit and not event.flagged and event.period in posted:
+            expected[(event.license_id, event.work_id)] += event.units
+    for (license_id, work_id, counts_in), delta in model.adjustments.items():
+        if license_id in per_unit and counts_in not in posted:
+            expected[(license_id, work_id)] -= delta  # declared, waiting for its month
+    for slot in set(expected) | set(rated):
+        assert rated.get(slot, 0) == expected.get(slot, 0), (
+            f"license {slot[0]} work {slot[1]}: posted runs rated {rated.get(slot, 0)} units,"
+            f" the posted months hold {expected.get(slot, 0)}"
+        )
 
 
 def check_pools_given_out(world: World) -> None:
@@ -264,7 +314,53 @@ def check_pools_given_out(world: World) -> None:
             assert balances.get(code, 0) == 0, f"{code} keeps {balances.get(code)} micros"
 
 
-EXTRA_CHECKS: list[Callable[[World, Any], None]] = []
+# -- statements and invoices (h16s, h16i): they plug in here once their code is merged --
+
+
+def _module(name: str) -> Any:
+    """The module if this checkout has it (statements and invoices land from h16s/h16i)."""
+    return importlib.import_module(name) if importlib.util.find_spec(name) else None
+
+
+def check_statements_close_on_the_ledger(world: World, runtime: Any) -> None:
+    """Every creator's statement of a month closes on the payable's SQL sum at its end."""
+    statements = _module("payouts.selectors.statements")
+    if statements is None:
+        return
+    for period in world.periods:
+        end = month_start(period_after(period))
+        for creator in world.creators:
+            code = f"creator:{creator.public_id}:payable:{EUR}"
+            closing = -sum(
+                int(total)
+                for (total,) in _sql(
+                    "SELECT COALESCE(SUM(e.amount_micros), 0) FROM ledger_entry e"
+                    " JOIN ledger_account a ON a.id = e.account_id"
+                    " WHERE a.code = %s AND e.effective_at < %s",
+                    (code, end),
+                )
+            )
+            statement = statements.statement_for(creator=creator, period=period, currency=EUR)
+            assert statement.closing_micros == closing, (
+                f"{creator.public_id} {period}: statement closes on {statement.closing_micros},"
+                f" the ledger on {closing}"
+            )
+
+
+def check_invoices_total_their_runs_gross(world: World, runtime: Any) -> None:
+    """Hook for h16i: an invoice's total equals what its run and purchases charged."""
+    invoices = _module("payouts.models.invoices")
+    if invoices is None:
+        return
+    # h16i's invoice model is not on this branch yet: the check is written where its
+    # rows can be summed against `royalty` debits of `organization_receivable` once
+    # merged; until then there is nothing to compare.
+
+
+EXTRA_CHECKS: list[Callable[[World, Any], None]] = [
+    check_statements_close_on_the_ledger,
+    check_invoices_total_their_runs_gross,
+]
 
 
 def all_checks(world: World, runtime: Any) -> None:
@@ -275,6 +371,7 @@ def all_checks(world: World, runtime: Any) -> None:
     check_webhooks_once()
     check_usage_counted_once(world)
     check_runs_rated_every_unit_once(world)
+    check_units_conserved(world)
     check_pools_given_out(world)
     for check in EXTRA_CHECKS:
         check(world, runtime)

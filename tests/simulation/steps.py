@@ -130,8 +130,8 @@ def _event_for(world: World, organization: Any, index: int) -> tuple[dict, Decla
     open_periods = [p for p in world.periods if p not in world.model.closed]
     kind = rng.random()
     work, flagged = rng.choice(covered), False
-    if not open_periods:
-        return None
+    if not open_periods or rng.random() < 0.1:
+        open_periods = list(world.periods)  # declared late: its month is closed
     period = rng.choice(open_periods)
     occurred_at = _event_time(world, license, period)
     if license.ends_at is not None and occurred_at >= license.ends_at:
@@ -193,6 +193,15 @@ def step_usage(world: World, runtime: Any, check: Callable[[str], None]) -> str:
     for declared, body in zip(fresh, batch, strict=False):
         model.events[(declared.organization_id, declared.event_id)] = declared
         world.last_bodies[(declared.organization_id, declared.event_id)] = body
+        if declared.period in model.closed:
+            declared.late = True
+            if not declared.flagged:
+                slot = (
+                    declared.license_id,
+                    declared.work_id,
+                    model.next_open_period(declared.period),
+                )
+                model.adjustments[slot] = model.adjustments.get(slot, 0) + declared.units
     return f"usage {len(batch)} events ({len(new)} new) {mode}"
 
 
@@ -252,7 +261,17 @@ def step_royalty_run(world: World, runtime: Any, check: Callable[[str], None]) -
     done = ("computed", "failed")
     runtime.wait_for(lambda: _run(world, run_id)["status"] in done, what=f"{run_id} computed")
     assert _run(world, run_id)["status"] == "computed", _run(world, run_id)
+    if period not in model.closed:  # computing closed the month's usage
+        model.closed.add(period)
+        rated: dict[tuple[int, int], int] = {}
+        for event in model.events.values():
+            if event.period == period and not event.flagged and not event.late:
+                slot = (event.license_id, event.work_id)
+                rated[slot] = rated.get(slot, 0) + event.units
+        world.units_at_post[period] = rated
     notes = []
+    if world.rng.random() < 0.3:  # the licensee declares while finance reviews the run
+        notes.append(world.rng.choice([step_usage, step_correction])(world, runtime, check))
     if world.rng.random() < 0.4:  # usage corrected meanwhile: compute again
         notes.append(step_usage(world, runtime, check))
         answer = _post(finance[0], f"/api/v1/royalty-runs/{run_id}/recompute")
@@ -278,14 +297,7 @@ def step_royalty_run(world: World, runtime: Any, check: Callable[[str], None]) -
         what=f"{run_id} posted",
         timeout_seconds=90,
     )
-    model.closed.add(period)
     model.posted_runs[period] = RoyaltyRun.objects.get(public_id=run_id).pk
-    rated: dict[tuple[int, int], int] = {}
-    for event in model.events.values():
-        if event.period == period and not event.flagged:
-            slot = (event.license_id, event.work_id)
-            rated[slot] = rated.get(slot, 0) + event.units
-    world.units_at_post[period] = rated
     return f"royalty run {period} {mode} {' '.join(notes)}"
 
 
@@ -373,7 +385,11 @@ def step_transfer_reversed(world: World, runtime: Any, check: Callable[[str], No
     if not items:
         return "reversal: nothing paid yet"
     item = world.rng.choice(items)
-    amount = world.rng.randint(1, item.amount)
+    transfer = runtime.stripe.v1.transfers.retrieve(item.transfer_id)
+    left = transfer.amount - transfer.amount_reversed
+    if left <= 0:
+        return "reversal: that transfer is reversed already"
+    amount = world.rng.randint(1, left)
     runtime.stripe.v1.transfers.reversals.create(
         item.transfer_id, {"amount": amount}, {"idempotency_key": f"rev-{item.public_id}-{amount}"}
     )

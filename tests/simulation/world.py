@@ -55,6 +55,7 @@ class DeclaredEvent:
     units: int
     occurred_at: dt.datetime
     flagged: bool  # what the simulation expects: reserved, unlicensed or out of term
+    late: bool = False  # declared after its month closed: rated in the next open month
 
     @property
     def period(self) -> str:
@@ -100,7 +101,7 @@ class World:
     finance: list[Any]
     finance_clients: list[APIClient]
     model: Model = field(default_factory=Model)
-    # period -> (license, work) -> rated units the model holds when its run posted
+    # period -> (license, work) -> rated units the model holds when its usage closed
     units_at_post: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     # A `slow` fault was armed in this step: Stripe may still be working after we rest.
     slow_armed: bool = False
