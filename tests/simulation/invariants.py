@@ -323,7 +323,8 @@ def _module(name: str) -> Any:
 
 
 def check_statements_close_on_the_ledger(world: World, runtime: Any) -> None:
-    """Every creator's statement of a month closes on the payable's SQL sum at its end."""
+    """Every creator's statement of a month closes on the payable's SQL sum at its end
+    (entries effective up to the first instant of the next month, where runs post)."""
     statements = _module("payouts.selectors.statements")
     if statements is None:
         return
@@ -336,7 +337,7 @@ def check_statements_close_on_the_ledger(world: World, runtime: Any) -> None:
                 for (total,) in _sql(
                     "SELECT COALESCE(SUM(e.amount_micros), 0) FROM ledger_entry e"
                     " JOIN ledger_account a ON a.id = e.account_id"
-                    " WHERE a.code = %s AND e.effective_at < %s",
+                    " WHERE a.code = %s AND e.effective_at <= %s",
                     (code, end),
                 )
             )
