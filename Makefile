@@ -1,6 +1,7 @@
 # Accord's two commands, and the few that go with them.
 #   make demo   install, migrate, load demo data, run the main job, serve on :8000
 #   make test   the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+#   make simulate SEEDS=N STEPS=M   the money-loop simulation over seeds 1..N (needs both)
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PYTEST_ARGS ?=
 # Two workers pay off on this 2-core machine; `make test PYTEST_WORKERS=0` runs in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench simulate clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,13 @@ demo: install
 
 test: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+SEEDS ?= 20
+STEPS ?= 30
+# One seed at a time per pytest worker; a failing seed prints how to replay it.
+simulate: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/simulation/test_simulation.py \
+		--sim-seeds $(SEEDS) --sim-steps $(STEPS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("accord", deadline=None)
 hypothesis_settings.load_profile("accord")
 
-pytest_plugins = ["tests.fixtures.stripe_sandbox"]
+pytest_plugins = ["tests.fixtures.stripe_sandbox", "tests.simulation.plugin"]
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

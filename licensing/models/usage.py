@@ -120,6 +120,7 @@ class UsageCorrection(models.Model):
     class Kind(models.TextChoices):
         AMENDMENT = "amendment", "Amendment (the period was open)"
         ADJUSTMENT = "adjustment", "Adjustment (booked in the next open period)"
+        LATE = "late", "Late (declared after its period closed: booked in the next open one)"
 
     key = models.ForeignKey(UsageEventKey, on_delete=models.PROTECT, related_name="corrections")
     organization = models.ForeignKey(

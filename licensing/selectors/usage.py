@@ -49,9 +49,15 @@ def usage_units_for_period(*, period: str) -> list[LicenseWorkUnits]:
     in the period they landed in, read with `usage_adjustments_for_period`. A run
     rates both: this period's events plus the adjustments that landed in it.
     """
+    # A late event (declared after the period closed) is rated where it was booked, as
+    # an adjustment of a later period; a recompute of its own period must not count it.
+    late = UsageCorrection.objects.filter(
+        kind=UsageCorrection.Kind.LATE, event_period=period
+    ).values("key_id")
     rows = (
         usage_events_of_period(period=period)
         .filter(flag__isnull=True)
+        .exclude(pk__in=late)
         .values("license_id", "work_id")
         .annotate(total=Sum("units"))
         .filter(total__gt=0)
@@ -65,9 +71,15 @@ def usage_units_for_period(*, period: str) -> list[LicenseWorkUnits]:
 
 
 def usage_adjustments_for_period(*, period: str) -> list[LicenseWorkUnits]:
-    """Return the signed units of the adjustments booked in the period, per (license, work)."""
+    """Return the signed units of the adjustments booked in the period, per (license, work).
+
+    Late events (declared after their own period closed) count here too: the period
+    they were booked into rates them.
+    """
     rows = (
-        UsageCorrection.objects.filter(kind=UsageCorrection.Kind.ADJUSTMENT, period=period)
+        UsageCorrection.objects.filter(
+            kind__in=(UsageCorrection.Kind.ADJUSTMENT, UsageCorrection.Kind.LATE), period=period
+        )
         .values("license_id", "work_id")
         .annotate(total=Sum("units_delta"))
         .exclude(total=0)

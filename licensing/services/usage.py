@@ -19,6 +19,7 @@ from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models.usage import UsageCorrection, UsageEvent, UsageEventKey, UsagePeriod
 from licensing.selectors.usage import usage_period_next_open
 from licensing.services.usage_ingest import usage_invalid
+from licensing.services.usage_period_locks import usage_periods_lock
 
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -33,13 +34,21 @@ def period_validate(period: str) -> str:
 
 
 def usage_period_close(*, period: str, at: dt.datetime | None = None) -> UsagePeriod:
-    """Mark the period closed; closing it again returns the first closing (idempotent)."""
+    """Mark the period closed; closing it again returns the first closing (idempotent).
+
+    Waits for the ingests and corrections writing into the period (their shared lock),
+    so none of them can commit into it once it is closed.
+    """
     period_validate(period)
     existing = UsagePeriod.objects.filter(period=period).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
+            usage_periods_lock(periods=[period], exclusive=True)
+            existing = UsagePeriod.objects.filter(period=period).first()
+            if existing is not None:
+                return existing
             return UsagePeriod.objects.create(period=period, closed_at=at or timezone.now())
     except IntegrityError:
         # A concurrent close won the race: its row is the closing.
@@ -84,6 +93,7 @@ def usage_correct(
     if details:
         raise usage_invalid(details)
     events = {e.pk: e for e in UsageEvent.objects.filter(pk__in=[k.pk for k in keys.values()])}
+    usage_periods_lock(periods=[event.period for event in events.values()])
     current = _current_units(events)
     closed = set(UsagePeriod.objects.values_list("period", flat=True))
     rows, amended_events, counts = [], {}, {"amended": 0, "adjusted": 0}

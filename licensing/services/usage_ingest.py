@@ -33,8 +33,16 @@ from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import License, Offer, OfferVersion, Work
-from licensing.models.usage import UsageEvent, UsageEventKey, UsageFlag
+from licensing.models.usage import (
+    UsageCorrection,
+    UsageEvent,
+    UsageEventKey,
+    UsageFlag,
+    UsagePeriod,
+)
+from licensing.selectors.usage import usage_period_next_open
 from licensing.services.usage_partitions import usage_partitions_ensure
+from licensing.services.usage_period_locks import usage_periods_lock
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
 WORK_REFERENCE_KINDS = ("public_id", "sha256", "isrc", "isbn", "doi", "url")
@@ -271,7 +279,14 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         }
     )
     sql_at = at if postgresql else connection.ops.adapt_datetimefield_value(at)
+    periods = {row[8] for row in rows}
     with transaction.atomic(), connection.cursor() as cursor:
+        # A close committing between our read of it and our write would strand the
+        # events in a month its run has read (usage_period_locks).
+        usage_periods_lock(periods=periods)
+        closed = set(
+            UsagePeriod.objects.filter(period__in=periods).values_list("period", flat=True)
+        )
         _staging_create(cursor, postgresql)
         _stage(cursor, rows, postgresql)
         _resolve(cursor, organization.pk, sql_at)
@@ -280,6 +295,8 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
             raise usage_invalid(details)
         store = _store_postgresql if postgresql else _store_sqlite
         stored = store(cursor, organization.pk, sql_at)
+        if closed:
+            _late_book(organization.pk, rows, at, closed)
     receipt = UsageReceipt(
         accepted=sum(stored.values()), duplicates=len(rows) - sum(stored.values())
     )
@@ -287,3 +304,38 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         if flag is not None:
             receipt.flagged[flag] = count
     return receipt
+
+
+def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed: set) -> None:
+    """Book events stored now for a closed period into the next open one (`late`).
+
+    The period's run has read its usage already: without this an event declared after
+    the close would be stored and never rated. The event keeps its own period (its
+    facts); the `late` row carries its units into the month that will rate them.
+    """
+    late_ids = [row[1] for row in rows if row[8] in closed]
+    # This request's rows carry its `at`; a duplicate of an older event does not, and a
+    # flagged event is never rated, late or not.
+    fresh = UsageEvent.objects.filter(
+        organization_id=organization_id,
+        period__in=closed,
+        event_id__in=late_ids,
+        created_at=at,
+        flag__isnull=True,
+    ).only("id", "license_id", "work_id", "units", "period")
+    next_open: dict[str, str] = {}
+    UsageCorrection.objects.bulk_create(
+        [
+            UsageCorrection(
+                key_id=event.pk, organization_id=organization_id, license_id=event.license_id,
+                work_id=event.work_id, kind=UsageCorrection.Kind.LATE,
+                event_period=event.period,
+                period=next_open.setdefault(
+                    event.period, usage_period_next_open(period=event.period)
+                ),
+                units_before=0, units_after=event.units, units_delta=event.units,
+                reason="declared after its period was closed", created_at=at,
+            )
+            for event in fresh
+        ]
+    )  # fmt: skip

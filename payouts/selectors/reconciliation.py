@@ -217,37 +217,17 @@ def _charges_compare(result: ReconciliationResult, created: CreatedRange) -> Non
         for c in _all_pages(gateway.charges_list, created=created)
         if c.status == "succeeded" and c.payment_intent_id
     }
-    seen: set[str] = set()
-    for money in _card_sales(result.date) + _invoice_payments(result.date):
-        seen.add(money.intent_id)
-        charge = charges.get(money.intent_id)
-        amount = money.amount
-        if charge is None:
-            intent = _intent_or_none(money.intent_id)
-            if intent is not None and intent.status == "succeeded" and intent.amount == amount:
-                result.matched += 1  # charged the day before, booked after midnight
-            else:
-                result.differ(
-                    "missing_in_stripe",
-                    ledger=money.ledger_ref,
-                    stripe=money.intent_id or None,
-                    amount=amount,
-                    currency=money.currency,
-                    balance_effect=-amount,
-                )
-        elif charge.amount - charge.amount_refunded != amount:
-            result.differ(
-                "amount_mismatch",
-                ledger=money.ledger_ref,
-                stripe=charge.id,
-                amount=charge.amount - amount,
-                currency=money.currency,
-                balance_effect=charge.amount - amount,
-            )
-        else:
-            result.matched += 1
+    # One charge may pay several postings: a clearance's one PaymentIntent pays one
+    # license per offer, each with its own sale posting. Compare per PaymentIntent.
+    by_intent: dict[str, list[_CardMoney]] = defaultdict(list)
+    for index, money in enumerate(_card_sales(result.date) + _invoice_payments(result.date)):
+        # Money without a PaymentIntent is its own group, never merged with another.
+        by_intent[money.intent_id or f"none:{index}"].append(money)
+    for group_key, group in by_intent.items():
+        intent_id = "" if group_key.startswith("none:") else group_key
+        _charge_compare(result, charges.get(intent_id), intent_id, group)
     for intent_id, charge in charges.items():
-        if intent_id not in seen and not _booked_elsewhere(intent_id):
+        if intent_id not in by_intent and not _booked_elsewhere(intent_id):
             result.differ(
                 "missing_in_ledger",
                 ledger=None,
@@ -256,6 +236,39 @@ def _charges_compare(result: ReconciliationResult, created: CreatedRange) -> Non
                 currency=charge.currency,
                 balance_effect=charge.amount,
             )
+
+
+def _charge_compare(
+    result: ReconciliationResult, charge: Any, intent_id: str, group: list[_CardMoney]
+) -> None:
+    """Compare what one PaymentIntent paid in the books with its charge (the day's, or found)."""
+    ledger_ref = ",".join(money.ledger_ref for money in group)
+    amount = sum(money.amount for money in group)
+    currency = group[0].currency
+    if charge is None:
+        intent = _intent_or_none(intent_id)
+        if intent is not None and intent.status == "succeeded" and intent.amount == amount:
+            result.matched += len(group)  # charged the day before, booked after midnight
+        else:
+            result.differ(
+                "missing_in_stripe",
+                ledger=ledger_ref,
+                stripe=intent_id or None,
+                amount=amount,
+                currency=currency,
+                balance_effect=-amount,
+            )
+    elif charge.amount - charge.amount_refunded != amount:
+        result.differ(
+            "amount_mismatch",
+            ledger=ledger_ref,
+            stripe=charge.id,
+            amount=charge.amount - amount,
+            currency=currency,
+            balance_effect=charge.amount - amount,
+        )
+    else:
+        result.matched += len(group)
 
 
 def _intent_or_none(intent_id: str) -> PaymentIntent | None:

@@ -130,8 +130,18 @@ def royalty_run_approve(*, run: RoyaltyRun, user, at: datetime | None = None) ->
 
 
 def royalty_run_compute(*, run_id: int) -> RoyaltyRun:
-    """The compute job: rate the period into lines and totals, or fail with the reason."""
+    """The compute job: rate the period into lines and totals, or fail with the reason.
+
+    The period's usage is closed first, in a transaction of its own: from then on a
+    declaration or correction for it is booked into the next open period, so nothing
+    declared after this read (or between this and posting) goes unrated.
+    """
     try:
+        period = RoyaltyRun.objects.filter(pk=run_id, status=Status.COMPUTING).values_list(
+            "period", flat=True
+        )
+        for closing in period:
+            royalty_usage.period_close(period=closing)
         with transaction.atomic():
             run = RoyaltyRun.objects.select_for_update().get(pk=run_id)
             if run.status != Status.COMPUTING:

@@ -1,0 +1,53 @@
+"""Command-line options of the simulation: `--seed N` replays one seed, `--sim-seeds` and
+`--sim-steps` size a run (`make simulate SEEDS=N`).
+
+Registered from tests/conftest.py (`pytest_plugins`): options must be known when
+pytest starts, before it collects tests/simulation/.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# What CI runs: a bounded cost on a loaded 2-core machine (see docs/simulation.md).
+CI_SEEDS = (1,)
+CI_STEPS = 12
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("simulation", "the money-loop simulation (tests/simulation)")
+    group.addoption("--seed", type=int, default=None, help="replay one simulation seed")
+    group.addoption(
+        "--sim-seeds",
+        type=int,
+        default=int(os.environ.get("SIM_SEEDS", "0")) or None,
+        help="run seeds 1..N instead of CI's (env SIM_SEEDS)",
+    )
+    group.addoption(
+        "--sim-steps",
+        type=int,
+        default=int(os.environ.get("SIM_STEPS", "0")) or None,
+        help=f"steps per seed (default {CI_STEPS}; env SIM_STEPS)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "sim_seed" not in metafunc.fixturenames:
+        return
+    config = metafunc.config
+    seed = config.getoption("--seed")
+    many = config.getoption("--sim-seeds")
+    if seed is not None:
+        seeds: tuple[int, ...] = (seed,)
+    elif many:
+        seeds = tuple(range(1, many + 1))
+    else:
+        seeds = CI_SEEDS
+    metafunc.parametrize("sim_seed", seeds, ids=[f"seed{s}" for s in seeds])
+
+
+@pytest.fixture
+def sim_steps(request: pytest.FixtureRequest) -> int:
+    return request.config.getoption("--sim-steps") or CI_STEPS
