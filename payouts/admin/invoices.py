@@ -27,10 +27,19 @@ from payouts.services.invoice_charges import invoice_charge_retry_now
 from payouts.services.invoices import invoice_mark_paid
 from payouts.tasks import invoice_charge_task
 
+# Members of a licensee organisation hold this permission (licensing's member group):
+# Django caches a user's permissions per request, so the menu asks it for free.
+MEMBER_PERMISSION = "licensing.view_invoiceline"
+
 
 def _finance(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and user.is_staff and user_is_finance(user))
+    """The finance check, asked once per request (every menu entry asks again)."""
+    known = getattr(request, "_accord_invoice_finance", None)
+    if known is None:
+        user = request.user
+        known = bool(user.is_active and user.is_staff and user_is_finance(user))
+        request._accord_invoice_finance = known
+    return known
 
 
 def _member_organizations(request: HttpRequest) -> QuerySet:
@@ -91,7 +100,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff):
             return False
-        return _finance(request) or _member_organizations(request).exists()
+        return user.has_perm(MEMBER_PERMISSION) or _finance(request)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._visible(request)

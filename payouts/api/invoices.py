@@ -68,6 +68,14 @@ INVOICE_FIELDS = {
     "paid_at": serializers.DateTimeField(allow_null=True),
 }
 INVOICE_SCHEMA = inline_serializer("Invoice", INVOICE_FIELDS)
+UPCOMING_SCHEMA = inline_serializer(
+    "InvoiceUpcoming",
+    {
+        **INVOICE_FIELDS,
+        "id": serializers.CharField(allow_null=True, help_text="None: not issued yet."),
+        "status": serializers.ChoiceField(choices=["upcoming"]),
+    },
+)
 PERIOD_PARAMETER = OpenApiParameter(
     "period", OpenApiTypes.STR, description="YYYY-MM: only that month's invoices."
 )
@@ -132,7 +140,7 @@ class InvoicesApi(_LicenseeApi):
 class InvoiceUpcomingApi(_LicenseeApi):
     @extend_schema(
         **operation_docs("invoices_upcoming"),
-        responses={200: INVOICE_SCHEMA, **error_responses(401, 403, 429)},
+        responses={200: UPCOMING_SCHEMA, **error_responses(401, 403, 429)},
     )
     def get(self, request: Request) -> Response:
         document, _ = organization_invoice_upcoming(organization=request.user.organization)
