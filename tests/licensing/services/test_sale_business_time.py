@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get
-from licensing.services import purchases
+from licensing.services import license_grants, purchases
 from licensing.services.purchases import license_purchase
 from tests.licensing.licensee_fixtures import Catalogue
 
@@ -33,8 +33,10 @@ def test_a_license_started_in_an_earlier_month_sells_in_that_month(
 ) -> None:
     # Given a purchase whose clock reads 10 February (as a demo or a test building
     # history would run it), recorded today
-    # (only licensing.services.purchases reads the shifted clock; the ledger records at now).
-    monkeypatch.setattr(purchases, "timezone", SimpleNamespace(now=lambda: LICENSE_START))
+    # (only the purchase and its grant read the shifted clock; the ledger records at now).
+    shifted = SimpleNamespace(now=lambda: LICENSE_START)
+    monkeypatch.setattr(purchases, "timezone", shifted)
+    monkeypatch.setattr(license_grants, "timezone", shifted)
     granted = license_purchase(
         organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
     )
