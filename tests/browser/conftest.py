@@ -89,7 +89,7 @@ def portal_login(page: Any, live_server: Any) -> Callable[[str, str], None]:
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("input[type=submit]")
+        page.click("form [type=submit]")
         page.wait_for_url(f"{live_server.url}/admin/")
 
     return login
