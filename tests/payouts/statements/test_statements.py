@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ledger.selectors import account_balance, account_get
 from payouts.errors import PayoutError
 from payouts.selectors.statements import statement_for, statement_get
+from tests.payouts.royalty_fixtures import buy
 from tests.payouts.statements.fixtures import payout_posted
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +102,22 @@ def test_malformed_period_is_refused(catalogue):
     with pytest.raises(PayoutError) as refused:
         statement_for(creator=catalogue.alice, period="2026-1", currency="eur")
     assert refused.value.code == "period_invalid"
+
+
+def test_statement_queries_do_not_grow_with_its_lines(catalogue, history, invoice_org, monkeypatch):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            statement_for(creator=catalogue.alice, period="2026-01", currency="eur")
+        return len(captured)
+
+    before = count()
+    for day in (11, 12, 13):
+        buy(
+            monkeypatch,
+            organization=invoice_org,
+            offer=catalogue.flat_offer,
+            at=datetime(2026, 1, day, tzinfo=UTC),
+        )
+
+    assert len(statement_for(creator=catalogue.alice, period="2026-01", currency="eur").lines) == 5
+    assert count() == before <= 12
