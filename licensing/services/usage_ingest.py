@@ -155,12 +155,21 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         closed = set(
             UsagePeriod.objects.filter(period__in=periods).values_list("period", flat=True)
         )
+        # SQLite has one writer at a time: the ids known before this insert are the
+        # duplicates (its stored times do not compare equal to `at` as PostgreSQL's do).
+        known = None
+        if closed and connection.vendor != "postgresql":
+            known = set(
+                UsageEventKey.objects.filter(
+                    organization_id=organization.pk, event_id__in={row[0] for row in rows}
+                ).values_list("event_id", flat=True)
+            )
         if connection.vendor == "postgresql":
             stored = _store_postgresql(organization.pk, rows, at)
         else:
             stored = _store_portable(organization.pk, rows, at)
         if closed:
-            _late_book(organization.pk, rows, at, closed)
+            _late_book(organization.pk, rows, at, closed, known)
     receipt = UsageReceipt(
         accepted=sum(stored.values()), duplicates=len(rows) - sum(stored.values())
     )
@@ -170,7 +179,9 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
     return receipt
 
 
-def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed: set) -> None:
+def _late_book(
+    organization_id: int, rows: list[tuple], at: dt.datetime, closed: set, known: set | None
+) -> None:
     """Book events stored now for a closed period into the next open one (`late`).
 
     The period's run has read its usage already: without this an event declared after
@@ -180,10 +191,11 @@ def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed:
     late_ids = [row[0] for row in rows if row[7] in closed and row[8] is None]
     if not late_ids:
         return
-    # This request's rows carry its `at`; a duplicate of an older event does not.
-    fresh = UsageEvent.objects.filter(
-        organization_id=organization_id, event_id__in=late_ids, created_at=at
-    ).only("id", "license_id", "work_id", "units", "period")
+    fresh = UsageEvent.objects.filter(organization_id=organization_id, event_id__in=late_ids)
+    # On PostgreSQL this request's rows carry its `at` and a duplicate of an older one
+    # does not; on SQLite the ids known before the insert are the duplicates.
+    fresh = fresh.filter(created_at=at) if known is None else fresh.exclude(event_id__in=known)
+    fresh = fresh.only("id", "license_id", "work_id", "units", "period")
     next_open: dict[str, str] = {}
     UsageCorrection.objects.bulk_create(
         [
