@@ -287,6 +287,15 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         closed = set(
             UsagePeriod.objects.filter(period__in=periods).values_list("period", flat=True)
         )
+        # SQLite has one writer at a time: the ids known before this insert are the
+        # duplicates (its stored times do not compare equal to `at` as PostgreSQL's do).
+        known = None
+        if closed and not postgresql:
+            known = set(
+                UsageEventKey.objects.filter(
+                    organization_id=organization.pk, event_id__in={row[1] for row in rows}
+                ).values_list("event_id", flat=True)
+            )
         _staging_create(cursor, postgresql)
         _stage(cursor, rows, postgresql)
         _resolve(cursor, organization.pk, sql_at)
@@ -296,7 +305,7 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
         store = _store_postgresql if postgresql else _store_sqlite
         stored = store(cursor, organization.pk, sql_at)
         if closed:
-            _late_book(organization.pk, rows, at, closed)
+            _late_book(organization.pk, rows, at, closed, known)
     receipt = UsageReceipt(
         accepted=sum(stored.values()), duplicates=len(rows) - sum(stored.values())
     )
@@ -306,7 +315,9 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
     return receipt
 
 
-def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed: set) -> None:
+def _late_book(
+    organization_id: int, rows: list[tuple], at: dt.datetime, closed: set, known: set | None
+) -> None:
     """Book events stored now for a closed period into the next open one (`late`).
 
     The period's run has read its usage already: without this an event declared after
@@ -314,15 +325,14 @@ def _late_book(organization_id: int, rows: list[tuple], at: dt.datetime, closed:
     facts); the `late` row carries its units into the month that will rate them.
     """
     late_ids = [row[1] for row in rows if row[8] in closed]
-    # This request's rows carry its `at`; a duplicate of an older event does not, and a
-    # flagged event is never rated, late or not.
+    # A flagged event is never rated, late or not.
     fresh = UsageEvent.objects.filter(
-        organization_id=organization_id,
-        period__in=closed,
-        event_id__in=late_ids,
-        created_at=at,
-        flag__isnull=True,
-    ).only("id", "license_id", "work_id", "units", "period")
+        organization_id=organization_id, period__in=closed, event_id__in=late_ids, flag__isnull=True
+    )
+    # On PostgreSQL this request's rows carry its `at` and a duplicate of an older one
+    # does not; on SQLite the ids known before the insert are the duplicates.
+    fresh = fresh.filter(created_at=at) if known is None else fresh.exclude(event_id__in=known)
+    fresh = fresh.only("id", "license_id", "work_id", "units", "period")
     next_open: dict[str, str] = {}
     UsageCorrection.objects.bulk_create(
         [
