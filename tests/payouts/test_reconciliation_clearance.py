@@ -12,7 +12,7 @@ from licensing.models import License
 from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearances import clearance_create
 from payouts.selectors.reconciliation import reconciliation_for_date
-from tests.licensees.clearance_catalogue import USE, clearance_catalogue, mixed_manifest
+from tests.licensing.clearance_catalogue import USE, clearance_catalogue, mixed_manifest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_sandbox_settings")]
 
