@@ -30,15 +30,15 @@ def usage_dedup_dropped(patch: Any) -> None:
 
     from licensing.services import usage_ingest
 
-    resolve = usage_ingest._resolve
+    staged_rows = usage_ingest._staged_rows
     fresh = itertools.count()
 
-    def resolve_without_dedup(organization: Any, events: list, at: Any) -> list[tuple]:
-        rows = resolve(organization, events, at)
-        # Row 0 is the licensee's event id: make every occurrence a new one.
-        return [(f"{row[0]}~{next(fresh)}", *row[1:]) for row in rows]
+    def staged_without_dedup(events: list, postgresql: bool) -> list[tuple]:
+        rows = staged_rows(events, postgresql)
+        # Column 1 is the licensee's event id: make every occurrence a new one.
+        return [(row[0], f"{row[1]}~{next(fresh)}", *row[2:]) for row in rows]
 
-    patch.setattr(usage_ingest, "_resolve", resolve_without_dedup)
+    patch.setattr(usage_ingest, "_staged_rows", staged_without_dedup)
 
 
 def rounding_loses_a_micro(patch: Any) -> None:
