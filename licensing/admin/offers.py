@@ -35,6 +35,7 @@ from licensing.models import (
     OfferVersion,
     Work,
 )
+from licensing.selectors.clearances import offer_is_quoted
 
 _MONEY_FIELDS = ("amount", "unit_amount_decimal", "minimum_amount")
 
@@ -266,7 +267,7 @@ class OfferAdmin(CreatorScopedAdmin):
         if (
             obj is not None
             and OfferVersion.objects.filter(offer=obj, licensed_at__isnull=False).exists()
-        ):
+        ) or (obj is not None and offer_is_quoted(offer=obj)):
             return False
         return super().has_delete_permission(request, obj)
 

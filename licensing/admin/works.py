@@ -37,6 +37,7 @@ from licensing.models import (
     Work,
 )
 from licensing.resources import WorkResource
+from licensing.selectors.clearances import work_is_quoted
 
 
 class WorkAdminForm(forms.ModelForm):
@@ -214,7 +215,7 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
         if (
             obj is not None
             and OfferVersion.objects.filter(offer__work=obj, licensed_at__isnull=False).exists()
-        ):
+        ) or (obj is not None and work_is_quoted(work=obj)):
             return False
         return super().has_delete_permission(request, obj)
 

@@ -257,3 +257,18 @@ def clearance_license_ids(*, clearance: Clearance) -> list[str]:
         .order_by("license_id")
     )
     return [public_id for _, public_id in bought]
+
+
+def work_is_quoted(*, work: Any) -> bool:
+    """Whether a clearance's quote names the work: its record must keep what it quoted."""
+    return ClearanceItem.objects.filter(work=work).exists()
+
+
+def offer_is_quoted(*, offer: Any) -> bool:
+    """Whether a clearance's quote names the offer (found through its works: indexed)."""
+    works = (
+        [offer.work_id]
+        if offer.work_id
+        else list(offer.collection.works.values_list("pk", flat=True))
+    )
+    return ClearanceItem.objects.filter(work_id__in=works, offer=offer).exists()

@@ -26,6 +26,7 @@ from licensing.models import (
 )
 from licensing.public_cache import public_cache_invalidate
 from licensing.selectors import offer_version_is_licensed
+from licensing.selectors.clearances import offer_is_quoted
 from licensing.services.validation import (
     TERM_DAYS_MAX,
     UNIT_PRICE_DECIMAL_PLACES_MAX,
@@ -359,6 +360,12 @@ def offer_delete(*, offer: Offer) -> None:
             raise invalid(
                 LicensingErrorCode.OFFER_HAS_LICENSES,
                 "This offer has been licensed; withdraw it instead of deleting it.",
+                None,
+            )
+        if offer_is_quoted(offer=offer):
+            raise invalid(
+                LicensingErrorCode.OFFER_HAS_LICENSES,
+                "A dataset clearance quoted this offer; withdraw it instead of deleting it.",
                 None,
             )
         offer_row_delete(offer)

@@ -21,6 +21,7 @@ from licensing.models import (
     Work,
 )
 from licensing.public_cache import public_cache_invalidate
+from licensing.selectors.clearances import work_is_quoted
 from licensing.services.offers import offer_row_delete
 from licensing.services.validation import (
     SHARES_MAX,
@@ -241,6 +242,12 @@ def work_delete(*, work: Work) -> None:
             raise invalid(
                 LicensingErrorCode.WORK_HAS_LICENSES,
                 "This work has been licensed; reserve it instead of deleting it.",
+                None,
+            )
+        if work_is_quoted(work=work):
+            raise invalid(
+                LicensingErrorCode.WORK_HAS_LICENSES,
+                "A dataset clearance quoted this work; reserve it instead of deleting it.",
                 None,
             )
         for offer in Offer.objects.filter(work=work):

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib import admin as django_admin
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 
-from licensing.models import Clearance, ClearanceItem
+from licensing.errors import LicensingError
+from licensing.models import Clearance, ClearanceItem, Offer, Work
 from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearances import clearance_create
 from licensing.services.creators import finance_user_create
+from licensing.services.offers import offer_delete
 from licensing.services.organizations import organization_create, organization_member_add
+from licensing.services.works import work_delete
 from tests.licensing.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
@@ -154,3 +158,21 @@ def test_a_member_of_an_organisation_without_clearances_sees_an_empty_list(
     assert listed.status_code == 200
     assert listed.context["cl"].result_count == 0
     assert client.get(f"{CLEARANCES}{mine.pk}/change/").status_code == 404
+
+
+def test_a_work_or_offer_a_quote_names_is_refused_deletion_not_a_500(theirs: Clearance) -> None:
+    """The clearance's record keeps what it quoted: deleting it is a 4xx, never a 500."""
+    quoted = ClearanceItem.objects.filter(clearance=theirs, offer__isnull=False).first()
+    work, offer = Work.objects.get(pk=quoted.work_id), Offer.objects.get(pk=quoted.offer_id)
+    assert work.offers.filter(current_version__licensed_at__isnull=False).count() == 0
+    with pytest.raises(LicensingError) as refused:
+        work_delete(work=work)
+    assert 400 <= refused.value.http_status < 500
+    with pytest.raises(LicensingError):
+        offer_delete(offer=offer)
+    assert Work.objects.filter(pk=work.pk).exists()
+    assert Offer.objects.filter(pk=offer.pk).exists()
+    request = RequestFactory().get("/")
+    request.user = get_user_model().objects.create_superuser("root", password="pw")
+    assert not django_admin.site._registry[Work].has_delete_permission(request, work)
+    assert not django_admin.site._registry[Offer].has_delete_permission(request, offer)
