@@ -314,7 +314,7 @@ def check_pools_given_out(world: World) -> None:
             assert balances.get(code, 0) == 0, f"{code} keeps {balances.get(code)} micros"
 
 
-# -- statements and invoices (h16s, h16i): they plug in here once their code is merged --
+# -- statements and invoices: from the same tables, never from their selectors' sums --
 
 
 def _module(name: str) -> Any:
@@ -349,13 +349,42 @@ def check_statements_close_on_the_ledger(world: World, runtime: Any) -> None:
 
 
 def check_invoices_total_their_runs_gross(world: World, runtime: Any) -> None:
-    """Hook for h16i: an invoice's total equals what its run and purchases charged."""
-    invoices = _module("payouts.models.invoices")
-    if invoices is None:
+    """Every invoice totals its items, its usage items are its run's billed gross for the
+    organisation to the micro, and no posted run's billed gross is left off an invoice."""
+    if _module("payouts.models.invoices") is None:
         return
-    # h16i's invoice model is not on this branch yet: the check is written where its
-    # rows can be summed against `royalty` debits of `organization_receivable` once
-    # merged; until then there is nothing to compare.
+    billed = ("per_unit", "minimum", "adjustment")
+    items = {
+        invoice_id: (int(total), int(items_sum), int(usage_sum))
+        for invoice_id, total, items_sum, usage_sum in _sql(
+            "SELECT i.id, i.total_micros, COALESCE(SUM(t.amount_micros), 0),"
+            " COALESCE(SUM(t.amount_micros) FILTER (WHERE t.kind <> 'purchase'), 0)"
+            " FROM payouts_invoice i LEFT JOIN payouts_invoiceitem t ON t.invoice_id = i.id"
+            " GROUP BY i.id"
+        )
+    }
+    for invoice_id, (total, items_sum, _) in items.items():
+        assert total == items_sum, f"invoice {invoice_id} totals {total}, its items {items_sum}"
+    invoices = {
+        (run_id, organization_id, currency): invoice_id
+        for invoice_id, run_id, organization_id, currency in _sql(
+            "SELECT id, run_id, organization_id, currency FROM payouts_invoice"
+        )
+    }
+    for run_id, organization_id, currency, gross in _sql(
+        "SELECT l.run_id, c.organization_id, l.currency, SUM(l.gross_micros)"
+        " FROM payouts_royaltyline l JOIN payouts_royaltyrun r ON r.id = l.run_id"
+        " JOIN licensing_license c ON c.id = l.license_id"
+        " WHERE r.status = 'posted' AND l.kind = ANY(%s)"
+        " GROUP BY l.run_id, c.organization_id, l.currency",
+        (list(billed),),
+    ):
+        invoice_id = invoices.get((run_id, organization_id, currency))
+        billed_on_invoice = items[invoice_id][2] if invoice_id is not None else 0
+        assert billed_on_invoice == int(gross), (
+            f"run {run_id}, organisation {organization_id}: gross {gross} micros billed,"
+            f" {billed_on_invoice} on its invoice"
+        )
 
 
 EXTRA_CHECKS: list[Callable[[World, Any], None]] = [
