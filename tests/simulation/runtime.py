@@ -24,14 +24,17 @@ from django.conf import settings
 from config.celery import app
 from payouts.models import PayoutBatch, RoyaltyRun, StripeEvent
 from payouts.services.payout_batches import payout_batch_dispatch
-from payouts.stripe.tasks import stripe_events_pending_process_task
+from payouts.stripe.tasks import PENDING_AFTER, stripe_events_pending_process_task
 from payouts.tasks import royalty_runs_resume_task
 from tests.fixtures.stripe_sandbox import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from tests.payouts.worker import ROOT, Worker, test_database_url
 from tests.simulation.faults import WORKER_STRIPE_TIMEOUT_SECONDS
 from tests.simulation.plants import PLANT_ENV
 
-REST_TIMEOUT_SECONDS = 90
+# An event whose own task died with a killed worker is re-processed by beat only once
+# it is PENDING_AFTER old (2 min): the wait must outlast that, or a kill during a run's
+# card charges (its invoices' webhooks) reads as an event lost for ever.
+REST_TIMEOUT_SECONDS = max(90, PENDING_AFTER.total_seconds() + 30)
 # What beat would do every few minutes, done every few seconds of waiting.
 BEAT_EVERY_SECONDS = 4.0
 BUSY_RUNS = (RoyaltyRun.Status.COMPUTING, RoyaltyRun.Status.APPROVED, RoyaltyRun.Status.POSTING)
