@@ -138,6 +138,16 @@ def micros_format(amount_micros: int, currency: str) -> str:
     return f"{sign}{whole:,}{decimals} {currency.upper()}"
 
 
+def micros_minor_decimal(amount_micros: int, currency: str) -> str:
+    """Micros as an exact decimal string in the currency's minor unit ("7205.4", "-0.25")."""
+    unit = minor_unit_micros(currency)
+    sign = "-" if amount_micros < 0 else ""
+    whole, fraction = divmod(abs(_require_int(amount_micros, "amount_micros")), unit)
+    digits = len(str(unit)) - 1
+    text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".") if digits else str(whole)
+    return f"{sign}{text}"
+
+
 def _weight_fraction(key: object, weight: object) -> Fraction:
     if isinstance(weight, bool) or not isinstance(weight, int | Decimal | Fraction):
         raise TypeError(f"weight of {key!r} must be an int, Decimal or Fraction")

@@ -18,8 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from config.errors import DomainError
+from ledger.money import micros_minor_decimal
 from licensing.services.creators import user_is_finance
-from payouts.api.common import micros_decimal
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.services.royalty_runs import royalty_run_approve, royalty_run_start
 
@@ -55,9 +55,9 @@ def preview_rows(run: RoyaltyRun) -> list[dict]:
             {
                 "creator": creator,
                 "currency": currency,
-                "net": micros_decimal(current, currency),
-                "previous": micros_decimal(earlier, currency),
-                "difference": micros_decimal(current - earlier, currency),
+                "net": micros_minor_decimal(current, currency),
+                "previous": micros_minor_decimal(earlier, currency),
+                "difference": micros_minor_decimal(current - earlier, currency),
             }
         )
     return rows
@@ -91,9 +91,9 @@ def lines_csv(run: RoyaltyRun) -> HttpResponse:
                 line.kind,
                 line.units,
                 "" if line.rate is None else format(line.rate.normalize(), "f"),
-                micros_decimal(line.gross_micros, line.currency),
-                micros_decimal(line.commission_micros, line.currency),
-                micros_decimal(line.net_micros, line.currency),
+                micros_minor_decimal(line.gross_micros, line.currency),
+                micros_minor_decimal(line.commission_micros, line.currency),
+                micros_minor_decimal(line.net_micros, line.currency),
                 line.currency,
             ]
         )

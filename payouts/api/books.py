@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from config.api.pagination import parse_limit
 from config.api.schema import error_responses
 from ledger.models import Account, Entry
+from ledger.money import micros_minor_decimal
 from ledger.selectors import account_entries, trial_balance
 from licensing.api.operation_docs import operation_docs
-from payouts.api.common import IsFinanceElseNotFound, micros_decimal
+from payouts.api.common import IsFinanceElseNotFound
 from payouts.errors import PayoutError, PayoutErrorCode
 
 TRIAL_SCHEMA = inline_serializer("TrialBalance", {"object": serializers.CharField()})
@@ -60,8 +61,8 @@ class TrialBalanceApi(GenericAPIView):
                 "currencies": [
                     {
                         "currency": currency,
-                        "debits_decimal": micros_decimal(totals.debit_micros, currency),
-                        "credits_decimal": micros_decimal(totals.credit_micros, currency),
+                        "debits_decimal": micros_minor_decimal(totals.debit_micros, currency),
+                        "credits_decimal": micros_minor_decimal(totals.credit_micros, currency),
                         "balanced": totals.balanced,
                     }
                     for currency, totals in sorted(books.totals.items())
@@ -72,7 +73,7 @@ class TrialBalanceApi(GenericAPIView):
                         "code": line.code,
                         "kind": line.kind,
                         "currency": line.currency,
-                        "balance_decimal": micros_decimal(line.balance_micros, line.currency),
+                        "balance_decimal": micros_minor_decimal(line.balance_micros, line.currency),
                     }
                     for line in books.lines
                 ],
@@ -104,7 +105,7 @@ class AccountEntriesApi(GenericAPIView):
                     {
                         "object": "ledger_entry",
                         "transaction": entry.transaction.idempotency_key,
-                        "amount_decimal": micros_decimal(entry.amount_micros, entry.currency),
+                        "amount_decimal": micros_minor_decimal(entry.amount_micros, entry.currency),
                         "currency": entry.currency,
                         "kind": entry.transaction.kind,
                         "memo": entry.transaction.memo,

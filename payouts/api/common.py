@@ -3,7 +3,6 @@ and the decimal strings in minor units that API.md shows amounts as."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
@@ -13,7 +12,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from config.api.schema import error_responses
-from ledger.money import micros_format, minor_unit_micros
+from ledger.money import micros_format, micros_minor_decimal
 from licensing.api.operation_docs import operation_docs
 from licensing.models import ApiKey
 from payouts.models import PayoutBatch, PayoutItem
@@ -76,21 +75,12 @@ def item_render(item: PayoutItem) -> dict[str, Any]:
     }
 
 
-def micros_decimal(amount_micros: int, currency: str) -> str:
-    """Micros as an exact decimal string in the currency's minor unit ("0.294", "-420")."""
-    value = Decimal(amount_micros) / Decimal(minor_unit_micros(currency))
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
 __all__ = [
     "IsFinanceElseNotFound",
     "batch_render",
     "item_render",
-    "micros_decimal",
     "micros_format",
+    "micros_minor_decimal",
 ]
 
 

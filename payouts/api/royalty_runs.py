@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from ledger.money import micros_minor_decimal
 from licensing.api.operation_docs import operation_docs
-from payouts.api.common import IsFinanceElseNotFound, micros_decimal
+from payouts.api.common import IsFinanceElseNotFound
 from payouts.errors import PayoutError, PayoutErrorCode
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.selectors.royalty_runs import royalty_run_lines
@@ -49,9 +50,9 @@ def run_render(run: RoyaltyRun) -> dict:
         "totals": [
             {
                 "currency": currency,
-                "gross_decimal": micros_decimal(total["gross_micros"], currency),
-                "commission_decimal": micros_decimal(total["commission_micros"], currency),
-                "net_decimal": micros_decimal(total["net_micros"], currency),
+                "gross_decimal": micros_minor_decimal(total["gross_micros"], currency),
+                "commission_decimal": micros_minor_decimal(total["commission_micros"], currency),
+                "net_decimal": micros_minor_decimal(total["net_micros"], currency),
                 "lines": total["lines"],
             }
             for currency, total in sorted(run.totals.items())
@@ -78,9 +79,9 @@ def line_render(line: RoyaltyLine) -> dict:
         "kind": line.kind,
         "units": line.units,
         "unit_amount_decimal": None if line.rate is None else format(line.rate.normalize(), "f"),
-        "gross_decimal": micros_decimal(line.gross_micros, currency),
-        "commission_decimal": micros_decimal(line.commission_micros, currency),
-        "net_decimal": micros_decimal(line.net_micros, currency),
+        "gross_decimal": micros_minor_decimal(line.gross_micros, currency),
+        "commission_decimal": micros_minor_decimal(line.commission_micros, currency),
+        "net_decimal": micros_minor_decimal(line.net_micros, currency),
         "currency": currency,
     }
 

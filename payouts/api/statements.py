@@ -16,10 +16,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api.schema import error_responses
+from ledger.money import micros_minor_decimal
 from licensing.api.operation_docs import operation_docs
 from licensing.api.permissions import IsCreator
 from payouts.documents.statements import (
-    micros_decimal,
     statement_csv_text,
     statement_pdf,
     statement_render,
@@ -114,7 +114,7 @@ def earnings_render(earnings: Earnings) -> dict:
         return {
             key: part.id,
             "name": part.name,
-            "net_decimal": micros_decimal(part.net_micros, currency),
+            "net_decimal": micros_minor_decimal(part.net_micros, currency),
         }
 
     return {
@@ -124,7 +124,7 @@ def earnings_render(earnings: Earnings) -> dict:
         "months": [
             {
                 "period": month.period,
-                "net_decimal": micros_decimal(month.net_micros, currency),
+                "net_decimal": micros_minor_decimal(month.net_micros, currency),
                 "by_work": [part("work", each) for each in month.by_work],
                 "by_licensee": [part("licensee", each) for each in month.by_licensee],
             }

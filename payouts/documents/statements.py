@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.display import date_words, money_from_micros, money_from_minor
-from ledger.money import minor_unit_micros
+from ledger.money import micros_minor_decimal
 from payouts.documents.pdf import Column, Document, DocumentTable, render_pdf
 from payouts.selectors.statements import Statement, StatementLine, minor_rounded_down
 
@@ -45,15 +45,6 @@ KIND_WORDS = {
 }
 
 
-def micros_decimal(amount_micros: int, currency: str) -> str:
-    """Micros as an exact decimal string in the minor unit: 72054000 EUR -> "7205.4"."""
-    value = Decimal(amount_micros) / Decimal(minor_unit_micros(currency))
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in {"", "-0"} else text
-
-
 def _rate_text(rate: Decimal | None) -> str | None:
     return None if rate is None else format(rate.normalize(), "f")
 
@@ -61,7 +52,7 @@ def _rate_text(rate: Decimal | None) -> str | None:
 def _amount_fields(name: str, micros: int, currency: str) -> dict[str, Any]:
     return {
         name: minor_rounded_down(micros, currency),
-        f"{name}_decimal": micros_decimal(micros, currency),
+        f"{name}_decimal": micros_minor_decimal(micros, currency),
     }
 
 
@@ -76,9 +67,9 @@ def line_render(line: StatementLine, currency: str) -> dict[str, Any]:
         "use": line.use or None,
         "units": line.units,
         "unit_amount_decimal": _rate_text(line.unit_amount_decimal),
-        "gross_decimal": micros_decimal(line.gross_micros, currency),
-        "commission_decimal": micros_decimal(line.commission_micros, currency),
-        "net_decimal": micros_decimal(line.net_micros, currency),
+        "gross_decimal": micros_minor_decimal(line.gross_micros, currency),
+        "commission_decimal": micros_minor_decimal(line.commission_micros, currency),
+        "net_decimal": micros_minor_decimal(line.net_micros, currency),
     }
 
 
@@ -97,9 +88,9 @@ def statement_render(statement: Statement) -> dict[str, Any]:
         **_amount_fields("closing_balance", statement.closing_micros, currency),
         "commission_basis_points": statement.commission_basis_points,
         "totals": {
-            "gross_decimal": micros_decimal(statement.gross_micros, currency),
-            "commission_decimal": micros_decimal(statement.commission_micros, currency),
-            "net_decimal": micros_decimal(statement.net_micros, currency),
+            "gross_decimal": micros_minor_decimal(statement.gross_micros, currency),
+            "commission_decimal": micros_minor_decimal(statement.commission_micros, currency),
+            "net_decimal": micros_minor_decimal(statement.net_micros, currency),
         },
         "lines": [line_render(line, currency) for line in statement.lines],
     }
@@ -134,9 +125,9 @@ def statement_csv_rows(statement: Statement) -> Iterator[list[object]]:
     yield [
         "total",
         *blank,
-        micros_decimal(statement.gross_micros, currency),
-        micros_decimal(statement.commission_micros, currency),
-        micros_decimal(statement.net_micros, currency),
+        micros_minor_decimal(statement.gross_micros, currency),
+        micros_minor_decimal(statement.commission_micros, currency),
+        micros_minor_decimal(statement.net_micros, currency),
     ]
     for name, micros in (
         ("opening_balance", statement.opening_micros),
@@ -144,7 +135,7 @@ def statement_csv_rows(statement: Statement) -> Iterator[list[object]]:
         ("paid", statement.paid_micros),
         ("closing_balance", statement.closing_micros),
     ):
-        yield [name, *blank, "", "", micros_decimal(micros, currency)]
+        yield [name, *blank, "", "", micros_minor_decimal(micros, currency)]
 
 
 def statement_csv_text(statement: Statement) -> str:

@@ -15,7 +15,12 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from ledger.money import minor_to_micros, minor_unit_micros, round_down_to_minor
+from ledger.money import (
+    micros_minor_decimal,
+    minor_to_micros,
+    minor_unit_micros,
+    round_down_to_minor,
+)
 from licensing.models import InvoiceLine, License, LicenseeOrganization, OfferVersion
 from licensing.selectors.usage import usage_events_of_period
 from payouts.errors import PayoutError, PayoutErrorCode
@@ -65,16 +70,6 @@ def micros_rounded(amount_micros: int, currency: str) -> int:
     )
 
 
-def micros_decimal(amount_micros: int, currency: str) -> str:
-    """Micros as an exact decimal string in the currency's minor unit ("1234.5", "-0.25")."""
-    unit = minor_unit_micros(currency)
-    sign = "-" if amount_micros < 0 else ""
-    whole, fraction = divmod(abs(amount_micros), unit)
-    digits = len(str(unit)) - 1
-    text = f"{whole}.{fraction:0{digits}d}".rstrip("0").rstrip(".") if digits else str(whole)
-    return f"{sign}{text}"
-
-
 def organization_invoices(
     *, organization: LicenseeOrganization, period: str | None = None
 ) -> QuerySet[Invoice]:
@@ -103,7 +98,7 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
             kind=item.kind,
             units=item.units,
             amount=micros_rounded(item.amount_micros, currency),
-            amount_decimal=micros_decimal(item.amount_micros, currency),
+            amount_decimal=micros_minor_decimal(item.amount_micros, currency),
         )
         for item in invoice.items.all()
     )
@@ -118,8 +113,8 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
         billing=invoice.billing,
         lines=lines,
         total=micros_rounded(invoice.total_micros, currency),
-        total_decimal=micros_decimal(invoice.total_micros, currency),
-        carried_in_decimal=micros_decimal(invoice.carried_in_micros, currency),
+        total_decimal=micros_minor_decimal(invoice.total_micros, currency),
+        carried_in_decimal=micros_minor_decimal(invoice.carried_in_micros, currency),
         amount_due=invoice.amount_due,
         due_at=invoice.due_at,
         created_at=invoice.created_at,
@@ -166,7 +161,7 @@ def _upcoming_usage(organization: LicenseeOrganization, period: str) -> list[Inv
                 kind="per_unit",
                 units=units,
                 amount=micros_rounded(gross, granted.currency),
-                amount_decimal=micros_decimal(gross, granted.currency),
+                amount_decimal=micros_minor_decimal(gross, granted.currency),
             )
         )
     return lines
@@ -206,7 +201,7 @@ def organization_invoice_upcoming(
         organization=organization.public_id, organization_name=organization.name,
         billing=organization.billing, lines=tuple(lines + usage),
         total=micros_rounded(total_micros, currency),
-        total_decimal=micros_decimal(total_micros, currency), carried_in_decimal="0",
+        total_decimal=micros_minor_decimal(total_micros, currency), carried_in_decimal="0",
         amount_due=max(0, total_micros // minor_unit_micros(currency)), due_at=end,
         created_at=now, paid_at=None, paid_by=None, failure_code=None, failure_message=None,
         charge_attempts=0, next_charge_at=None,
