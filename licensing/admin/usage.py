@@ -26,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from licensing.admin.scoping import request_creator
 from licensing.models import UsageEvent
 from licensing.periods import period_of
@@ -70,7 +71,7 @@ def _by_work(lines: list[usage_reports.CreatorUsageLine]) -> list[WorkTotals]:
 
 
 @admin.register(UsageEvent)
-class UsageReportAdmin(admin.ModelAdmin):
+class UsageReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _finance(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and user_is_finance(user))
@@ -83,15 +84,6 @@ class UsageReportAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list:
         # The reports only: no page per event (an event is the licensee's to correct).

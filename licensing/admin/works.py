@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from licensing import services
 from licensing.admin.co_owners import (
     CoOwnerAutocompleteView,
@@ -260,19 +261,10 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
 
 
 @admin.register(RightsShare)
-class RightsShareAdmin(CreatorScopedAdmin):
+class RightsShareAdmin(ReadOnlyAdminMixin, CreatorScopedAdmin):
     """Read-only: shares change together, in the work's form, so they always total 10,000."""
 
     creator_path = "work__creator"
     list_display = ["work", "creator", "basis_points"]
     list_select_related = ["work", "creator"]
     search_fields = ["work__title", "work__public_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

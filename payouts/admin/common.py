@@ -6,10 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from licensing.services.creators import user_is_finance
 
 
-class FinanceOnlyAdmin:
+class FinanceOnlyAdmin(ReadOnlyAdminMixin):
     """Finance models: shown to finance users and superusers, read-only rows."""
 
     def _finance(self, request: HttpRequest) -> bool:
@@ -21,12 +22,3 @@ class FinanceOnlyAdmin:
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._finance(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

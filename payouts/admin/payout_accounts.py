@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
+from config.admin_mixins import ReadOnlyAdminMixin
 from config.errors import DomainError
 from licensing.admin import request_creator
 from licensing.services.creators import user_is_finance
@@ -27,7 +28,7 @@ NOT_ENABLED_MESSAGE = (
 
 
 @admin.register(PayoutAccount)
-class PayoutAccountAdmin(admin.ModelAdmin):
+class PayoutAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["creator", "stripe_account_id", "payouts_enabled", "transfers_active"]
     readonly_fields = [
         "creator",
@@ -50,15 +51,6 @@ class PayoutAccountAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request).select_related("creator")
