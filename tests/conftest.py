@@ -77,6 +77,23 @@ def _isolated_cache(settings: object) -> None:
         cache.clear()
 
 
+@pytest.fixture
+def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Pin the rate limiter's clock so a test's requests all fall in one window.
+
+    A test that counts N requests against an N/min limit fails whenever the minute
+    turns between its requests (the count starts again); the pinned instant is now.
+    """
+    import time
+    import types
+
+    from config.api import throttling
+
+    pinned = time.time()
+    monkeypatch.setattr(throttling, "time", types.SimpleNamespace(time=lambda: pinned))
+    return pinned
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager_unless_worker(request: pytest.FixtureRequest) -> object:
     """Run tasks in the test's process, except in tests that start a real worker.

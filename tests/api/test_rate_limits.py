@@ -15,7 +15,9 @@ def _assert_throttled(response) -> None:
     assert 1 <= int(response["Retry-After"]) <= 60
 
 
-def test_invalid_keys_are_counted_per_address_then_refused_with_429(small_world, settings) -> None:
+def test_invalid_keys_are_counted_per_address_then_refused_with_429(
+    small_world, settings, one_rate_window
+) -> None:
     settings.ACCORD_RATE_LIMITS = {"default": "9/min", "public": "9/min", "invalid_key": "3/min"}
     guesser = Client(REMOTE_ADDR="198.51.100.7")
 
@@ -38,7 +40,7 @@ def test_invalid_keys_are_counted_per_address_then_refused_with_429(small_world,
     assert valid.status_code == 200
 
 
-def test_the_default_rate_refuses_a_flood_of_invalid_keys(db) -> None:
+def test_the_default_rate_refuses_a_flood_of_invalid_keys(db, one_rate_window) -> None:
     guesser = Client(REMOTE_ADDR="198.51.100.9")
     statuses = [
         guesser.get("/api/v1/works", HTTP_AUTHORIZATION=f"Bearer ak_live_{n}").status_code
@@ -48,7 +50,7 @@ def test_the_default_rate_refuses_a_flood_of_invalid_keys(db) -> None:
     assert set(statuses[30:]) == {429}
 
 
-def test_the_jwks_is_limited_per_address_at_the_public_rate(db, settings) -> None:
+def test_the_jwks_is_limited_per_address_at_the_public_rate(db, settings, one_rate_window) -> None:
     settings.ACCORD_RATE_LIMITS = {"default": "100/min", "public": "2/min"}
     reader = Client(REMOTE_ADDR="203.0.113.5")
 

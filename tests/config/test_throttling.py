@@ -32,7 +32,7 @@ def test_window_counts_exactly_and_says_how_long_to_wait() -> None:
     assert window_hit("t", limit=3, window_seconds=60, now=now + 60) is None
 
 
-def test_each_key_has_its_own_count_and_the_429_has_retry_after(settings) -> None:
+def test_each_key_has_its_own_count_and_the_429_has_retry_after(settings, one_rate_window) -> None:
     settings.ACCORD_RATE_LIMITS = {"default": "3/min"}
     first_tenant = Client(HTTP_AUTHORIZATION=f"Bearer {TEST_API_KEY}")
     second_tenant = Client(HTTP_AUTHORIZATION=f"Bearer {OTHER_TEST_API_KEY}")
@@ -48,7 +48,7 @@ def test_each_key_has_its_own_count_and_the_429_has_retry_after(settings) -> Non
     assert 1 <= int(limited["Retry-After"]) <= 60
 
 
-def test_public_endpoints_count_per_client_address(settings) -> None:
+def test_public_endpoints_count_per_client_address(settings, one_rate_window) -> None:
     settings.ACCORD_RATE_LIMITS = {"default": "100/min", "public": "2/min"}
     first = Client(REMOTE_ADDR="192.0.2.1")
     second = Client(REMOTE_ADDR="192.0.2.2")
@@ -59,7 +59,7 @@ def test_public_endpoints_count_per_client_address(settings) -> None:
     assert second.get("/api/v1/_test/public").status_code == 200
 
 
-def test_forwarded_address_counts_only_behind_trusted_proxies(settings) -> None:
+def test_forwarded_address_counts_only_behind_trusted_proxies(settings, one_rate_window) -> None:
     settings.ACCORD_RATE_LIMITS = {"default": "100/min", "public": "1/min"}
     spoofing = Client(REMOTE_ADDR="192.0.2.9")
     assert (

@@ -181,7 +181,7 @@ def test_answers_are_cached_and_the_cache_empties_on_change(
     assert b'<prohibits type="usage">all</prohibits>' in public.get(license_xml).content
 
 
-def test_public_endpoints_are_rate_limited_per_address(works, settings) -> None:
+def test_public_endpoints_are_rate_limited_per_address(works, settings, one_rate_window) -> None:
     settings.ACCORD_RATE_LIMITS = {**settings.ACCORD_RATE_LIMITS, "public": "3/min"}
     first, second = APIClient(REMOTE_ADDR="10.0.0.1"), APIClient(REMOTE_ADDR="10.0.0.2")
     path = f"/works/{works['reserved'].public_id}/license.xml"

@@ -225,7 +225,7 @@ def _catalogue_for_race() -> str:
 
 
 def test_each_licensee_key_is_rate_limited_on_its_own(
-    catalogue: Catalogue, invoice_org, client_for, settings
+    catalogue: Catalogue, invoice_org, client_for, settings, one_rate_window
 ) -> None:
     settings.ACCORD_RATE_LIMITS = {**settings.ACCORD_RATE_LIMITS, "default": "2/min"}
     busy, other = client_for(invoice_org), client_for(invoice_org)

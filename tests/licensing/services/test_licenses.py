@@ -138,7 +138,9 @@ def test_garbage_and_unknown_licenses_are_not_valid(granted: License) -> None:
     assert tampered["license"] is None
 
 
-def test_verification_is_public_and_rate_limited_per_address(granted: License, settings) -> None:
+def test_verification_is_public_and_rate_limited_per_address(
+    granted: License, settings, one_rate_window
+) -> None:
     settings.ACCORD_RATE_LIMITS = {**settings.ACCORD_RATE_LIMITS, "public": "2/min"}
     client = Client(REMOTE_ADDR="203.0.113.7")
     statuses = [
