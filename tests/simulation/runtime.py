@@ -20,9 +20,11 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
 
 from config.celery import app
-from payouts.models import PayoutBatch, RoyaltyRun, StripeEvent
+from payouts.models import Invoice, PayoutBatch, RoyaltyRun, StripeEvent
 from payouts.services.payout_batches import payout_batch_dispatch
 from payouts.stripe.tasks import PENDING_AFTER, stripe_events_pending_process_task
 from payouts.tasks import royalty_runs_resume_task
@@ -38,6 +40,10 @@ REST_TIMEOUT_SECONDS = max(90, PENDING_AFTER.total_seconds() + 30)
 # What beat would do every few minutes, done every few seconds of waiting.
 BEAT_EVERY_SECONDS = 4.0
 BUSY_RUNS = (RoyaltyRun.Status.COMPUTING, RoyaltyRun.Status.APPROVED, RoyaltyRun.Status.POSTING)
+# A charge whose claim is younger than this is still in flight (the worker's Stripe
+# timeout is 1 s); an older lease is a worker killed mid-charge, which only the lease's
+# end (INVOICE_CHARGE_LEASE_SECONDS, 600 s) frees: that invoice is at rest, unpaid.
+CHARGE_IN_FLIGHT_SECONDS = 30
 
 
 class SimWorker(Worker):
@@ -141,6 +147,7 @@ class Runtime:
             reasons.append("a payout batch is dispatching")
         if StripeEvent.objects.filter(processed_at__isnull=True).exists():
             reasons.append("a stored Stripe event is not processed")
+        reasons += _card_invoices_in_flight()
         if self._undelivered():
             reasons.append("the sandbox has undelivered webhooks")
         return reasons
@@ -172,3 +179,23 @@ class Runtime:
             self._worker_check()
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
             time.sleep(0.1)
+
+
+def _card_invoices_in_flight() -> list[str]:
+    """A posted run's card invoices are charged by a job after its commit: until that
+    job has tried, its charge and its webhook can land in the middle of the checks."""
+    now = timezone.now()
+    open_card = Invoice.objects.filter(
+        status=Invoice.Status.OPEN, billing="card", next_charge_at__isnull=False
+    )
+    reasons = []
+    if open_card.filter(next_charge_at__lte=now).exists():
+        reasons.append("a card invoice is due and not charged yet")
+    lease = datetime.timedelta(seconds=settings.INVOICE_CHARGE_LEASE_SECONDS)
+    claimed = open_card.filter(
+        last_charge_at__gt=now - datetime.timedelta(seconds=CHARGE_IN_FLIGHT_SECONDS),
+        next_charge_at=F("last_charge_at") + lease,
+    )
+    if claimed.exists():
+        reasons.append("a card invoice is being charged")
+    return reasons
