@@ -140,16 +140,20 @@ def _stage(cursor: Any, rows: list[tuple], postgresql: bool) -> None:
         cursor.executemany(f"INSERT INTO usage_staging ({columns}) VALUES ({placeholders})", rows)
 
 
-def _works_union(t: dict[str, str]) -> str:
-    """The works the batch names, one row per (kind of reference, value): set-based."""
+def _works_union(t: dict[str, str], kinds: set[str]) -> str:
+    """The works the batch names, one row per (kind of reference, value): set-based.
+
+    A branch only for the kinds the batch uses: each one scans the staging table.
+    """
     return " UNION ALL ".join(
         f"SELECT '{kind}' AS kind, {kind} AS value, id, reserved FROM {t['work']}"
         f" WHERE {kind} IN (SELECT work_value FROM usage_staging WHERE work_kind = '{kind}')"
         for kind in WORK_REFERENCE_KINDS
+        if kind in kinds
     )
 
 
-def _resolve(cursor: Any, organization_id: int, at: Any) -> None:
+def _resolve(cursor: Any, organization_id: int, at: Any, kinds: set[str]) -> None:
     """Fill `usage_resolved` from `usage_staging` in one statement."""
     t = _tables()
     pricing = OfferVersion.Pricing
@@ -177,7 +181,7 @@ def _resolve(cursor: Any, organization_id: int, at: Any) -> None:
             AND l.public_id = s.license_ref AND l.status <> %(revoked)s
         LEFT JOIN {t["version"]} v ON v.id = l.offer_version_id
         LEFT JOIN {t["offer"]} o ON o.id = v.offer_id
-        LEFT JOIN ({_works_union(t)}) w ON w.kind = s.work_kind AND w.value = s.work_value
+        LEFT JOIN ({_works_union(t, kinds)}) w ON w.kind = s.work_kind AND w.value = s.work_value
         LEFT JOIN {t["license_works"]} lw ON lw.license_id = l.id AND lw.work_id = w.id
         """,
         {
@@ -339,7 +343,7 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
             )
         _staging_create(cursor, postgresql)
         _stage(cursor, rows, postgresql)
-        _resolve(cursor, organization.pk, sql_at)
+        _resolve(cursor, organization.pk, sql_at, {row[3] for row in rows} or {"public_id"})
         details = _problems(cursor)
         if details:
             raise usage_invalid(details)
