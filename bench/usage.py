@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.usage \
         [--events 300000] [--clients 3] [--workers 3] [--rounds 3]
 
-The benchmark makes and drops its own database (`accord_bench_usage`, or
-`BENCH_USAGE_DATABASE`). It creates per-unit licenses through the services
+The benchmark makes its own database (`accord_bench_usage`, or
+`BENCH_USAGE_DATABASE`), dropping one left by an earlier run first, and leaves it
+for inspection. It creates per-unit licenses through the services
 (`bench._usage_setup`), starts gunicorn, and then, in `--rounds` rounds:
 
 1. `--clients` concurrent clients, each on one kept-alive connection, POST batches of
