@@ -82,10 +82,10 @@ class UsageEvent(models.Model):
     id = models.BigIntegerField(primary_key=True, help_text="The id of its UsageEventKey.")
     # No single-column FK indexes: the composite indexes below start with each column,
     # and every index costs the ingest a write per event. No database FK constraints
-    # either: their checks ran once per event per key at commit (four per event, 40%
+    # either: their checks ran at commit, one per event and reference (four an event, 40%
     # of the database's time per batch, docs/usage.md "Performance"); the ingest
     # takes the same FOR KEY SHARE locks itself, once per referenced row
-    # (usage_ingest._references_lock), and PROTECT still refuses deleting a row
+    # (services.usage_references), and PROTECT still refuses deleting a row
     # that usage refers to (Django's collector checks it).
     organization = models.ForeignKey(
         LicenseeOrganization,

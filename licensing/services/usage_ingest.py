@@ -10,6 +10,8 @@ transaction, the same statements on PostgreSQL and SQLite:
    `usage_resolved`, computing each row's flag and, for a bad row, its problem;
 3. one `SELECT` of the problems: any → `usage_invalid` with a detail per bad event,
    and the transaction rolls back (nothing was written outside the temporary tables);
+   on PostgreSQL one more locks the rows the batch refers to, as FK checks would
+   (`usage_references`: the usage tables have no database FK constraints);
 4. the dedup keys go in with `INSERT … ON CONFLICT (organization, event id) DO
    NOTHING RETURNING`, so an id already stored — by an earlier batch, or a concurrent
    request that committed first — comes back as nothing and is a duplicate, and the
@@ -29,11 +31,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from licensing.errors import LicensingError, LicensingErrorCode
-from licensing.models import License, LicenseeOrganization, Offer, OfferVersion, Work
+from licensing.models import License, Offer, OfferVersion, Work
 from licensing.models.usage import (
     UsageCorrection,
     UsageEvent,
@@ -44,6 +46,7 @@ from licensing.models.usage import (
 from licensing.selectors.usage import usage_period_next_open
 from licensing.services.usage_partitions import usage_partitions_ensure
 from licensing.services.usage_period_locks import usage_periods_lock
+from licensing.services.usage_references import usage_references_lock
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
 WORK_REFERENCE_KINDS = ("public_id", "sha256", "isrc", "isbn", "doi", "url")
@@ -86,7 +89,6 @@ def _tables() -> dict[str, str]:
         "version": OfferVersion._meta.db_table,
         "offer": Offer._meta.db_table,
         "work": Work._meta.db_table,
-        "organization": LicenseeOrganization._meta.db_table,
         "key": UsageEventKey._meta.db_table,
         "event": UsageEvent._meta.db_table,
     }
@@ -212,34 +214,6 @@ def _problems(cursor: Any) -> list[dict[str, Any]]:
     return details
 
 
-def _references_lock(cursor: Any, organization_id: int) -> None:
-    """Lock the organisation, licenses and works the batch refers to, as FK checks would.
-
-    The events' database FK constraints are gone (models/usage.py): their checks
-    took a FOR KEY SHARE lock per event per reference at commit. This takes the same
-    locks once per referenced row, so none of them can be deleted (or its key
-    changed) until the batch commits; a row deleted since the batch was resolved is
-    missing here, and the batch fails as the FK check would have failed it.
-    """
-    t = _tables()
-    locked = " + ".join(
-        f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE id IN ({ids}) FOR KEY SHARE) {alias})"
-        for table, ids, alias in (
-            (t["organization"], "%(org)s", "o"),
-            (t["license"], "SELECT license_id FROM usage_resolved", "l"),
-            (t["work"], "SELECT work_id FROM usage_resolved", "w"),
-        )
-    )
-    cursor.execute(
-        f"SELECT {locked}, (SELECT 1 + count(DISTINCT license_id) + count(DISTINCT work_id)"
-        " FROM usage_resolved)",
-        {"org": organization_id},
-    )
-    locked_rows, referenced_rows = cursor.fetchone()
-    if locked_rows != referenced_rows:
-        raise IntegrityError("a license, work or organisation of the batch was deleted")
-
-
 def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Counter:
     t = _tables()
     columns = ", ".join(_STORED)
@@ -349,7 +323,7 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
             raise usage_invalid(details)
         if postgresql:
             # SQLite has one writer at a time: nothing can delete them meanwhile.
-            _references_lock(cursor, organization.pk)
+            usage_references_lock(cursor=cursor, organization_id=organization.pk)
         store = _store_postgresql if postgresql else _store_sqlite
         stored = store(cursor, organization.pk, sql_at)
         if closed:
