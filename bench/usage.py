@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.usage \
         [--events 300000] [--clients 3] [--workers 3] [--rounds 3]
 
-The benchmark makes and drops its own database (`accord_bench_usage`, or
-`BENCH_USAGE_DATABASE`). It creates per-unit licenses through the services
+The benchmark makes its own database (`accord_bench_usage`, or
+`BENCH_USAGE_DATABASE`), dropping one left by an earlier run first, and leaves it
+for inspection. It creates per-unit licenses through the services
 (`bench._usage_setup`), starts gunicorn, and then, in `--rounds` rounds:
 
 1. `--clients` concurrent clients, each on one kept-alive connection, POST batches of
@@ -165,7 +166,10 @@ def _cpu(pids: list[int]) -> dict[int, float]:
 
 
 def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(after[pid] - start for pid, start in before.items() if pid in after)
+    # A process born during the round (a worker's first connection opens its backend
+    # on its first batch) spent all its CPU in it: counting only the processes alive
+    # at both readings left round 1's database figure at a third of the others'.
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
 class _CpuMeter:

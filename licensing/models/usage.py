@@ -51,8 +51,14 @@ class UsageFlag(models.TextChoices):
 class UsageEventKey(models.Model):
     """One licensee event id of one organisation, for ever: the dedup rule itself."""
 
+    # No index of its own (the unique constraint's index starts with it) and no
+    # database FK constraint: see UsageEvent.
     organization = models.ForeignKey(
-        LicenseeOrganization, on_delete=models.PROTECT, related_name="usage_event_keys"
+        LicenseeOrganization,
+        on_delete=models.PROTECT,
+        related_name="usage_event_keys",
+        db_index=False,
+        db_constraint=False,
     )
     event_id = models.CharField(max_length=EVENT_ID_LENGTH_MAX)
     occurred_at = models.DateTimeField(help_text="The event's time: finds its partition.")
@@ -75,16 +81,33 @@ class UsageEvent(models.Model):
 
     id = models.BigIntegerField(primary_key=True, help_text="The id of its UsageEventKey.")
     # No single-column FK indexes: the composite indexes below start with each column,
-    # and every index costs the ingest a write per event.
+    # and every index costs the ingest a write per event. No database FK constraints
+    # either: their checks ran at commit, one per event and reference (four an event, 40%
+    # of the database's time per batch, docs/usage.md "Performance"); the ingest
+    # takes the same FOR KEY SHARE locks itself, once per referenced row
+    # (services.usage_references), and PROTECT still refuses deleting a row
+    # that usage refers to (Django's collector checks it).
     organization = models.ForeignKey(
-        LicenseeOrganization, on_delete=models.PROTECT, related_name="+", db_index=False
+        LicenseeOrganization,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     event_id = models.CharField(max_length=EVENT_ID_LENGTH_MAX)
     license = models.ForeignKey(
-        License, on_delete=models.PROTECT, related_name="usage_events", db_index=False
+        License,
+        on_delete=models.PROTECT,
+        related_name="usage_events",
+        db_index=False,
+        db_constraint=False,
     )
     work = models.ForeignKey(
-        Work, on_delete=models.PROTECT, related_name="usage_events", db_index=False
+        Work,
+        on_delete=models.PROTECT,
+        related_name="usage_events",
+        db_index=False,
+        db_constraint=False,
     )
     use = models.CharField(max_length=20, help_text="The license's use, copied for reports.")
     unit = models.CharField(max_length=10)

@@ -10,6 +10,8 @@ transaction, the same statements on PostgreSQL and SQLite:
    `usage_resolved`, computing each row's flag and, for a bad row, its problem;
 3. one `SELECT` of the problems: any → `usage_invalid` with a detail per bad event,
    and the transaction rolls back (nothing was written outside the temporary tables);
+   on PostgreSQL one more locks the rows the batch refers to, as FK checks would
+   (`usage_references`: the usage tables have no database FK constraints);
 4. the dedup keys go in with `INSERT … ON CONFLICT (organization, event id) DO
    NOTHING RETURNING`, so an id already stored — by an earlier batch, or a concurrent
    request that committed first — comes back as nothing and is a duplicate, and the
@@ -24,6 +26,7 @@ No statement runs per event; Python touches each event only to stage it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,12 +46,13 @@ from licensing.models.usage import (
 from licensing.selectors.usage import usage_period_next_open
 from licensing.services.usage_partitions import usage_partitions_ensure
 from licensing.services.usage_period_locks import usage_periods_lock
+from licensing.services.usage_references import usage_references_lock
 
 USAGE_INVALID = LicensingErrorCode.USAGE_INVALID
 WORK_REFERENCE_KINDS = ("public_id", "sha256", "isrc", "isbn", "doi", "url")
 _STAGED = (
     "idx", "event_id", "license_ref", "work_kind", "work_value", "unit", "units",
-    "occurred_at", "period", "model",
+    "occurred_at", "period", "model", "first",
 )  # fmt: skip
 # What an event row gets from `usage_resolved`, in the events table's column names.
 _STORED = (
@@ -90,20 +94,32 @@ def _tables() -> dict[str, str]:
     }
 
 
+@functools.cache
+def _key_sequence() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [UsageEventKey._meta.db_table])
+        return cursor.fetchone()[0].replace("'", "''")
+
+
 def _staging_create(cursor: Any, postgresql: bool) -> None:
     # Temporary tables live per connection; DELETE, because inside an outer
     # transaction (a test's) PostgreSQL's ON COMMIT DELETE ROWS has not run yet.
     time, suffix = ("timestamptz", " ON COMMIT DELETE ROWS") if postgresql else ("text", "")
+    # On PostgreSQL COPY draws each row's key id from the keys' sequence, row by row
+    # in the batch's order: ids follow the batch without a sort (a duplicate's or a
+    # refused batch's id is a gap, never reused).
+    key_id = f" DEFAULT nextval('{_key_sequence()}'::regclass)" if postgresql else ""
     cursor.execute(
         "CREATE TEMPORARY TABLE IF NOT EXISTS usage_staging (idx integer, event_id text,"
         " license_ref text, work_kind text, work_value text, unit text, units bigint,"
-        f" occurred_at {time}, period text, model text){suffix}"
+        f" occurred_at {time}, period text, model text, first boolean, key_id bigint{key_id})"
+        f"{suffix}"
     )
     cursor.execute(
         "CREATE TEMPORARY TABLE IF NOT EXISTS usage_resolved (idx integer, event_id text,"
         " license_id bigint, work_id bigint, use text, unit text, units bigint,"
         f" occurred_at {time}, period text, flag text, model text, problem text,"
-        f" allowed_unit text){suffix}"
+        f" allowed_unit text, first boolean, key_id bigint){suffix}"
     )
     cursor.execute("DELETE FROM usage_staging")
     cursor.execute("DELETE FROM usage_resolved")
@@ -126,23 +142,27 @@ def _stage(cursor: Any, rows: list[tuple], postgresql: bool) -> None:
         cursor.executemany(f"INSERT INTO usage_staging ({columns}) VALUES ({placeholders})", rows)
 
 
-def _works_union(t: dict[str, str]) -> str:
-    """The works the batch names, one row per (kind of reference, value): set-based."""
+def _works_union(t: dict[str, str], kinds: set[str]) -> str:
+    """The works the batch names, one row per (kind of reference, value): set-based.
+
+    A branch only for the kinds the batch uses: each one scans the staging table.
+    """
     return " UNION ALL ".join(
         f"SELECT '{kind}' AS kind, {kind} AS value, id, reserved FROM {t['work']}"
         f" WHERE {kind} IN (SELECT work_value FROM usage_staging WHERE work_kind = '{kind}')"
         for kind in WORK_REFERENCE_KINDS
+        if kind in kinds
     )
 
 
-def _resolve(cursor: Any, organization_id: int, at: Any) -> None:
+def _resolve(cursor: Any, organization_id: int, at: Any, kinds: set[str]) -> None:
     """Fill `usage_resolved` from `usage_staging` in one statement."""
     t = _tables()
     pricing = OfferVersion.Pricing
     cursor.execute(
         f"""
         INSERT INTO usage_resolved (idx, event_id, license_id, work_id, use, unit, units,
-            occurred_at, period, flag, model, problem, allowed_unit)
+            occurred_at, period, flag, model, problem, allowed_unit, first, key_id)
         SELECT s.idx, s.event_id, l.id, w.id, o.use, s.unit, s.units, s.occurred_at, s.period,
             CASE WHEN w.reserved THEN %(reserved)s
                  WHEN lw.work_id IS NULL THEN %(unlicensed)s
@@ -156,13 +176,14 @@ def _resolve(cursor: Any, organization_id: int, at: Any) -> None:
                       THEN 'unit'
                  WHEN v.pricing = %(pool)s AND s.unit <> COALESCE(v.unit, %(item)s) THEN 'unit'
                  WHEN s.occurred_at > %(at)s THEN 'future' END,
-            CASE WHEN v.pricing = %(pool)s THEN COALESCE(v.unit, %(item)s) ELSE v.unit END
+            CASE WHEN v.pricing = %(pool)s THEN COALESCE(v.unit, %(item)s) ELSE v.unit END,
+            s.first, s.key_id
         FROM usage_staging s
         LEFT JOIN {t["license"]} l ON l.organization_id = %(org)s
             AND l.public_id = s.license_ref AND l.status <> %(revoked)s
         LEFT JOIN {t["version"]} v ON v.id = l.offer_version_id
         LEFT JOIN {t["offer"]} o ON o.id = v.offer_id
-        LEFT JOIN ({_works_union(t)}) w ON w.kind = s.work_kind AND w.value = s.work_value
+        LEFT JOIN ({_works_union(t, kinds)}) w ON w.kind = s.work_kind AND w.value = s.work_value
         LEFT JOIN {t["license_works"]} lw ON lw.license_id = l.id AND lw.work_id = w.id
         """,
         {
@@ -198,38 +219,32 @@ def _store_postgresql(cursor: Any, organization_id: int, at: dt.datetime) -> Cou
     columns = ", ".join(_STORED)
     cursor.execute(
         f"""
-        WITH firsts AS (
-            SELECT DISTINCT ON (event_id) * FROM usage_resolved ORDER BY event_id, idx
-        ), numbered AS (
-            -- Ids in the batch's order (a CTE with nextval is computed once, in order);
-            -- a duplicate's id is never used, a gap in the sequence.
-            SELECT nextval(pg_get_serial_sequence(%(key_table)s, 'id')) AS id, f.*
-            FROM (SELECT * FROM firsts ORDER BY idx) f
-        ), keys AS (
-            -- Inserted in event-id order: two requests sharing ids take the unique
-            -- index's locks in the same order, so they wait for each other, never deadlock.
+        WITH keys AS (
+            -- Inserted in event-id order (bytewise: a cheap sort, the same in every
+            -- request): two requests sharing ids take the unique index's locks in the
+            -- same order, so they wait for each other, never deadlock.
             INSERT INTO {t["key"]}
                 (id, organization_id, event_id, occurred_at, period, created_at)
-            SELECT id, %(org)s, event_id, occurred_at, period, %(at)s
-            FROM numbered ORDER BY event_id
+            SELECT key_id, %(org)s, event_id, occurred_at, period, %(at)s
+            FROM usage_resolved WHERE first ORDER BY event_id COLLATE "C"
             ON CONFLICT (organization_id, event_id) DO NOTHING
-            RETURNING id, event_id
+            RETURNING id
         ), stored AS (
             INSERT INTO {t["event"]} (id, organization_id, {columns}, corrections_count, created_at)
-            SELECT keys.id, %(org)s, {", ".join("f." + c for c in _STORED)}, 0, %(at)s
-            FROM keys JOIN firsts f USING (event_id)
+            SELECT keys.id, %(org)s, {", ".join("r." + c for c in _STORED)}, 0, %(at)s
+            FROM keys JOIN usage_resolved r ON r.key_id = keys.id
             RETURNING flag
         )
         SELECT flag, count(*) FROM stored GROUP BY flag
         """,
-        {"org": organization_id, "at": at, "key_table": t["key"]},
+        {"org": organization_id, "at": at},
     )
     return Counter(dict(cursor.fetchall()))
 
 
 def _store_sqlite(cursor: Any, organization_id: int, at: Any) -> Counter:
     t = _tables()
-    firsts = "idx IN (SELECT min(idx) FROM usage_resolved GROUP BY event_id)"
+    firsts = "first"  # the first occurrence of each id in the batch (_staged_rows)
     # The WHERE is needed: SQLite would read "ON CONFLICT" after a bare FROM as a join.
     cursor.execute(
         f"INSERT INTO {t['key']} (organization_id, event_id, occurred_at, period, created_at)"
@@ -251,13 +266,17 @@ def _store_sqlite(cursor: Any, organization_id: int, at: Any) -> Counter:
 
 def _staged_rows(events: list, postgresql: bool) -> list[tuple]:
     adapt = connection.ops.adapt_datetimefield_value
-    rows = []
+    rows, seen = [], set()
     for index, (event, (kind, value)) in enumerate(events):
         utc = event.occurred_at.astimezone(dt.UTC)
+        # Within a batch the first occurrence of an id wins: marked here, in one pass,
+        # instead of a DISTINCT ON sort in the database.
+        first = event.id not in seen
+        seen.add(event.id)
         rows.append(
             (index, event.id, event.license, kind, value, event.unit, event.units,
              utc if postgresql else adapt(utc), f"{utc.year:04d}-{utc.month:02d}",
-             event.model or "")
+             event.model or "", first)
         )  # fmt: skip
     return rows
 
@@ -298,10 +317,13 @@ def usage_ingest(*, organization: Any, events: list, at: dt.datetime | None = No
             )
         _staging_create(cursor, postgresql)
         _stage(cursor, rows, postgresql)
-        _resolve(cursor, organization.pk, sql_at)
+        _resolve(cursor, organization.pk, sql_at, {row[3] for row in rows} or {"public_id"})
         details = _problems(cursor)
         if details:
             raise usage_invalid(details)
+        if postgresql:
+            # SQLite has one writer at a time: nothing can delete them meanwhile.
+            usage_references_lock(cursor=cursor, organization_id=organization.pk)
         store = _store_postgresql if postgresql else _store_sqlite
         stored = store(cursor, organization.pk, sql_at)
         if closed:
