@@ -93,7 +93,7 @@ def _run(*arguments: str) -> str:
 
 
 class _Buyer:
-    """Purchases (each with a new Idempotency-Key) and the baseline, through Django's test client."""
+    """Purchases (each with its own Idempotency-Key) and the baseline, by Django's client."""
 
     def __init__(self, setup: dict) -> None:
         from django.test import Client
