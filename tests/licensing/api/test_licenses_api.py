@@ -10,9 +10,12 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from ledger.models import Transaction
-from licensing import services
 from licensing.models import ApiKey, License, Purchase
+from licensing.services.api_keys import api_key_create, api_key_revoke
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
+from licensing.services.works import work_create
 from tests.licensing.licensee_fixtures import Catalogue
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +98,7 @@ def test_list_and_read_only_your_own(
 
 
 def test_only_licensee_keys_may_buy(catalogue: Catalogue) -> None:
-    _, creator_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=catalogue.alice)
+    _, creator_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=catalogue.alice)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {creator_key}")
 
@@ -107,10 +110,8 @@ def test_only_licensee_keys_may_buy(catalogue: Catalogue) -> None:
 
 
 def test_a_revoked_key_is_401(catalogue: Catalogue, invoice_org) -> None:
-    api_key, raw_key = services.api_key_create(
-        kind=ApiKey.Kind.ORGANIZATION, organization=invoice_org
-    )
-    services.api_key_revoke(api_key=api_key)
+    api_key, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=invoice_org)
+    api_key_revoke(api_key=api_key)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
 
@@ -183,7 +184,7 @@ def test_concurrent_purchases_with_one_key_buy_once(stripe_sandbox_settings) -> 
     organization = organization_create(
         slug="race-lab", billing="card", payment_method="pm_card_visa"
     )
-    _, raw_key = services.api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
+    _, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
     barrier = threading.Barrier(4)
     statuses: list[int] = []
 
@@ -212,13 +213,13 @@ def test_concurrent_purchases_with_one_key_buy_once(stripe_sandbox_settings) -> 
 
 
 def _catalogue_for_race() -> str:
-    creator = services.creator_create(username="racer", password=None)
-    work = services.work_create(creator=creator, title="Raced", kind="text")
-    offer = services.offer_create(
+    creator = creator_create(username="racer", password=None)
+    work = work_create(creator=creator, title="Raced", kind="text")
+    offer = offer_create(
         creator=creator,
         work=work,
         use="ai-train",
-        terms=services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
+        terms=OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
         status="active",
     )
     return offer.public_id
