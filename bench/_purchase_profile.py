@@ -12,7 +12,10 @@ the Stripe sandbox in a process of its own, then buys licenses through
   in the same rounds, is `GET /healthz` (as in `bench.api`): the request cycle, a
   `SELECT 1` and a Redis PING.
 - one more round under cProfile: the number of Python function calls, and the
-  functions with the most cumulative time.
+  functions with the most cumulative time;
+- 20 purchases counting Python calls (functions and builtins) in all and inside each
+  step of a purchase (`_STEPS`): unlike time, the same on a busy machine as on a
+  quiet one, so a change's effect shows without a quiet machine.
 
 Not part of `make bench` (its name starts with `_`): it answers "where does a
 purchase's CPU go", for docs/benchmarks.md. The last line is one JSON object.
@@ -39,6 +42,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS_MAX = 60
 _PROJECT_CODE = r"/(config|ledger|licensing|payouts)/"
+STEP_PURCHASES = 20
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -140,6 +144,60 @@ def _profiled(buyer: _Buyer, count: int, top: int) -> tuple[int, str]:
     return stats.total_calls, stream.getvalue()
 
 
+# The steps of a purchase whose calls are counted on their own (inclusive of what they
+# call): function names in the project's modules.
+_STEPS = (
+    "config/api/idempotency.py:_claim",
+    "config/api/idempotency.py:_store",
+    "config/api/authentication.py:authenticate",
+    "config/api/throttling.py:allow_request",
+    "licensing/api/views_licensee.py:post",
+    "licensing/selectors/purchases.py:purchase_quote",
+    "licensing/selectors/purchases.py:_offer_for_sale",
+    "licensing/services/purchases.py:_purchase_claim",
+    "licensing/services/card_payments.py:card_charge",
+    "payouts/stripe/card_payments.py:card_charge",
+    "licensing/services/purchases.py:_purchase_mark_succeeded",
+    "licensing/services/license_grants.py:license_grant",
+    "licensing/services/license_grants.py:_sale_post",
+    "ledger/services.py:accounts_open",
+    "ledger/services.py:transaction_post",
+    "licensing/certificates/signing.py:certificate_sign",
+    "licensing/certificates/keys.py:signing_key_current",
+)
+
+
+def _calls_by_step(buyer: _Buyer, count: int) -> tuple[float, dict[str, float]]:
+    """Python calls per purchase, in all and inside each of `_STEPS` (deterministic)."""
+    root = f"{ROOT}/"
+    steps = set(_STEPS)
+    counted: dict[str, int] = dict.fromkeys(_STEPS, 0)
+    open_steps: list[str | None] = []
+    total = 0
+
+    def hook(frame, event, _argument) -> None:
+        nonlocal total
+        if event in ("call", "c_call"):
+            total += 1
+            for step in set(open_steps):
+                if step is not None:
+                    counted[step] += 1
+        if event == "call":
+            code = frame.f_code
+            name = f"{code.co_filename.removeprefix(root)}:{code.co_name}"
+            open_steps.append(name if name in steps else None)
+        elif event == "return" and open_steps:
+            open_steps.pop()
+
+    sys.setprofile(hook)
+    try:
+        for _ in range(count):
+            buyer.purchase()
+    finally:
+        sys.setprofile(None)
+    return total / count, {step: calls / count for step, calls in counted.items() if calls}
+
+
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
     database_url = _database_url()
@@ -184,7 +242,13 @@ def _measure(setup: dict, options: argparse.Namespace) -> dict[str, object]:
         purchase_rounds.append(_cpu_ms_per_call(buyer.purchase, options.purchases))
     calls, table = _profiled(buyer, options.purchases, options.top)
     print(table)
+    calls_per_purchase, by_step = _calls_by_step(buyer, STEP_PURCHASES)
+    print(f"Python calls per purchase: {calls_per_purchase:.0f}, of which inside")
+    for step, step_calls in sorted(by_step.items(), key=lambda item: -item[1]):
+        print(f"{step_calls:8.0f}  {step}")
     return {
+        "calls_per_purchase": round(calls_per_purchase),
+        "calls_per_purchase_by_step": {step: round(value) for step, value in by_step.items()},
         "purchase_cpu_ms_best": round(min(purchase_rounds), 2),
         "purchase_cpu_ms_rounds": [round(value, 2) for value in purchase_rounds],
         "baseline_healthz_cpu_ms_best": round(min(baseline_rounds), 2),
