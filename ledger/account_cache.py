@@ -40,7 +40,13 @@ def accounts_cached(refs: Iterable[Hashable]) -> dict[Hashable, Account]:
     if not cached:
         return {}
     alias = connection.alias
-    return {ref: Account.from_db(alias, _FIELD_NAMES, cached[ref]) for ref in refs if ref in cached}
+    found = {}
+    for ref in refs:
+        # One lookup, not `in` then `[]`: another thread may empty the cache between them.
+        values = cached.get(ref)
+        if values is not None:
+            found[ref] = Account.from_db(alias, _FIELD_NAMES, values)
+    return found
 
 
 def accounts_remember(opened: Mapping[Hashable, Account]) -> None:
