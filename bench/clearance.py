@@ -77,10 +77,10 @@ def _catalogue_load(works: int) -> None:
     """The catalogue in a few INSERT ... SELECT statements: the services would take hours."""
     from django.db import connection
 
-    from licensing import services
     from licensing.models import Collection, Offer, OfferVersion, Work
+    from licensing.services.creators import creator_create
 
-    creator = services.creator_create(username="bench-creator", password=None)
+    creator = creator_create(username="bench-creator", password=None)
     work, offer, version = Work._meta.db_table, Offer._meta.db_table, OfferVersion._meta.db_table
     collection, members = Collection._meta.db_table, Collection.works.through._meta.db_table
     statements = [

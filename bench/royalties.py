@@ -48,7 +48,7 @@ def _catalogue(args):
         RightsShare,
         Work,
     )
-    from licensing.services import creator_create
+    from licensing.services.creators import creator_create
     from licensing.services.organizations import organization_create
 
     pool_days = 60 * args.rounds  # every period of the benchmark in the pools' term
@@ -196,7 +196,7 @@ def main() -> None:
         sys.exit("set DATABASE_URL to a scratch PostgreSQL database")
     _database_recreate(url)
     _setup()
-    from licensing.services import finance_user_create
+    from licensing.services.creators import finance_user_create
 
     organization, licenses = _catalogue(args)
     periods = _periods(args.rounds)

@@ -3,10 +3,11 @@
 Django compiles a queryset into SQL on every evaluation, and a `select_related` over
 four or five tables costs more Python CPU to compile than PostgreSQL spends running
 it (docs/benchmarks.md). No maintained library caches compiled querysets for Django
-5.2, so the one read every API request runs, the API key with whom it acts for
-(`licensing.selectors.api_keys`), is a join written here once. Everything else is
-plain ORM: a new hand-written statement needs a profile in docs/benchmarks.md
-(docs/architecture.md). What keeps this one honest:
+5.2, so the read every API request runs, the API key with whom it acts for
+(`licensing.selectors.api_keys`), and the one every purchase runs, the offer for sale
+with its owners (`licensing.selectors.purchases`), are joins written here once.
+Everything else is plain ORM: a new hand-written statement needs a profile in
+docs/benchmarks.md (docs/architecture.md). What keeps this one honest:
 
 - each table's columns come from its model's `_meta`, so a new field is read without
   touching the SQL;

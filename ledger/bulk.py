@@ -22,7 +22,12 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
-from ledger.inserts import server_bound_cursor, transaction_row
+from ledger.inserts import (
+    ENTRY_COLUMN_NAMES,
+    TRANSACTION_COLUMN_NAMES,
+    server_bound_cursor,
+    transaction_row,
+)
 from ledger.models import Transaction
 from ledger.posting import (
     Posting,
@@ -36,15 +41,8 @@ COPY_BATCH_SIZE_MIN = 64
 # Postings per write to the COPY stream: small enough to overlap, big enough to batch.
 _CHUNK = 250
 
-_COPY_TRANSACTIONS = (
-    "COPY ledger_transaction"
-    " (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)"
-    " FROM STDIN"
-)
-_COPY_ENTRIES = (
-    "COPY ledger_entry"
-    " (transaction_id, account_id, amount_micros, currency, created_at, effective_at) FROM STDIN"
-)
+_COPY_TRANSACTIONS = f"COPY ledger_transaction ({TRANSACTION_COLUMN_NAMES}) FROM STDIN"
+_COPY_ENTRIES = f"COPY ledger_entry ({ENTRY_COLUMN_NAMES}) FROM STDIN"
 # Bounded on both sides: planned for an open "id > $1" (or without statistics, as on
 # a table autovacuum has not analysed yet) PostgreSQL assumes a third of the table
 # and scans all of it, a cost that grows with the books (230 ms a batch at a

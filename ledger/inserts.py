@@ -61,26 +61,51 @@ def transaction_row(
     return row
 
 
-_POSTGRESQL_INSERT = """
+# The columns a posting writes, in the order every statement here and ledger.bulk's
+# COPY lists them, each with the type its parameters are cast to: one list per
+# table, so a column cannot be added to one statement and forgotten in another.
+# `created_at` is the database's (a trigger stamps it) except on SQLite.
+TRANSACTION_COLUMNS = (
+    ("idempotency_key", "varchar"),
+    ("content_digest", "varchar"),
+    ("kind", "varchar"),
+    ("reference", "varchar"),
+    ("memo", "varchar"),
+    ("reverses_id", "bigint"),
+    ("effective_at", "timestamptz"),
+)
+ENTRY_COLUMNS = (
+    "transaction_id",
+    "account_id",
+    "amount_micros",
+    "currency",
+    "created_at",
+    "effective_at",
+)
+TRANSACTION_COLUMN_NAMES = ", ".join(name for name, _ in TRANSACTION_COLUMNS)
+ENTRY_COLUMN_NAMES = ", ".join(ENTRY_COLUMNS)
+# An entry's values in ENTRY_COLUMNS order, from its leg and its inserted transaction.
+_ENTRY_FROM_LEG = (
+    "inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at,"
+    " inserted.effective_at"
+)
+_LEG_COLUMNS = (("account_id", "bigint"), ("amount_micros", "bigint"), ("currency", "varchar"))
+
+_POSTGRESQL_INSERT = f"""
 WITH inserted AS (
-    INSERT INTO ledger_transaction
-           (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)
-    SELECT idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at
-      FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
-                  %s::bigint[], %s::timestamptz[])
-           WITH ORDINALITY
-           AS requested(idempotency_key, content_digest, kind, reference, memo, reverses_id,
-                        effective_at, position)
+    INSERT INTO ledger_transaction ({TRANSACTION_COLUMN_NAMES})
+    SELECT {TRANSACTION_COLUMN_NAMES}
+      FROM unnest({", ".join(f"%s::{kind}[]" for _, kind in TRANSACTION_COLUMNS)})
+           WITH ORDINALITY AS requested({TRANSACTION_COLUMN_NAMES}, position)
      ORDER BY position
         ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, idempotency_key, created_at, effective_at
 ), entries AS (
-    INSERT INTO ledger_entry
-           (transaction_id, account_id, amount_micros, currency, created_at, effective_at)
-    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at,
-           inserted.effective_at
-      FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::varchar[])
-           WITH ORDINALITY AS leg(idempotency_key, account_id, amount_micros, currency, position)
+    INSERT INTO ledger_entry ({ENTRY_COLUMN_NAMES})
+    SELECT {_ENTRY_FROM_LEG}
+      FROM unnest(%s::varchar[], {", ".join(f"%s::{kind}[]" for _, kind in _LEG_COLUMNS)})
+           WITH ORDINALITY
+           AS leg(idempotency_key, {", ".join(name for name, _ in _LEG_COLUMNS)}, position)
       JOIN inserted USING (idempotency_key)
      ORDER BY leg.position
 )
@@ -131,31 +156,28 @@ def execute_prepared(cursor: CursorWrapper, sql: str, params: Sequence[object]) 
         cursor._execute_with_wrappers(sql, params, many=False, executor=prepared)
 
 
-_POSTGRESQL_INSERT_ONE = """
+_POSTGRESQL_INSERT_ONE = f"""
 WITH inserted AS (
-    INSERT INTO ledger_transaction
-           (idempotency_key, content_digest, kind, reference, memo, reverses_id, effective_at)
-    VALUES (%s, %s, %s, %s, %s, %s::bigint, %s::timestamptz)
+    INSERT INTO ledger_transaction ({TRANSACTION_COLUMN_NAMES})
+    VALUES ({", ".join(f"%s::{kind}" for _, kind in TRANSACTION_COLUMNS)})
         ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, created_at, effective_at
 ), entries AS (
-    INSERT INTO ledger_entry
-           (transaction_id, account_id, amount_micros, currency, created_at, effective_at)
-    SELECT inserted.id, leg.account_id, leg.amount_micros, leg.currency, inserted.created_at,
-           inserted.effective_at
-      FROM inserted, (VALUES {legs}) AS leg(position, account_id, amount_micros, currency)
+    INSERT INTO ledger_entry ({ENTRY_COLUMN_NAMES})
+    SELECT {_ENTRY_FROM_LEG}
+      FROM inserted, (VALUES {{legs}})
+           AS leg(position, {", ".join(name for name, _ in _LEG_COLUMNS)})
      ORDER BY leg.position
 )
 SELECT id, created_at FROM inserted
 """
+_LEG_VALUES = ", ".join(f"%s::{kind}" for _, kind in _LEG_COLUMNS)
 
 
 @functools.cache
 def insert_one_sql(leg_count: int) -> str:
     """The single-posting statement for this many legs (one prepared plan per count)."""
-    legs = ", ".join(
-        f"({position}, %s::bigint, %s::bigint, %s::varchar)" for position in range(leg_count)
-    )
+    legs = ", ".join(f"({position}, {_LEG_VALUES})" for position in range(leg_count))
     return _POSTGRESQL_INSERT_ONE.format(legs=legs)
 
 
@@ -228,14 +250,13 @@ def _insert_postgresql(prepared: Sequence[PreparedPosting]) -> dict[str, Transac
 
 
 _GENERIC_TRANSACTION_INSERT = (
-    "INSERT INTO ledger_transaction (idempotency_key, content_digest, kind, reference, memo,"
-    " reverses_id, created_at, effective_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO ledger_transaction ({TRANSACTION_COLUMN_NAMES}, created_at)"
+    f" VALUES ({', '.join(['%s'] * (len(TRANSACTION_COLUMNS) + 1))})"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 _GENERIC_ENTRY_INSERT = (
-    "INSERT INTO ledger_entry"
-    " (transaction_id, account_id, amount_micros, currency, created_at, effective_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s)"
+    f"INSERT INTO ledger_entry ({ENTRY_COLUMN_NAMES})"
+    f" VALUES ({', '.join(['%s'] * len(ENTRY_COLUMNS))})"
 )
 
 
@@ -264,8 +285,8 @@ def _insert_generic(prepared: Sequence[PreparedPosting]) -> dict[str, Transactio
                     posting.reference,
                     posting.memo,
                     posting.reverses_id,
-                    created_at_db,
                     effective_at_db,
+                    created_at_db,
                 ],
             )
             row = cursor.fetchone()

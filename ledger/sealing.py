@@ -34,6 +34,10 @@ BLOCK_TRANSACTIONS_MAX = 5_000
 BLOCKS_PER_RUN_MAX = 200
 _READ_CHUNK = 2_000
 
+# What a seal hashes, in this order: the chain's format, written out here rather than
+# taken from ledger.inserts' column lists (the same names today), so that a column
+# added to the posting statements cannot change the hash of blocks already sealed;
+# a new column joins these lists with a fold like `_business_time_folded`.
 _TRANSACTION_COLUMNS = (
     "id",
     "idempotency_key",

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from ledger import bulk, checkpoints, sealing
+from ledger import account_cache, bulk, checkpoints, sealing
 from ledger.errors import LedgerError, LedgerErrorCode
 from ledger.inserts import integrity_error_translate, rows_insert
 from ledger.models import Account, AccountKind, Transaction
@@ -133,9 +133,20 @@ def accounts_open(*, refs: Sequence[AccountRef]) -> dict[AccountRef, Account]:
     """Open (or find) accounts; return them by reference.
 
     Accounts are only ever added, so the common case, every account already open, is
-    one SELECT; only new codes are inserted. Idempotent: an account that exists with
-    another kind or currency is an `account_conflict`.
+    no statement at all once this process has seen them committed (`ledger.account_cache`),
+    else one SELECT; only new codes are inserted. Idempotent: an account that exists
+    with another kind or currency is an `account_conflict`.
     """
+    cached = account_cache.accounts_cached(refs)
+    rest = [ref for ref in refs if ref not in cached]
+    if not rest:
+        return cached
+    found = _accounts_open_uncached(rest)
+    account_cache.accounts_remember(found)
+    return {ref: cached[ref] if ref in cached else found[ref] for ref in refs}
+
+
+def _accounts_open_uncached(refs: Sequence[AccountRef]) -> dict[AccountRef, Account]:
     wanted = {ref: ref.row() for ref in refs}
     codes = sorted({account.code for account in wanted.values()})
     found = _accounts_by_code(codes)

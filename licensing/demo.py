@@ -16,8 +16,17 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from config.demo import DEMO_PASSWORD, DemoLogin
-from licensing import services
 from licensing.models import ApiKey, Creator, Offer, Use, Work
+from licensing.services.api_keys import api_key_create, api_key_revoke
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_create, finance_user_create
+from licensing.services.offers import (
+    OfferTerms,
+    offer_create,
+    offer_update,
+    offer_version_mark_licensed,
+)
+from licensing.services.works import ShareSpec, work_create, work_reserve, work_update
 
 DEMO_KEY_NAME = "demo"
 WORKS_PER_CREATOR = 75
@@ -77,15 +86,15 @@ def _title(index: int) -> str:
     return f"{adjective} {noun} {index + 1}"
 
 
-def _offer_terms(index: int, currency: str) -> tuple[str, services.OfferTerms] | None:
+def _offer_terms(index: int, currency: str) -> tuple[str, OfferTerms] | None:
     """A varied but deterministic offer for the index-th work (or none)."""
     pattern = index % 6
     if pattern == 0:
-        return Use.AI_TRAIN, services.OfferTerms(
+        return Use.AI_TRAIN, OfferTerms(
             pricing="flat", currency=currency, amount=2_500 + 100 * index, term_days=365
         )
     if pattern == 1:
-        return Use.AI_INPUT, services.OfferTerms(
+        return Use.AI_INPUT, OfferTerms(
             pricing="per_unit",
             currency=currency,
             unit="retrieval",
@@ -94,18 +103,18 @@ def _offer_terms(index: int, currency: str) -> tuple[str, services.OfferTerms] |
             attribution_required=True,
         )
     if pattern == 2:
-        return Use.AI_FINETUNE, services.OfferTerms(
+        return Use.AI_FINETUNE, OfferTerms(
             pricing="flat", currency=currency, amount=12_000, term_days=180, commercial=False
         )
     if pattern == 3:
-        return Use.AI_TRAIN, services.OfferTerms(
+        return Use.AI_TRAIN, OfferTerms(
             pricing="per_unit",
             currency=currency,
             unit="token",
             unit_amount_decimal=Decimal("0.0003"),
         )
     if pattern == 4:
-        return Use.AI_EVAL, services.OfferTerms(
+        return Use.AI_EVAL, OfferTerms(
             pricing="per_unit", currency=currency, unit="item", unit_amount_decimal=Decimal("0.5")
         )
     return None
@@ -118,10 +127,10 @@ def _catalogue_create(creator: Creator, spec: DemoCreator, co_owner: Creator | N
         shares = None
         if co_owner is not None and index % 10 == 5:
             shares = [
-                services.ShareSpec(creator=creator, basis_points=6_000),
-                services.ShareSpec(creator=co_owner, basis_points=4_000),
+                ShareSpec(creator=creator, basis_points=6_000),
+                ShareSpec(creator=co_owner, basis_points=4_000),
             ]
-        work = services.work_create(
+        work = work_create(
             creator=creator,
             title=_title(index),
             kind=kind,
@@ -133,32 +142,28 @@ def _catalogue_create(creator: Creator, spec: DemoCreator, co_owner: Creator | N
         if offer is not None:
             use, terms = offer
             status = Offer.Status.DRAFT if index % 17 == 0 else Offer.Status.ACTIVE
-            services.offer_create(creator=creator, work=work, use=use, terms=terms, status=status)
-    collection = services.collection_create(
+            offer_create(creator=creator, work=work, use=use, terms=terms, status=status)
+    collection = collection_create(
         creator=creator, title=f"{spec.display_name}: the complete catalogue", works=works[40:70]
     )
-    services.offer_create(
+    offer_create(
         creator=creator,
         collection=collection,
         use=Use.AI_TRAIN,
         status=Offer.Status.ACTIVE,
-        terms=services.OfferTerms(
-            pricing="pool", currency=spec.currency, amount=500_000, term_days=365
-        ),
+        terms=OfferTerms(pricing="pool", currency=spec.currency, amount=500_000, term_days=365),
     )
     # One offer bought once and then repriced: version 1 stays as sold, version 2 is current.
     repriced = Offer.objects.filter(work=works[6], status=Offer.Status.ACTIVE).first()
     if repriced is not None:
-        services.offer_version_mark_licensed(offer_version=repriced.current_version)
-        services.offer_update(
-            offer=repriced, terms={"amount": repriced.current_version.amount + 500}
-        )
+        offer_version_mark_licensed(offer_version=repriced.current_version)
+        offer_update(offer=repriced, terms={"amount": repriced.current_version.amount + 500})
 
 
 def _creator_ensure(spec: DemoCreator, password: str) -> Creator:
     creator = Creator.objects.filter(user__username=spec.username).first()
     if creator is None:
-        creator = services.creator_create(
+        creator = creator_create(
             username=spec.username,
             email=f"{spec.username}@accord.example",
             password=password,
@@ -175,8 +180,8 @@ def _demo_key_mint(*, kind: str, creator: Creator | None = None, user: object = 
         previous.filter(creator=creator) if creator is not None else previous.filter(user=user)
     )
     for api_key in previous:
-        services.api_key_revoke(api_key=api_key)
-    _, raw_key = services.api_key_create(kind=kind, creator=creator, user=user, name=DEMO_KEY_NAME)
+        api_key_revoke(api_key=api_key)
+    _, raw_key = api_key_create(kind=kind, creator=creator, user=user, name=DEMO_KEY_NAME)
     return raw_key
 
 
@@ -191,8 +196,8 @@ def demo_catalogue_load() -> list[DemoLogin]:
                 _catalogue_create(creator, spec, co_owner)
             reserved = creator.works.order_by("id").first()
             if position == 0 and reserved is not None and not reserved.reserved:
-                services.work_update(work=reserved, title="Private notebooks (reserved)")
-                services.work_reserve(work=reserved)
+                work_update(work=reserved, title="Private notebooks (reserved)")
+                work_reserve(work=reserved)
             key = _demo_key_mint(kind=ApiKey.Kind.CREATOR, creator=creator)
             logins.append(
                 DemoLogin(
@@ -201,9 +206,7 @@ def demo_catalogue_load() -> list[DemoLogin]:
             )
         finance = get_user_model().objects.filter(username=FINANCE_USERNAME).first()
         if finance is None:
-            finance = services.finance_user_create(
-                username=FINANCE_USERNAME, password=DEMO_PASSWORD
-            )
+            finance = finance_user_create(username=FINANCE_USERNAME, password=DEMO_PASSWORD)
         key = _demo_key_mint(kind=ApiKey.Kind.FINANCE, user=finance)
         logins.append(
             DemoLogin(

@@ -16,9 +16,9 @@ import secrets
 from django.contrib.auth import get_user_model
 
 from config.demo import DEMO_PASSWORD, DemoLogin
-from licensing import services
 from licensing.currencies import major_amount_format
 from licensing.models import ApiKey, License, LicenseeOrganization, Offer, OfferVersion
+from licensing.services.api_keys import api_key_create, api_key_revoke
 from licensing.services.organizations import (
     organization_card_replace,
     organization_create,
@@ -52,8 +52,8 @@ def _demo_key_mint(organization: LicenseeOrganization) -> str:
     for api_key in ApiKey.objects.filter(
         organization=organization, name=DEMO_KEY_NAME, revoked_at__isnull=True
     ):
-        services.api_key_revoke(api_key=api_key)
-    _, raw_key = services.api_key_create(
+        api_key_revoke(api_key=api_key)
+    _, raw_key = api_key_create(
         kind=ApiKey.Kind.ORGANIZATION, organization=organization, name=DEMO_KEY_NAME
     )
     return raw_key

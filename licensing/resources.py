@@ -20,9 +20,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
-from licensing import services
 from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
 from licensing.models import Creator, Work
+from licensing.services.works import work_create
 
 
 class IdentifierWidget(widgets.CharWidget):
@@ -97,7 +97,7 @@ class WorkResource(resources.ModelResource):
 
     def save_instance(self, instance: Work, is_create: bool, row: Any, **kwargs: Any) -> None:
         assert is_create, "imports only ever create works"
-        work = services.work_create(
+        work = work_create(
             creator=self._current_creator,
             title=instance.title,
             kind=instance.kind,

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from licensing.models import Work
-from licensing.selectors import works_with_offers
+from licensing.selectors.works import works_with_offers
 from licensing.terms import WorkTerms, work_terms
 
 TDMREP_RULES_MAX = 10_000

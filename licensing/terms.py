@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from licensing.models import Offer, OfferVersion, Use, Work
-from licensing.selectors import work_offers_active
+from licensing.selectors.works import work_offers_active
 
 STATUS_LICENSABLE = "licensable"
 STATUS_RESERVED = "reserved"

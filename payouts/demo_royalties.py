@@ -25,7 +25,7 @@ from ledger.display import money_from_minor
 from ledger.money import micros_format
 from licensing.api.usage_decode import EventInput
 from licensing.models import License, Offer, OfferVersion
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from licensing.services.license_agreements import license_agreed_record
 from licensing.services.usage_ingest import UsageReceipt, usage_ingest
 from payouts.errors import PayoutError, PayoutErrorCode

@@ -77,6 +77,22 @@ def _isolated_cache(settings: object) -> None:
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_empty() -> None:
+    """Start every test without the rows an earlier test's process caches remember.
+
+    The ledger's accounts and the current signing key are cached per process once a
+    transaction committed them; a transactional test's flush empties the tables under
+    them, and a test that runs on-commit callbacks inside its rolled-back transaction
+    caches rows that never were.
+    """
+    from ledger.account_cache import account_cache_clear
+    from licensing.certificates.keys import signing_key_cache_clear
+
+    account_cache_clear()
+    signing_key_cache_clear()
+
+
 @pytest.fixture
 def one_rate_window(monkeypatch: pytest.MonkeyPatch) -> float:
     """Pin the rate limiter's clock so a test's requests all fall in one window.

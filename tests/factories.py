@@ -17,9 +17,13 @@ from typing import Any
 
 import factory
 
-from licensing import services
 from licensing.models import ApiKey, Collection, Creator, LicenseeOrganization, Offer, Work
+from licensing.services.api_keys import api_key_create
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
+from licensing.services.works import work_create
 
 
 class CreatorFactory(factory.Factory):
@@ -31,7 +35,7 @@ class CreatorFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type, **fields: Any) -> Creator:
-        return services.creator_create(**fields)
+        return creator_create(**fields)
 
 
 class WorkFactory(factory.Factory):
@@ -44,7 +48,7 @@ class WorkFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type, **fields: Any) -> Work:
-        return services.work_create(**fields)
+        return work_create(**fields)
 
 
 class CollectionFactory(factory.Factory):
@@ -57,14 +61,14 @@ class CollectionFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type, **fields: Any) -> Collection:
-        return services.collection_create(**fields)
+        return collection_create(**fields)
 
 
 class OfferTermsFactory(factory.Factory):
     """Terms of an offer version: flat by default; `per_unit=True` or `pool=True`."""
 
     class Meta:
-        model = services.OfferTerms
+        model = OfferTerms
 
     pricing = "flat"
     currency = "eur"
@@ -97,7 +101,7 @@ class OfferFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type, **fields: Any) -> Offer:
-        return services.offer_create(**fields)
+        return offer_create(**fields)
 
 
 class OrganizationFactory(factory.Factory):
@@ -121,7 +125,7 @@ class OrganizationFactory(factory.Factory):
 def api_key_for(owner: Creator | LicenseeOrganization) -> str:
     """Mint a key for a creator or an organisation; return the raw key."""
     if isinstance(owner, Creator):
-        _, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=owner)
+        _, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=owner)
     else:
-        _, raw_key = services.api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=owner)
+        _, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=owner)
     return raw_key

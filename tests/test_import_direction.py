@@ -150,8 +150,53 @@ def removed_module_uses(root: Path) -> list[str]:
     return sorted(set(found))
 
 
+# Packages whose names are imported from their entity modules, never from the package.
+ENTITY_PACKAGES = ("services", "selectors")
+
+
+def reexport_violations(root: Path) -> list[str]:
+    """Each services or selectors package that re-exports, and any `import *`: `path:line: why`.
+
+    One import path per name: `from licensing.services.works import work_create`,
+    never `from licensing import services; services.work_create`.
+    """
+    found = []
+    for package in APP_RANKS:
+        for path in sorted((root / package).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            tree = ast.parse(path.read_text(), filename=relative)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                    found.append(f"{relative}:{node.lineno}: imports * from {node.module}")
+            if path.name != "__init__.py" or path.parent.name not in ENTITY_PACKAGES:
+                continue
+            body = tree.body[1:] if tree.body and isinstance(tree.body[0], ast.Expr) else tree.body
+            found += [
+                f"{relative}:{node.lineno}: the package re-exports; import the entity's module"
+                for node in body
+            ]
+    return sorted(found)
+
+
 def test_imports_point_payouts_to_licensing_to_ledger_and_config_imports_no_app() -> None:
     assert import_violations(REPOSITORY) == []
+
+
+def test_services_and_selectors_packages_re_export_nothing() -> None:
+    assert reexport_violations(REPOSITORY) == []
+
+
+def test_the_test_finds_a_re_exporting_package_and_a_star_import(tmp_path: Path) -> None:
+    _plant(tmp_path, "licensing/services/__init__.py", '"""Writes."""\n\nfrom .works import *\n')
+    _plant(tmp_path, "payouts/selectors/__init__.py", "from payouts.selectors.earnings import x\n")
+    _plant(tmp_path, "ledger/selectors.py", '"""Reads."""\n')
+    _plant(tmp_path, "licensing/models/__init__.py", "from licensing.models.base import Base\n")
+
+    assert reexport_violations(tmp_path) == [
+        "licensing/services/__init__.py:3: imports * from works",
+        "licensing/services/__init__.py:3: the package re-exports; import the entity's module",
+        "payouts/selectors/__init__.py:1: the package re-exports; import the entity's module",
+    ]
 
 
 def test_the_removed_shim_modules_are_gone_and_nothing_imports_them() -> None:

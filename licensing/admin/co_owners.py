@@ -23,9 +23,9 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 
-from licensing import services
 from licensing.errors import LicensingError
 from licensing.models import Creator, RightsShare
+from licensing.services.works import ShareSpec, rights_shares_check
 
 CO_OWNER_TERM_MIN = 2
 CO_OWNER_RESULTS_MAX = 10
@@ -143,9 +143,9 @@ class RightsShareForm(forms.ModelForm):
 class RightsShareFormSet(BaseInlineFormSet):
     """Check the whole set of shares (10,000 in total); the work admin saves them."""
 
-    def share_specs(self) -> list[services.ShareSpec]:
+    def share_specs(self) -> list[ShareSpec]:
         return [
-            services.ShareSpec(
+            ShareSpec(
                 creator=form.cleaned_data["creator"],
                 basis_points=form.cleaned_data["basis_points"],
             )
@@ -163,7 +163,7 @@ class RightsShareFormSet(BaseInlineFormSet):
         if not specs and self.instance.pk is None:
             return  # a new work with no shares given belongs wholly to its creator
         try:
-            services.rights_shares_check(specs)
+            rights_shares_check(specs)
         except LicensingError as error:
             raise ValidationError(error.message) from None
 

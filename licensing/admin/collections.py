@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from licensing import services
 from licensing.admin.scoping import (
     CreatorScopedAdmin,
     instance_adopt,
@@ -21,6 +20,7 @@ from licensing.models import (
     OfferVersion,
     Work,
 )
+from licensing.services.collections import collection_create, collection_delete, collection_update
 
 
 class CollectionAdminForm(forms.ModelForm):
@@ -68,10 +68,10 @@ class CollectionAdmin(CreatorScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Collection, form: Any, change: bool) -> None:
         works = list(form.cleaned_data.get("works", []))
         if change:
-            services.collection_update(collection=obj, title=obj.title, works=works)
+            collection_update(collection=obj, title=obj.title, works=works)
             return
         creator = request_creator(request) or form.cleaned_data["creator"]
-        collection = services.collection_create(creator=creator, title=obj.title, works=works)
+        collection = collection_create(creator=creator, title=obj.title, works=works)
         instance_adopt(obj, collection)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: list, change: bool) -> None:
@@ -88,4 +88,4 @@ class CollectionAdmin(CreatorScopedAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Collection) -> None:
-        services.collection_delete(collection=obj)
+        collection_delete(collection=obj)

@@ -9,13 +9,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from licensing import selectors, services
 from licensing.admin.scoping import (
     CreatorScopedAdmin,
 )
 from licensing.models import (
     Creator,
 )
+from licensing.selectors.creators import creator_ledger_accounts
+from licensing.services.creators import creator_update
 
 
 class CreatorAdminForm(forms.ModelForm):
@@ -55,7 +56,7 @@ class CreatorAdmin(CreatorScopedAdmin):
 
     @admin.display(description="Ledger accounts")
     def ledger_accounts(self, creator: Creator) -> str:
-        rows = selectors.creator_ledger_accounts(creator=creator)
+        rows = creator_ledger_accounts(creator=creator)
         if not rows:
             return "—"
         return format_html(
@@ -75,7 +76,7 @@ class CreatorAdmin(CreatorScopedAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Creator, form: Any, change: bool) -> None:
-        services.creator_update(
+        creator_update(
             creator=obj,
             display_name=form.cleaned_data["display_name"],
             country=form.cleaned_data["country"],

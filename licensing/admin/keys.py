@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from licensing import services
 from licensing.models import (
     ApiKey,
 )
+from licensing.services.api_keys import api_key_revoke
 
 
 @admin.register(ApiKey)
@@ -31,7 +31,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             raise PermissionDenied
         keys = list(queryset.filter(revoked_at__isnull=True)[:1000])
         for api_key in keys:
-            services.api_key_revoke(api_key=api_key)
+            api_key_revoke(api_key=api_key)
         self.message_user(request, f"{len(keys)} key(s) revoked.")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

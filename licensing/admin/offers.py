@@ -18,7 +18,6 @@ from ledger.display import (
     minor_from_major,
     money_from_minor,
 )
-from licensing import services
 from licensing.admin.scoping import (
     CreatorScopedAdmin,
     instance_adopt,
@@ -36,6 +35,16 @@ from licensing.models import (
     Work,
 )
 from licensing.selectors.clearances import offer_is_quoted
+from licensing.services.offers import (
+    OFFER_TERM_FIELDS,
+    OfferTerms,
+    offer_create,
+    offer_delete,
+    offer_status_check,
+    offer_terms_check,
+    offer_update,
+)
+from licensing.services.validation import TERM_DAYS_MAX
 
 _MONEY_FIELDS = ("amount", "unit_amount_decimal", "minimum_amount")
 
@@ -76,7 +85,7 @@ class OfferAdminForm(forms.ModelForm):
         help_text="Per-unit offers: the least billed per period, as you would write it.",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    term_days = forms.IntegerField(required=False, min_value=1, max_value=services.TERM_DAYS_MAX)
+    term_days = forms.IntegerField(required=False, min_value=1, max_value=TERM_DAYS_MAX)
     attribution_required = forms.BooleanField(required=False)
     commercial = forms.BooleanField(required=False, initial=True)
 
@@ -90,7 +99,7 @@ class OfferAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         version = self.instance.current_version if self.instance.pk else None
         if version is not None:
-            for name in services.OFFER_TERM_FIELDS:
+            for name in OFFER_TERM_FIELDS:
                 self.initial[name] = getattr(version, name)
             for name in _MONEY_FIELDS:
                 if self.initial[name] is not None:
@@ -103,10 +112,10 @@ class OfferAdminForm(forms.ModelForm):
                     for ability in ("add", "change", "delete", "view"):
                         setattr(field.widget, f"can_{ability}_related", False)
 
-    def terms(self) -> services.OfferTerms:
+    def terms(self) -> OfferTerms:
         data = self.cleaned_data
         minor = self._minor_amounts
-        return services.OfferTerms(
+        return OfferTerms(
             pricing=data.get("pricing", ""),
             currency=data.get("currency", ""),
             amount=minor.get("amount"),
@@ -141,7 +150,7 @@ class OfferAdminForm(forms.ModelForm):
             return data
         work, collection = data.get("work"), data.get("collection")
         try:
-            services.offer_terms_check(self.terms(), for_collection=collection is not None)
+            offer_terms_check(self.terms(), for_collection=collection is not None)
             if self.instance.pk is None:
                 if work is not None and work.reserved:
                     self.add_error(
@@ -150,7 +159,7 @@ class OfferAdminForm(forms.ModelForm):
                 if data.get("status") == Offer.Status.WITHDRAWN:
                     self.add_error("status", "A new offer is either draft or active.")
             else:
-                services.offer_status_check(offer=self.instance, status=data.get("status"))
+                offer_status_check(offer=self.instance, status=data.get("status"))
         except LicensingError as error:
             licensing_error_to_form(self, error, self._TARGET_ALIASES)
         return data
@@ -231,7 +240,7 @@ class OfferAdmin(CreatorScopedAdmin):
         )
 
     def get_fields(self, request: HttpRequest, obj: Offer | None = None) -> list[str]:
-        fields = ["public_id", "work", "collection", "use", "status", *services.OFFER_TERM_FIELDS]
+        fields = ["public_id", "work", "collection", "use", "status", *OFFER_TERM_FIELDS]
         if request_creator(request) is None and obj is None:
             fields.insert(1, "creator")
         return fields
@@ -274,13 +283,13 @@ class OfferAdmin(CreatorScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Offer, form: Any, change: bool) -> None:
         terms = form.terms()
         if change:
-            services.offer_update(
+            offer_update(
                 offer=obj, terms=dataclasses.asdict(terms), status=form.cleaned_data["status"]
             )
             obj.refresh_from_db()
             return
         creator = request_creator(request) or form.cleaned_data["creator"]
-        offer = services.offer_create(
+        offer = offer_create(
             creator=creator,
             work=form.cleaned_data.get("work"),
             collection=form.cleaned_data.get("collection"),
@@ -295,4 +304,4 @@ class OfferAdmin(CreatorScopedAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request: HttpRequest, obj: Offer) -> None:
-        services.offer_delete(offer=obj)
+        offer_delete(offer=obj)

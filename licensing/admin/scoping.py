@@ -28,13 +28,13 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from ledger.display import money_from_minor
-from licensing import services
 from licensing.errors import LicensingError
 from licensing.models import (
     Creator,
     Offer,
     OfferVersion,
 )
+from licensing.services.validation import COLLECTION_WORKS_MAX
 
 
 def request_creator(request: HttpRequest) -> Creator | None:
@@ -137,7 +137,7 @@ class CreatorScopedAdmin(SimpleHistoryAdmin):
     def _rows_delete(self, request: HttpRequest, queryset: QuerySet) -> int:
         """Delete row by row through `delete_model` (a service), reporting each refusal."""
         deleted = 0
-        for obj in queryset[: services.COLLECTION_WORKS_MAX]:
+        for obj in queryset[:COLLECTION_WORKS_MAX]:
             try:
                 with transaction.atomic():  # the admin log names only rows that went
                     self.log_deletions(request, [obj])

@@ -16,7 +16,6 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
 from config.admin_mixins import ReadOnlyAdminMixin
-from licensing import services
 from licensing.admin.co_owners import (
     CoOwnerAutocompleteView,
     RightsShareFormSet,
@@ -39,6 +38,14 @@ from licensing.models import (
 )
 from licensing.resources import WorkResource
 from licensing.selectors.clearances import work_is_quoted
+from licensing.services.validation import COLLECTION_WORKS_MAX
+from licensing.services.works import (
+    rights_shares_set,
+    work_create,
+    work_delete,
+    work_reserve,
+    work_update,
+)
 
 
 class WorkAdminForm(forms.ModelForm):
@@ -205,11 +212,11 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
     def reserve_works(self, request: HttpRequest, queryset: QuerySet) -> None:
         # Django offers the action only with the change permission; each row is checked
         # again (its scope included) in case a POST names rows the list did not show.
-        works = list(queryset[: services.COLLECTION_WORKS_MAX])
+        works = list(queryset[:COLLECTION_WORKS_MAX])
         if not all(self.has_change_permission(request, work) for work in works):
             raise PermissionDenied
         for work in works:
-            services.work_reserve(work=work)
+            work_reserve(work=work)
         self.message_user(request, f"{len(works)} work(s) reserved; their offers are withdrawn.")
 
     def has_delete_permission(self, request: HttpRequest, obj: Work | None = None) -> bool:
@@ -229,7 +236,7 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Work, form: Any, change: bool) -> None:
         identifiers = {kind: form.cleaned_data.get(kind) for kind in IDENTIFIER_KINDS}
         if change:
-            services.work_update(
+            work_update(
                 work=obj,
                 title=obj.title,
                 kind=obj.kind,
@@ -238,7 +245,7 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
             )
             return
         creator = request_creator(request) or form.cleaned_data["creator"]
-        work = services.work_create(
+        work = work_create(
             creator=creator,
             title=obj.title,
             kind=obj.kind,
@@ -252,12 +259,12 @@ class WorkAdmin(WorkImportMixin, CreatorScopedAdmin):
             if isinstance(formset, RightsShareFormSet):
                 specs = formset.share_specs()
                 if specs:
-                    services.rights_shares_set(work=form.instance, shares=specs)
+                    rights_shares_set(work=form.instance, shares=specs)
             # The admin's change message reads these; the service did the saving.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def delete_model(self, request: HttpRequest, obj: Work) -> None:
-        services.work_delete(work=obj)
+        work_delete(work=obj)
 
 
 @admin.register(RightsShare)

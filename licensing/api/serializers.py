@@ -17,7 +17,7 @@ from rest_framework import serializers
 from licensing.currencies import currency_is_supported
 from licensing.identifiers import URL_LENGTH_MAX, identifier_normalize
 from licensing.models import AMOUNT_MAX, BASIS_POINTS_TOTAL, Offer, OfferVersion, Use, Work
-from licensing.selectors import work_offers_active
+from licensing.selectors.works import work_offers_active
 
 # The API speaks Stripe's minor units (cents, pence; yen have none): integers, never
 # decimals of the major unit. The portal shows the same amounts as money (£12.50).

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.errors import ApiErrorCode
-from licensing import selectors
 from licensing.api.operation_docs import operation_docs
 from licensing.api.params import VERSION_PARAMETER, choice_parameter, version_parameter
 from licensing.api.serializers import (
@@ -25,6 +24,9 @@ from licensing.api.serializers import (
 )
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Use, Work
+from licensing.selectors.collections import collection_get
+from licensing.selectors.offers import offer_get, offer_version_get
+from licensing.selectors.works import work_get, works_catalogue_list
 
 QUERY_LENGTH_MAX = 200
 LIST_ERRORS = error_responses(400, 401, 429, codes={400: [ApiErrorCode.INVALID_CURSOR]})
@@ -57,7 +59,7 @@ class WorksApi(GenericAPIView):
                 param="q",
                 http_status=400,
             )
-        works = selectors.works_catalogue_list(
+        works = works_catalogue_list(
             use=choice_parameter(request, "use", Use.values),
             kind=choice_parameter(request, "kind", Work.Kind.values),
             creator_public_id=request.query_params.get("creator") or None,
@@ -73,7 +75,7 @@ class WorkApi(GenericAPIView):
         responses={200: WorkSerializer, **_read_errors(LicensingErrorCode.WORK_NOT_FOUND)},
     )
     def get(self, request: Request, work_id: str) -> Response:
-        return Response(WorkSerializer(selectors.work_get(public_id=work_id)).data)
+        return Response(WorkSerializer(work_get(public_id=work_id)).data)
 
 
 class OfferApi(GenericAPIView):
@@ -89,8 +91,8 @@ class OfferApi(GenericAPIView):
     )
     def get(self, request: Request, offer_id: str) -> Response:
         reader = getattr(request.user, "creator", None)  # a creator key reads its own drafts
-        offer = selectors.offer_get(public_id=offer_id, reader=reader)
-        version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
+        offer = offer_get(public_id=offer_id, reader=reader)
+        version = offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 
 
@@ -103,5 +105,5 @@ class CollectionApi(GenericAPIView):
         },
     )
     def get(self, request: Request, collection_id: str) -> Response:
-        collection = selectors.collection_get(public_id=collection_id)
+        collection = collection_get(public_id=collection_id)
         return Response(CollectionSerializer(collection).data)

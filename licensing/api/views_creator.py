@@ -17,7 +17,6 @@ from rest_framework.response import Response
 
 from config.api.schema import error_responses
 from config.errors import ApiErrorCode
-from licensing import selectors, services
 from licensing.api.operation_docs import operation_docs
 from licensing.api.params import VERSION_PARAMETER, version_parameter
 from licensing.api.permissions import IsCreator
@@ -35,17 +34,31 @@ from licensing.api.serializers import (
 )
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Creator, Offer, OfferVersion, Work
+from licensing.selectors.collections import creator_collection_get, creator_collections_list
+from licensing.selectors.creators import creators_by_public_ids
+from licensing.selectors.offers import (
+    creator_offer_get,
+    creator_offers_list,
+    offer_version_get,
+    offer_versions_list,
+)
+from licensing.selectors.works import (
+    creator_work_get,
+    creator_works_by_public_ids,
+    creator_works_list,
+)
+from licensing.services.collections import collection_create, collection_update
+from licensing.services.offers import OFFER_TERM_FIELDS, OfferTerms, offer_create, offer_update
+from licensing.services.works import ShareSpec, work_create, work_update
 
 
 def _creator(request: Request) -> Creator:
     return request.user.creator
 
 
-def _shares(creator_inputs: list[dict[str, Any]]) -> list[services.ShareSpec]:
+def _shares(creator_inputs: list[dict[str, Any]]) -> list[ShareSpec]:
     """Turn `[{"creator": "cre_…", "basis_points": n}]` into share specs."""
-    creators = selectors.creators_by_public_ids(
-        public_ids=[share["creator"] for share in creator_inputs]
-    )
+    creators = creators_by_public_ids(public_ids=[share["creator"] for share in creator_inputs])
     specs = []
     for index, share in enumerate(creator_inputs):
         creator = creators.get(share["creator"])
@@ -56,7 +69,7 @@ def _shares(creator_inputs: list[dict[str, Any]]) -> list[services.ShareSpec]:
                 param=f"shares[{index}].creator",
                 http_status=422,
             )
-        specs.append(services.ShareSpec(creator=creator, basis_points=share["basis_points"]))
+        specs.append(ShareSpec(creator=creator, basis_points=share["basis_points"]))
     return specs
 
 
@@ -157,7 +170,7 @@ class MyWorksApi(_CreatorApi):
         responses={200: MyWorkSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        works = self.paginate_queryset(selectors.creator_works_list(creator=_creator(request)))
+        works = self.paginate_queryset(creator_works_list(creator=_creator(request)))
         return self.get_paginated_response([MyWorkSerializer(work).data for work in works])
 
     @extend_schema(
@@ -169,7 +182,7 @@ class MyWorksApi(_CreatorApi):
         payload = WorkCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        work = services.work_create(
+        work = work_create(
             creator=_creator(request),
             title=data["title"],
             kind=data["kind"],
@@ -177,7 +190,7 @@ class MyWorksApi(_CreatorApi):
             reserved=data["reserved"],
             shares=_shares(data["shares"]) if "shares" in data else None,
         )
-        work = selectors.creator_work_get(creator=_creator(request), public_id=work.public_id)
+        work = creator_work_get(creator=_creator(request), public_id=work.public_id)
         return Response(MyWorkSerializer(work).data, status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +200,7 @@ class MyWorkApi(_CreatorApi):
         responses={200: MyWorkSerializer, **WORK_READ_ERRORS},
     )
     def get(self, request: Request, work_id: str) -> Response:
-        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        work = creator_work_get(creator=_creator(request), public_id=work_id)
         return Response(MyWorkSerializer(work).data)
 
     @extend_schema(
@@ -196,7 +209,7 @@ class MyWorkApi(_CreatorApi):
         responses={200: MyWorkSerializer, **WORK_WRITE_ERRORS},
     )
     def patch(self, request: Request, work_id: str) -> Response:
-        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        work = creator_work_get(creator=_creator(request), public_id=work_id)
         payload = WorkUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -207,8 +220,8 @@ class MyWorkApi(_CreatorApi):
         }
         if "shares" in data:
             changes["shares"] = _shares(data["shares"])
-        services.work_update(work=work, **changes)
-        work = selectors.creator_work_get(creator=_creator(request), public_id=work_id)
+        work_update(work=work, **changes)
+        work = creator_work_get(creator=_creator(request), public_id=work_id)
         return Response(MyWorkSerializer(work).data)
 
 
@@ -221,7 +234,7 @@ class MyOffersApi(_CreatorApi):
         responses={200: OfferSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        offers = self.paginate_queryset(selectors.creator_offers_list(creator=_creator(request)))
+        offers = self.paginate_queryset(creator_offers_list(creator=_creator(request)))
         return self.get_paginated_response([offer_render(offer) for offer in offers])
 
     @extend_schema(
@@ -236,26 +249,20 @@ class MyOffersApi(_CreatorApi):
         data = payload.validated_data
         work = collection = None
         if data.get("work"):
-            work = selectors.creator_work_get(creator=creator, public_id=data["work"])
+            work = creator_work_get(creator=creator, public_id=data["work"])
         if data.get("collection"):
-            collection = selectors.creator_collection_get(
-                creator=creator, public_id=data["collection"]
-            )
-        offer = services.offer_create(
+            collection = creator_collection_get(creator=creator, public_id=data["collection"])
+        offer = offer_create(
             creator=creator,
             work=work,
             collection=collection,
             use=data["use"],
             status=data["status"],
-            terms=services.OfferTerms(
-                **{
-                    name: data[name]
-                    for name in services.OFFER_TERM_FIELDS
-                    if data.get(name) is not None
-                }
+            terms=OfferTerms(
+                **{name: data[name] for name in OFFER_TERM_FIELDS if data.get(name) is not None}
             ),
         )
-        offer = selectors.creator_offer_get(creator=creator, public_id=offer.public_id)
+        offer = creator_offer_get(creator=creator, public_id=offer.public_id)
         return Response(offer_render(offer), status=status.HTTP_201_CREATED)
 
 
@@ -266,8 +273,8 @@ class MyOfferApi(_CreatorApi):
         responses={200: OfferSerializer, **OFFER_READ_ERRORS},
     )
     def get(self, request: Request, offer_id: str) -> Response:
-        offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
-        version = selectors.offer_version_get(offer=offer, version=version_parameter(request))
+        offer = creator_offer_get(creator=_creator(request), public_id=offer_id)
+        version = offer_version_get(offer=offer, version=version_parameter(request))
         return Response(offer_render(offer, version))
 
     @extend_schema(
@@ -277,13 +284,13 @@ class MyOfferApi(_CreatorApi):
     )
     def patch(self, request: Request, offer_id: str) -> Response:
         creator = _creator(request)
-        offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
+        offer = creator_offer_get(creator=creator, public_id=offer_id)
         payload = OfferUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         new_status = data.pop("status", None)
-        services.offer_update(offer=offer, terms=data, status=new_status)
-        offer = selectors.creator_offer_get(creator=creator, public_id=offer_id)
+        offer_update(offer=offer, terms=data, status=new_status)
+        offer = creator_offer_get(creator=creator, public_id=offer_id)
         return Response(offer_render(offer))
 
 
@@ -297,8 +304,8 @@ class MyOfferVersionsApi(_CreatorApi):
         responses={200: OfferSerializer(many=True), **OFFER_READ_ERRORS},
     )
     def get(self, request: Request, offer_id: str) -> Response:
-        offer = selectors.creator_offer_get(creator=_creator(request), public_id=offer_id)
-        versions = self.paginate_queryset(selectors.offer_versions_list(offer=offer))
+        offer = creator_offer_get(creator=_creator(request), public_id=offer_id)
+        versions = self.paginate_queryset(offer_versions_list(offer=offer))
         return self.get_paginated_response([offer_render(offer, version) for version in versions])
 
 
@@ -311,9 +318,7 @@ class MyCollectionsApi(_CreatorApi):
         responses={200: CollectionSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        collections = self.paginate_queryset(
-            selectors.creator_collections_list(creator=_creator(request))
-        )
+        collections = self.paginate_queryset(creator_collections_list(creator=_creator(request)))
         return self.get_paginated_response(
             [CollectionSerializer(collection).data for collection in collections]
         )
@@ -328,13 +333,9 @@ class MyCollectionsApi(_CreatorApi):
         payload = CollectionCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        works = selectors.creator_works_by_public_ids(
-            creator=creator, public_ids=data.get("works", [])
-        )
-        collection = services.collection_create(creator=creator, title=data["title"], works=works)
-        collection = selectors.creator_collection_get(
-            creator=creator, public_id=collection.public_id
-        )
+        works = creator_works_by_public_ids(creator=creator, public_ids=data.get("works", []))
+        collection = collection_create(creator=creator, title=data["title"], works=works)
+        collection = creator_collection_get(creator=creator, public_id=collection.public_id)
         return Response(CollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
 
 
@@ -344,9 +345,7 @@ class MyCollectionApi(_CreatorApi):
         responses={200: CollectionSerializer, **COLLECTION_READ_ERRORS},
     )
     def get(self, request: Request, collection_id: str) -> Response:
-        collection = selectors.creator_collection_get(
-            creator=_creator(request), public_id=collection_id
-        )
+        collection = creator_collection_get(creator=_creator(request), public_id=collection_id)
         return Response(CollectionSerializer(collection).data)
 
     @extend_schema(
@@ -356,7 +355,7 @@ class MyCollectionApi(_CreatorApi):
     )
     def patch(self, request: Request, collection_id: str) -> Response:
         creator = _creator(request)
-        collection = selectors.creator_collection_get(creator=creator, public_id=collection_id)
+        collection = creator_collection_get(creator=creator, public_id=collection_id)
         payload = CollectionUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -364,9 +363,9 @@ class MyCollectionApi(_CreatorApi):
         if "title" in data:
             changes["title"] = data["title"]
         if "works" in data:
-            changes["works"] = selectors.creator_works_by_public_ids(
+            changes["works"] = creator_works_by_public_ids(
                 creator=creator, public_ids=data["works"]
             )
-        services.collection_update(collection=collection, **changes)
-        collection = selectors.creator_collection_get(creator=creator, public_id=collection_id)
+        collection_update(collection=collection, **changes)
+        collection = creator_collection_get(creator=creator, public_id=collection_id)
         return Response(CollectionSerializer(collection).data)

@@ -35,7 +35,6 @@ from rest_framework.views import APIView
 from config.api.schema import error_responses
 from config.api.throttling import ClientAddressRateThrottle
 from ledger.display import money_from_minor
-from licensing import selectors
 from licensing.api.operation_docs import operation_docs
 from licensing.api.serializers import RegistryEntrySerializer, WorkSerializer, offer_render
 from licensing.errors import LicensingError, LicensingErrorCode
@@ -43,6 +42,7 @@ from licensing.identifiers import IDENTIFIER_KINDS, identifier_normalize
 from licensing.models import OfferVersion
 from licensing.public_cache import public_cache_seconds, public_cached
 from licensing.rsl import RSL_MEDIA_TYPE, rsl_document
+from licensing.selectors.works import work_find_by_identifier, work_get
 from licensing.tdmrep import tdmrep_rules_for_origin
 from licensing.terms import STATUS_UNKNOWN, WorkTerms, work_terms
 
@@ -91,7 +91,7 @@ class PublicApi(APIView):
 
 def work_terms_or_none(public_id: str, base_url: str) -> WorkTerms | None:
     try:
-        work = selectors.work_get(public_id=public_id)
+        work = work_get(public_id=public_id)
     except LicensingError:
         return None
     return work_terms(work, base_url=base_url)
@@ -134,7 +134,7 @@ class RegistryApi(PublicApi):
         base_url = public_base_url(request)
 
         def build() -> dict[str, Any]:
-            work = selectors.work_find_by_identifier(kind=kind, value=value)
+            work = work_find_by_identifier(kind=kind, value=value)
             if work is None:
                 return {
                     "object": "registry_entry",

@@ -23,7 +23,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.request import Request
 
 from config.api.schema import error_responses
-from licensing import selectors
 from licensing.api.operation_docs import operation_docs
 from licensing.api.views_public import PublicApi, public_base_url, work_terms_or_none
 from licensing.errors import LicensingError, LicensingErrorCode
@@ -31,6 +30,7 @@ from licensing.models import Collection, Work
 from licensing.public_cache import public_cached
 from licensing.robots import SITE_LICENSE_PAGE_WORKS, robots_txt, site_license_pages
 from licensing.rsl import RSL_MEDIA_TYPE, rsl_collection_document, rsl_site_document
+from licensing.selectors.works import works_with_offers
 from licensing.tdmrep import TDMREP_POLICY_MEDIA_TYPE, tdm_policy_document
 from licensing.terms import work_terms
 
@@ -47,7 +47,7 @@ def _collection_document(public_id: str, base_url: str) -> bytes | bool:
     collection = Collection.objects.filter(public_id=public_id).first()
     if collection is None:
         return False
-    works = selectors.works_with_offers(collection.works.order_by("id"))
+    works = works_with_offers(collection.works.order_by("id"))
     return rsl_collection_document(
         [work_terms(work, base_url=base_url) for work in works[:COLLECTION_DOCUMENT_WORKS_MAX]],
         empty_url=f"{base_url}/collections/{collection.public_id}",
@@ -90,9 +90,7 @@ def _site_page(request: Request, *, pages: int) -> int:
 
 def _site_document(page: int, base_url: str) -> bytes:
     start = (page - 1) * SITE_LICENSE_PAGE_WORKS
-    works = selectors.works_with_offers(Work.objects.order_by("id"))[
-        start : start + SITE_LICENSE_PAGE_WORKS
-    ]
+    works = works_with_offers(Work.objects.order_by("id"))[start : start + SITE_LICENSE_PAGE_WORKS]
     return rsl_site_document([work_terms(work, base_url=base_url) for work in works])
 
 

@@ -23,11 +23,12 @@ import functools
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from joserfc.jwk import KeySet, OKPKey
 
@@ -38,6 +39,11 @@ KEY_CURVE = "Ed25519"
 JWS_ALGORITHM = "EdDSA"
 
 logger = logging.getLogger(__name__)
+
+CURRENT_KEY_SECONDS = 5.0
+_clock = time.monotonic  # tests move it
+# Per database: the current key's id, and until when (on `_clock`) it may be used.
+_current_kid: dict[tuple[str, str], tuple[str, float]] = {}
 
 
 def _legacy_fernet() -> Fernet:
@@ -89,6 +95,7 @@ def signing_key_rotate() -> SigningKey:
         retired_at=timezone.now()
     )
     private_jwk = json.dumps(key_pair.as_dict(private=True)).encode()
+    transaction.on_commit(signing_key_cache_clear)  # this process signs with it at once
     return SigningKey.objects.create(
         kid=kid,
         public_jwk=key_pair.as_dict(private=False),
@@ -99,10 +106,18 @@ def signing_key_rotate() -> SigningKey:
 def signing_key_current() -> tuple[str, OKPKey]:
     """Return the key that signs now, making the first one on first use.
 
-    Which key is current is read every time, so a rotation (or a rolled-back one)
-    takes effect at once in every process; a key's private half never changes, so it
-    is decrypted once per process.
+    Which key is current is read at most once every `CURRENT_KEY_SECONDS` per process
+    (every license's certificate asks, and the read was a twentieth of a purchase's
+    CPU): a rotation applies at once in the process that made it and within that
+    time in the others, whose certificates meanwhile carry the retired key, which
+    stays published and verifies. Only a key read by a transaction that committed
+    is kept, so a key made in one that rolled back is never used. A key's private
+    half never changes, so it is decrypted once per process.
     """
+    database = (connection.alias, str(connection.settings_dict["NAME"]))
+    cached = _current_kid.get(database)
+    if cached is not None and _clock() < cached[1]:
+        return cached[0], _private_key(cached[0])
     current = (
         SigningKey.objects.filter(retired_at__isnull=True)
         .order_by("-created_at", "-id")
@@ -110,7 +125,18 @@ def signing_key_current() -> tuple[str, OKPKey]:
         .first()
     )
     kid = current or signing_key_rotate().kid
+    read_at = _clock()
+
+    def remember() -> None:
+        _current_kid[database] = (kid, read_at + CURRENT_KEY_SECONDS)
+
+    transaction.on_commit(remember)
     return kid, _private_key(kid)
+
+
+def signing_key_cache_clear() -> None:
+    """Forget which key is current (after a rotation here, or the tables were emptied)."""
+    _current_kid.clear()
 
 
 @functools.lru_cache(maxsize=16)

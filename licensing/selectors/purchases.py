@@ -11,12 +11,16 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
+from config.joined_reads import JoinedRead, Table
 from licensing.currencies import CARD_CHARGE_MAXIMUM
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import (
+    Collection,
+    Creator,
     LicenseeOrganization,
     Offer,
     OfferVersion,
@@ -70,30 +74,50 @@ def _owners_prefetched(works: Iterable[Work]) -> dict[int, Owners]:
     }
 
 
-def _offer_for_sale(offer_id: str) -> tuple[Offer, Owners]:
-    """The offer on sale under this id, and (for a single-work offer) its work's owners.
+@cache
+def _offer_with_owners() -> JoinedRead:
+    """An offer with its current version, its work or collection, and the work's owners.
 
-    One statement: the annotations join the work's shares, so a single-work offer
-    comes back once per rights share (each row naming one owner), a collection's once.
+    One row per rights share of a single-work offer, one row for a collection's. Every
+    purchase starts here, and as a queryset (`select_related` of three tables and the
+    owners annotated across two more) it was a fifth of a card purchase's Python calls,
+    ten times this read's (docs/benchmarks.md, "Plain ORM again"); the rule for a
+    hand-written statement is in docs/architecture.md.
     """
-    rows = list(
-        Offer.objects.filter(public_id=offer_id)
-        .order_by()  # one offer: its rows need no order, and ORDER BY costs compiling
-        .select_related("current_version", "work", "collection")
-        .annotate(
-            owner_public_id=F("work__shares__creator__public_id"),
-            owner_basis_points=F("work__shares__basis_points"),
+    offer = Table(Offer, "o")
+    version = Table(OfferVersion, "v", joined_to=("o", "current_version"))
+    work = Table(Work, "w", joined_to=("o", "work"))
+    collection = Table(Collection, "col", joined_to=("o", "collection"))
+    share, owner = Table(RightsShare, "s"), Table(Creator, "sc")
+
+    def sql(columns: str) -> str:
+        return (
+            f"SELECT {columns} FROM {offer.name}"
+            f" LEFT JOIN {version.name}"
+            f" ON {version.column('id')} = {offer.column('current_version_id')}"
+            f" LEFT JOIN {work.name} ON {work.column('id')} = {offer.column('work_id')}"
+            f" LEFT JOIN {collection.name}"
+            f" ON {collection.column('id')} = {offer.column('collection_id')}"
+            f" LEFT JOIN {share.name} ON {share.column('work_id')} = {work.column('id')}"
+            f" LEFT JOIN {owner.name} ON {owner.column('id')} = {share.column('creator_id')}"
+            f" WHERE {offer.column('public_id')} = %s"
         )
-    )
+
+    return JoinedRead([offer, version, work, collection, share, owner], sql)
+
+
+def _offer_for_sale(offer_id: str) -> tuple[Offer, Owners]:
+    """The offer on sale under this id, and (for a single-work offer) its work's owners."""
+    rows = _offer_with_owners().rows([offer_id])
     if not rows:
         raise _offer_not_found(offer_id)
-    offer, version = rows[0], rows[0].current_version
+    offer, version = rows[0][0], rows[0][1]
     if offer.status == Offer.Status.DRAFT or version is None:
         raise _offer_not_found(offer_id)
     if offer.status == Offer.Status.WITHDRAWN:
         raise _error(LicensingErrorCode.OFFER_WITHDRAWN, "This offer was withdrawn.", "offer")
     version.offer = offer  # the license and its certificate read both
-    owners = {row.owner_public_id: row.owner_basis_points for row in rows if row.owner_public_id}
+    owners = {owner.public_id: share.basis_points for *_, share, owner in rows if share}
     return offer, owners
 
 

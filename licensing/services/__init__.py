@@ -11,14 +11,6 @@ anything is written.
 Every service that changes what the public endpoints show ends with
 `public_cache_invalidate()`, which empties their cache once the transaction commits.
 
-Callers import from the entity's module (`licensing.services.works`); the names are
-also re-exported here for the code written before the split.
+Callers import from the entity's module (`from licensing.services.works import
+work_create`); this package re-exports nothing, so each name has one import path.
 """
-
-from licensing.services.api_keys import *  # noqa: F403
-from licensing.services.collections import *  # noqa: F403
-from licensing.services.creators import *  # noqa: F403
-from licensing.services.licenses import *  # noqa: F403
-from licensing.services.offers import *  # noqa: F403
-from licensing.services.validation import *  # noqa: F403
-from licensing.services.works import *  # noqa: F403

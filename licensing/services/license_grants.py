@@ -66,7 +66,10 @@ def license_grant(*, purchase: Purchase, quote: Quote, at: datetime | None = Non
     granted.certificate = certificate_sign(statement=license_statement(granted, quote.works))
     granted.save(force_insert=True)
     links = [License.works.through(license=granted, work=work) for work in quote.works]
-    License.works.through.objects.bulk_create(links)
+    if len(links) == 1:  # most licenses: save() is a third fewer calls than bulk_create
+        links[0].save(force_insert=True)
+    else:
+        License.works.through.objects.bulk_create(links)
     if quote.amount > 0 and organization.billing == LicenseeOrganization.Billing.INVOICE:
         _invoice_line_add(organization, granted, quote)
     setattr(granted, WORKS_LISTED, sorted(quote.works, key=lambda work: -work.pk))

@@ -25,8 +25,8 @@ from licensing.models import (
     Work,
 )
 from licensing.public_cache import public_cache_invalidate
-from licensing.selectors import offer_version_is_licensed
 from licensing.selectors.clearances import offer_is_quoted
+from licensing.selectors.offers import offer_version_is_licensed
 from licensing.services.validation import (
     TERM_DAYS_MAX,
     UNIT_PRICE_DECIMAL_PLACES_MAX,

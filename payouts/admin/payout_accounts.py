@@ -16,7 +16,7 @@ from django.urls import path, reverse
 
 from config.admin_mixins import ReadOnlyAdminMixin
 from config.errors import DomainError
-from licensing.admin import request_creator
+from licensing.admin.scoping import request_creator
 from licensing.services.creators import user_is_finance
 from payouts.models import PayoutAccount
 from payouts.services.payout_accounts import payout_account_connect

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from licensing.admin import request_creator
+from licensing.admin.scoping import request_creator
 from licensing.models import Creator
 from payouts.documents.statements import (
     KIND_WORDS,

@@ -68,7 +68,8 @@ def small_world(db: Any, settings: Any) -> SmallWorld:
 
 def _finance_key() -> str:
     from licensing.models import ApiKey
-    from licensing.services import api_key_create, finance_user_create
+    from licensing.services.api_keys import api_key_create
+    from licensing.services.creators import finance_user_create
 
     _, raw = api_key_create(
         kind=ApiKey.Kind.FINANCE, user=finance_user_create(username="guard-fin")

@@ -49,10 +49,14 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from config.wsgi import application
-from licensing import services
 from licensing.models import ApiKey, Offer
+from licensing.services.api_keys import api_key_create
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create, offer_withdraw
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import ShareSpec, work_create
 
 # Enough to reach every branch we seed data for, small enough that both roles over
 # every operation finish in about a minute on two cores. The coverage phase adds its
@@ -136,42 +140,40 @@ class FuzzWorld:
 
 def _catalogue() -> dict[str, Any]:
     """Two creators, works of several kinds, a collection and an offer of every pricing."""
-    alice = services.creator_create(username="fuzz-alice", password=None)
-    bob = services.creator_create(username="fuzz-bob", password=None)
-    solo = services.work_create(
-        creator=alice, title="Solo", kind="text", identifiers={"sha256": "a" * 64}
-    )
-    shared = services.work_create(
+    alice = creator_create(username="fuzz-alice", password=None)
+    bob = creator_create(username="fuzz-bob", password=None)
+    solo = work_create(creator=alice, title="Solo", kind="text", identifiers={"sha256": "a" * 64})
+    shared = work_create(
         creator=alice,
         title="Shared",
         kind="audio",
         identifiers={"isrc": "USRC17607839"},
-        shares=[services.ShareSpec(alice, 6_667), services.ShareSpec(bob, 3_333)],
+        shares=[ShareSpec(alice, 6_667), ShareSpec(bob, 3_333)],
     )
-    reserved = services.work_create(creator=alice, title="Kept back", kind="image", reserved=True)
-    bobs = services.work_create(creator=bob, title="Bob's own", kind="code")
-    collection = services.collection_create(creator=alice, title="Both", works=[solo, shared])
+    reserved = work_create(creator=alice, title="Kept back", kind="image", reserved=True)
+    bobs = work_create(creator=bob, title="Bob's own", kind="code")
+    collection = collection_create(creator=alice, title="Both", works=[solo, shared])
 
-    def offer(terms: services.OfferTerms, *, use: str, **target: Any) -> Offer:
+    def offer(terms: OfferTerms, *, use: str, **target: Any) -> Offer:
         target.setdefault("creator", alice)
         target.setdefault("status", Offer.Status.ACTIVE)
-        return services.offer_create(use=use, terms=terms, **target)
+        return offer_create(use=use, terms=terms, **target)
 
-    flat = services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=365)
+    flat = OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=365)
     offers = {
         "flat": offer(flat, use="ai-train", work=shared),
         "collection_flat": offer(
-            services.OfferTerms(pricing="flat", currency="eur", amount=500, term_days=90),
+            OfferTerms(pricing="flat", currency="eur", amount=500, term_days=90),
             use="ai-finetune",
             collection=collection,
         ),
         "pool": offer(
-            services.OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
+            OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
             use="ai-input",
             collection=collection,
         ),
         "per_unit": offer(
-            services.OfferTerms(
+            OfferTerms(
                 pricing="per_unit",
                 currency="eur",
                 unit="token",
@@ -182,12 +184,12 @@ def _catalogue() -> dict[str, Any]:
             work=solo,
         ),
         "usd": offer(
-            services.OfferTerms(pricing="flat", currency="usd", amount=700, term_days=30),
+            OfferTerms(pricing="flat", currency="usd", amount=700, term_days=30),
             use="ai-finetune",
             work=solo,
         ),
         "draft": offer(flat, use="ai-input", work=solo, status=Offer.Status.DRAFT),
-        "withdrawn": services.offer_withdraw(offer=offer(flat, use="ai-eval", work=shared)),
+        "withdrawn": offer_withdraw(offer=offer(flat, use="ai-eval", work=shared)),
         "bobs": offer(flat, use="ai-train", work=bobs, creator=bob),
     }
     return {
@@ -235,11 +237,9 @@ def fuzz_world(
         for name in ("flat", "pool", "per_unit")
     ]
     if role == "licensee":
-        _, raw_key = services.api_key_create(
-            kind=ApiKey.Kind.ORGANIZATION, organization=organization
-        )
+        _, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
     else:
-        _, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=catalogue["alice"])
+        _, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=catalogue["alice"])
     work_ids = [work.public_id for work in catalogue["works"]]
     offer_ids = [offer.public_id for offer in offers.values()]
     collection_ids = [collection.public_id for collection in catalogue["collections"]]

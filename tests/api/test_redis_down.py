@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
-from licensing import services
 from licensing.models import License, Work
+from licensing.services.works import work_create
 
 pytestmark = pytest.mark.django_db
 
@@ -106,5 +106,5 @@ def test_invalid_keys_are_still_refused(small_world, redis_unreachable) -> None:
 
 def test_services_that_empty_the_public_cache_still_write(small_world, redis_unreachable) -> None:
     """The portal's writes are not rate limited; they must not fail on the cache either."""
-    work = services.work_create(creator=small_world.creator, title="Portal", kind="image")
+    work = work_create(creator=small_world.creator, title="Portal", kind="image")
     assert Work.objects.filter(pk=work.pk).exists()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from licensing import services
+from licensing.services.creators import creator_create
+from licensing.services.works import work_create
 from tests.browser.conftest import PASSWORD, csp_violations
 
 
@@ -30,8 +31,8 @@ def test_every_admin_list_and_add_form_loads_without_a_csp_violation(
     live_server, page, portal_login
 ) -> None:
     get_user_model().objects.create_superuser("portal-admin", "admin@example.com", PASSWORD)
-    creator = services.creator_create(username="csp-alice", password=None)
-    work = services.work_create(creator=creator, title="Harbour", kind="text")
+    creator = creator_create(username="csp-alice", password=None)
+    work = work_create(creator=creator, title="Harbour", kind="text")
 
     portal_login("portal-admin")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from licensing import services
 from licensing.models import Offer, OfferVersion
+from licensing.services.offers import offer_version_mark_licensed
 from tests.factories import WorkFactory
 
 
@@ -42,7 +42,7 @@ def test_a_creator_reprices_a_licensed_offer_and_sees_both_versions(
     assert (offer.current_version.version, offer.current_version.amount) == (1, 1000)
 
     # Someone buys it; then the creator changes the price.
-    first = services.offer_version_mark_licensed(offer_version=offer.current_version)
+    first = offer_version_mark_licensed(offer_version=offer.current_version)
     page.goto(f"{live_server.url}/admin/licensing/offer/{offer.pk}/change/")
     page.fill("#id_amount", "15.00")
     page.click("input[name=_save]")

@@ -12,8 +12,9 @@ from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
 from config.joined_reads import JoinedRead, Table
-from licensing import services
 from licensing.models import ApiKey, Creator, LicenseeOrganization
+from licensing.services.api_keys import api_key_create
+from licensing.services.creators import creator_create
 from payouts.models import StripeEvent
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +46,8 @@ def _key_with_creator_and_organization() -> JoinedRead:
 
 
 def test_every_instance_equals_the_orms_and_a_missed_join_is_none() -> None:
-    creator = services.creator_create(username="joined-reader", password=None)
-    api_key, _ = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
+    creator = creator_create(username="joined-reader", password=None)
+    api_key, _ = api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at="2026-11-25T10:00:00Z")
     read = _key_with_creator_and_organization()
 
@@ -66,8 +67,8 @@ def test_every_instance_equals_the_orms_and_a_missed_join_is_none() -> None:
 def test_each_joined_instance_is_set_on_its_foreign_key_and_a_miss_as_none(
     django_assert_num_queries,
 ) -> None:
-    creator = services.creator_create(username="joined-linker", password=None)
-    api_key, _ = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
+    creator = creator_create(username="joined-linker", password=None)
+    api_key, _ = api_key_create(kind=ApiKey.Kind.CREATOR, creator=creator)
 
     ((key, joined_creator, user, _),) = _key_with_creator_and_organization().rows(
         [api_key.public_id]

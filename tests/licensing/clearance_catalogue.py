@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from licensing import services
 from licensing.models import Collection, Creator, Offer, Work
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create
+from licensing.services.works import ShareSpec, work_create, work_reserve
 
 USE = "ai-train"
 UNKNOWN_SHA = "f" * 64
@@ -34,8 +37,8 @@ class ClearanceCatalogue:
     held_offer: Offer
 
 
-def _offer(creator: Creator, terms: services.OfferTerms, **target: object) -> Offer:
-    return services.offer_create(
+def _offer(creator: Creator, terms: OfferTerms, **target: object) -> Offer:
+    return offer_create(
         creator=creator,
         work=target.get("work"),
         collection=target.get("collection"),
@@ -45,38 +48,34 @@ def _offer(creator: Creator, terms: services.OfferTerms, **target: object) -> Of
     )
 
 
-def flat(amount: int, currency: str = "eur") -> services.OfferTerms:
-    return services.OfferTerms(pricing="flat", currency=currency, amount=amount, term_days=365)
+def flat(amount: int, currency: str = "eur") -> OfferTerms:
+    return OfferTerms(pricing="flat", currency=currency, amount=amount, term_days=365)
 
 
 def clearance_catalogue() -> ClearanceCatalogue:
-    alice = services.creator_create(username="alice", password=None)
-    bob = services.creator_create(username="bob", password=None)
+    alice = creator_create(username="alice", password=None)
+    bob = creator_create(username="bob", password=None)
 
     def work(title: str, **identifiers: str) -> Work:
-        return services.work_create(
-            creator=alice, title=title, kind="text", identifiers=identifiers
-        )
+        return work_create(creator=alice, title=title, kind="text", identifiers=identifiers)
 
-    by_sha = services.work_create(
+    by_sha = work_create(
         creator=alice,
         title="By sha",
         kind="image",
         identifiers={"sha256": "a" * 64},
-        shares=[services.ShareSpec(alice, 6_667), services.ShareSpec(bob, 3_333)],
+        shares=[ShareSpec(alice, 6_667), ShareSpec(bob, 3_333)],
     )
     by_isbn = work("By isbn", isbn="978-0-306-40615-7")
     pooled_doi = work("Pooled doi", doi="10.1000/XYZ123")
     pooled_isrc = work("Pooled isrc", isrc="US-S1Z-99-00001")
     reserved_url = work("Reserved url", url="https://Example.com/a.txt")
-    services.work_reserve(work=reserved_url)
+    work_reserve(work=reserved_url)
     not_offered = work("Not offered", sha256="b" * 64)
     usd_only = work("Usd only", sha256="c" * 64)
     per_unit = work("Per unit", sha256="d" * 64)
     held = work("Held", sha256="e" * 64)
-    pooled = services.collection_create(
-        creator=alice, title="Pool", works=[pooled_doi, pooled_isrc]
-    )
+    pooled = collection_create(creator=alice, title="Pool", works=[pooled_doi, pooled_isrc])
     _offer(alice, flat(700, "usd"), work=usd_only)
     return ClearanceCatalogue(
         alice=alice,
@@ -96,12 +95,12 @@ def clearance_catalogue() -> ClearanceCatalogue:
         isbn_cheap=_offer(alice, flat(600), work=by_isbn),
         pool_offer=_offer(
             alice,
-            services.OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
+            OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
             collection=pooled,
         ),
         per_unit_offer=_offer(
             alice,
-            services.OfferTerms(
+            OfferTerms(
                 pricing="per_unit", currency="eur", unit="token", unit_amount_decimal=Decimal("0.5")
             ),
             work=per_unit,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.models import Creator, Offer, Work
+from licensing.services.offers import OfferTerms
 from tests.factories import (
     CreatorFactory,
     OfferFactory,
@@ -36,11 +36,11 @@ def make_work(db: Any) -> Callable[..., Work]:
     return make
 
 
-def flat_terms(**overrides: Any) -> services.OfferTerms:
+def flat_terms(**overrides: Any) -> OfferTerms:
     return OfferTermsFactory(**overrides)
 
 
-def per_unit_terms(**overrides: Any) -> services.OfferTerms:
+def per_unit_terms(**overrides: Any) -> OfferTerms:
     return OfferTermsFactory(per_unit=True, **overrides)
 
 
@@ -52,7 +52,7 @@ def make_offer(db: Any) -> Callable[..., Offer]:
         work: Work | None = None,
         collection: Any = None,
         use: str = "ai-train",
-        terms: services.OfferTerms | None = None,
+        terms: OfferTerms | None = None,
         status: str = Offer.Status.ACTIVE,
     ) -> Offer:
         return OfferFactory(

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.models import Collection, Creator, LicenseeOrganization, Offer, Work
+from licensing.services.offers import OfferTerms
+from licensing.services.works import ShareSpec
 from tests.factories import (
     CollectionFactory,
     CreatorFactory,
@@ -46,14 +47,12 @@ def catalogue(db: Any) -> Catalogue:
         creator=alice,
         title="Shared",
         kind="audio",
-        shares=[services.ShareSpec(alice, 6_667), services.ShareSpec(bob, 3_333)],
+        shares=[ShareSpec(alice, 6_667), ShareSpec(bob, 3_333)],
     )
     reserved = WorkFactory(creator=alice, title="Kept back", kind="image", reserved=True)
     collection = CollectionFactory(creator=alice, title="Both", works=[solo, shared])
 
-    def offer(
-        terms: services.OfferTerms, *, work: Work | None = None, use: str = "ai-train"
-    ) -> Offer:
+    def offer(terms: OfferTerms, *, work: Work | None = None, use: str = "ai-train") -> Offer:
         return OfferFactory(
             creator=alice, work=work, collection=None if work else collection, use=use, terms=terms
         )

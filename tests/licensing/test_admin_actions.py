@@ -15,8 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from licensing import services
 from licensing.models import ApiKey, Collection, Offer, Work
+from licensing.services.api_keys import api_key_create
+from licensing.services.collections import collection_create
+from licensing.services.creators import finance_user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +40,7 @@ def _login(user: Any) -> Client:
 
 @pytest.fixture
 def role_clients(alice, bob) -> dict[str, Client]:
-    finance = services.finance_user_create(username="fin", password=None)
+    finance = finance_user_create(username="fin", password=None)
     staff = get_user_model().objects.create_superuser("root", "root@example.com", None)
     return {
         "owner": _login(alice.user),
@@ -53,8 +55,8 @@ def alices_rows(alice, make_work, make_offer) -> dict[str, Any]:
     work = make_work(alice, title="Alice first work")
     offered = make_work(alice, title="Alice's offered work")
     offer = make_offer(alice, work=offered)
-    collection = services.collection_create(creator=alice, title="Alice's box", works=[work])
-    api_key, _ = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    collection = collection_create(creator=alice, title="Alice's box", works=[work])
+    api_key, _ = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
     return {"work": work, "offer": offer, "collection": collection, "api_key": api_key}
 
 

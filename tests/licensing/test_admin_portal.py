@@ -12,8 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from licensing import selectors, services
 from licensing.models import Offer, OfferVersion, RightsShare, Work
+from licensing.selectors.creators import creator_ledger_accounts
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_accounts_open
+from licensing.services.offers import offer_version_mark_licensed
+from licensing.services.works import work_update
 from tests.licensing.conftest import flat_terms, per_unit_terms
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +64,7 @@ def test_the_work_list_shows_offers_and_state(
     make_offer(alice, work=licensable, use="ai-input", terms=per_unit_terms(unit="retrieval"))
     make_work(alice, title="Reserved one", reserved=True)
     pooled = make_work(alice, title="Pooled one")
-    box = services.collection_create(creator=alice, title="Box", works=[pooled])
+    box = collection_create(creator=alice, title="Box", works=[pooled])
     make_offer(alice, collection=box, terms=flat_terms(pricing="pool", amount=90_000))
     for _ in range(20):
         make_offer(alice, work=make_work(alice))
@@ -149,7 +153,7 @@ def test_a_duplicate_or_malformed_identifier_is_a_field_error(
 
 def test_a_work_has_a_readable_history(alice, make_work, portal) -> None:
     work = make_work(alice, title="First title")
-    services.work_update(work=work, title="Second title")
+    work_update(work=work, title="Second title")
     record = work.history.order_by("history_id").first()
 
     history = portal.get(reverse("admin:licensing_work_history", args=[work.pk]))
@@ -197,7 +201,7 @@ def test_an_offer_is_versioned_in_the_portal(alice, make_work, portal) -> None:
     created = portal.post(reverse("admin:licensing_offer_add"), _offer_form(work=work.pk))
     assert created.status_code == 302
     offer = Offer.objects.get()
-    services.offer_version_mark_licensed(offer_version=offer.current_version)
+    offer_version_mark_licensed(offer_version=offer.current_version)
 
     changed = portal.post(
         reverse("admin:licensing_offer_change", args=[offer.pk]),
@@ -321,7 +325,7 @@ def test_opening_a_creator_shows_their_ledger_accounts_with_balances(alice, port
     from ledger.posting import Leg
     from ledger.services import platform_account, transaction_post
 
-    payable = services.creator_accounts_open(creator=alice)["payable"]
+    payable = creator_accounts_open(creator=alice)["payable"]
     cash = platform_account(name="cash", kind="asset", currency="eur")
     transaction_post(
         idempotency_key="test-sale-1",
@@ -344,7 +348,7 @@ def test_a_creator_edits_their_profile_through_the_portal(alice, portal) -> None
     assert response.status_code == 302
     alice.refresh_from_db()
     assert (alice.display_name, alice.country, alice.payout_currency) == ("Alice A.", "FR", "usd")
-    currencies = {row.currency for row in selectors.creator_ledger_accounts(creator=alice)}
+    currencies = {row.currency for row in creator_ledger_accounts(creator=alice)}
     assert currencies == {"eur", "usd"}
 
 
@@ -375,7 +379,7 @@ def _rows_of(name: str, creator, make_work, make_offer) -> list:
         return works
     if name == "collection":
         collections = [
-            services.collection_create(creator=creator, title=title, works=[make_work(creator)])
+            collection_create(creator=creator, title=title, works=[make_work(creator)])
             for title in ("Box one", "Box two")
         ]
         make_offer(creator, collection=collections[0], terms=flat_terms(pricing="pool"))
@@ -415,7 +419,7 @@ def test_a_bulk_delete_leaves_a_licensed_work_with_the_services_message(
 ) -> None:
     licensed, unlicensed = make_work(alice, title="Licensed"), make_work(alice)
     offer = make_offer(alice, work=licensed)
-    services.offer_version_mark_licensed(offer_version=offer.current_version)
+    offer_version_mark_licensed(offer_version=offer.current_version)
 
     response = _delete_selected(portal, "work", [licensed, unlicensed])
 

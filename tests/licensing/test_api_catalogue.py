@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from licensing import services
 from licensing.models import Offer
+from licensing.services.collections import collection_create
+from licensing.services.works import work_reserve
 from tests.licensing.conftest import flat_terms, per_unit_terms
 
 pytestmark = pytest.mark.django_db
@@ -21,11 +22,11 @@ def catalogue(alice, bob, make_work, make_offer):
     make_offer(alice, work=rag, use="ai-input", terms=per_unit_terms(unit="retrieval"))
     reserved = make_work(alice, title="Private Letters", kind="text")
     make_offer(alice, work=reserved, use="ai-train")
-    services.work_reserve(work=reserved)
+    work_reserve(work=reserved)
     draft_only = make_work(alice, title="Unfinished", kind="text")
     make_offer(alice, work=draft_only, status=Offer.Status.DRAFT)
     pooled = make_work(bob, title="Choir", kind="audio")
-    box = services.collection_create(creator=bob, title="Box", works=[pooled])
+    box = collection_create(creator=bob, title="Box", works=[pooled])
     make_offer(bob, collection=box, terms=flat_terms(pricing="pool", amount=90_000))
     return {
         "trainable": trainable,
@@ -111,7 +112,7 @@ def test_the_catalogue_list_costs_a_fixed_number_of_queries(
     for work in works:
         make_offer(alice, work=work)
         make_offer(alice, work=work, use="ai-input", terms=per_unit_terms())
-    collection = services.collection_create(creator=alice, title="All", works=works)
+    collection = collection_create(creator=alice, title="All", works=works)
     make_offer(alice, collection=collection, terms=flat_terms(pricing="pool"))
     client = client_for(alice)
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from licensing import services
 from licensing.models import Collection, Offer, OfferVersion, RightsShare, Work
+from licensing.services.collections import collection_create
+from licensing.services.offers import offer_version_mark_licensed
 from tests.licensing.conftest import flat_terms
 
 pytestmark = pytest.mark.django_db
@@ -169,7 +170,7 @@ def test_an_offer_is_versioned_once_licensed(alice, make_work, client_for) -> No
     patched = client.patch(f"/api/v1/me/offers/{offer['id']}", {"amount": 1300}, format="json")
     assert (patched.json()["version"], patched.json()["amount"]) == (1, 1300)
 
-    services.offer_version_mark_licensed(
+    offer_version_mark_licensed(
         offer_version=Offer.objects.get(public_id=offer["id"]).current_version
     )
     v1 = client.get(f"/api/v1/me/offers/{offer['id']}?version=1").json()
@@ -332,7 +333,7 @@ def test_the_collections_list_has_a_fixed_number_of_queries(
     alice, make_work, make_offer, client_for, django_assert_max_num_queries
 ) -> None:
     for index in range(12):
-        collection = services.collection_create(
+        collection = collection_create(
             creator=alice, title=f"Box {index}", works=[make_work(alice), make_work(alice)]
         )
         make_offer(alice, collection=collection, terms=flat_terms(pricing="pool"))

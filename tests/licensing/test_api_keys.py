@@ -10,17 +10,18 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import ApiKey, OrganizationMembership
 from licensing.selectors.api_keys import KEY_PREFIX, api_key_resolve
+from licensing.services.api_keys import api_key_create, api_key_revoke
+from licensing.services.creators import finance_user_create
 from licensing.services.organizations import organization_create, organization_member_add
 
 pytestmark = pytest.mark.django_db
 
 
 def test_only_the_hash_and_a_short_prefix_are_stored(alice) -> None:
-    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    api_key, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
 
     assert raw_key.startswith(KEY_PREFIX)
     assert len(raw_key) >= 48
@@ -32,7 +33,7 @@ def test_only_the_hash_and_a_short_prefix_are_stored(alice) -> None:
 
 
 def test_a_key_resolves_to_its_principal(alice) -> None:
-    _, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    _, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
 
     principal, api_key = api_key_resolve(raw_key)
 
@@ -46,12 +47,12 @@ def test_a_key_resolves_to_its_principal(alice) -> None:
 
 
 def test_a_revoked_key_is_refused_with_401(alice) -> None:
-    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    api_key, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     assert client.get("/api/v1/me/works").status_code == 200
 
-    services.api_key_revoke(api_key=api_key)
+    api_key_revoke(api_key=api_key)
     response = client.get("/api/v1/me/works")
 
     assert response.status_code == 401
@@ -73,7 +74,7 @@ def test_no_key_is_401(db) -> None:
 
 def test_last_used_is_recorded_but_not_on_every_request(alice, settings) -> None:
     settings.API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
-    api_key, raw_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    api_key, raw_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
     assert api_key.last_used_at is None
 
     api_key_resolve(raw_key)
@@ -88,21 +89,21 @@ def test_last_used_is_recorded_but_not_on_every_request(alice, settings) -> None
 
 
 def test_a_finance_key_needs_a_finance_user(alice) -> None:
-    finance = services.finance_user_create(username="fiona")
-    _, raw_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
+    finance = finance_user_create(username="fiona")
+    _, raw_key = api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
     principal, _ = api_key_resolve(raw_key)
     assert principal.is_finance
     assert principal.user == finance
 
     stranger = get_user_model().objects.create_user("stranger")
     with pytest.raises(LicensingError) as raised:
-        services.api_key_create(kind=ApiKey.Kind.FINANCE, user=stranger)
+        api_key_create(kind=ApiKey.Kind.FINANCE, user=stranger)
     assert raised.value.code == LicensingErrorCode.NOT_A_FINANCE_USER
 
 
 def test_a_key_of_the_wrong_kind_is_403(alice) -> None:
-    finance = services.finance_user_create(username="fiona")
-    _, raw_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
+    finance = finance_user_create(username="fiona")
+    _, raw_key = api_key_create(kind=ApiKey.Kind.FINANCE, user=finance)
 
     response = APIClient().get("/api/v1/me/works", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
 
@@ -120,9 +121,9 @@ def _status_with(raw_key: str, path: str) -> tuple[int, str | None]:
 
 def test_a_key_of_a_deactivated_user_is_401_invalid_api_key(alice) -> None:
     """Issue 13, finding 5: keys kept working after their user was deactivated."""
-    _, creator_key = services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
-    finance_user = services.finance_user_create(username="finance-gone")
-    _, finance_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance_user)
+    _, creator_key = api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice)
+    finance_user = finance_user_create(username="finance-gone")
+    _, finance_key = api_key_create(kind=ApiKey.Kind.FINANCE, user=finance_user)
     assert _status_with(creator_key, "/api/v1/me/works") == (200, None)
     assert api_key_resolve(finance_key) is not None
 
@@ -137,12 +138,10 @@ def test_a_members_organisation_key_is_401_once_the_membership_is_removed(db) ->
     organization = organization_create(slug="members-lab")
     member = get_user_model().objects.create_user("lab-member", password=None)
     organization_member_add(organization=organization, username="lab-member")
-    _, members_key = services.api_key_create(
+    _, members_key = api_key_create(
         kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=member
     )
-    _, organisations_key = services.api_key_create(
-        kind=ApiKey.Kind.ORGANIZATION, organization=organization
-    )
+    _, organisations_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
     assert _status_with(members_key, "/api/v1/licenses") == (200, None)
 
     OrganizationMembership.objects.filter(user=member).delete()
@@ -155,7 +154,7 @@ def test_a_members_organisation_key_is_401_once_the_member_is_deactivated(db) ->
     organization = organization_create(slug="members-lab-2")
     member = get_user_model().objects.create_user("lab-member-2", password=None)
     organization_member_add(organization=organization, username="lab-member-2")
-    _, members_key = services.api_key_create(
+    _, members_key = api_key_create(
         kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=member
     )
 
@@ -170,9 +169,7 @@ def test_an_organisation_key_is_issued_only_to_a_member(db) -> None:
     outsider = get_user_model().objects.create_user("outsider", password=None)
 
     with pytest.raises(LicensingError) as refused:
-        services.api_key_create(
-            kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=outsider
-        )
+        api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization, user=outsider)
 
     assert refused.value.code == LicensingErrorCode.USER_NOT_FOUND
     assert not ApiKey.objects.exists()

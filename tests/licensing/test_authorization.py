@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.models import Collection, Creator, Offer, RightsShare, Work
+from licensing.services.collections import collection_create
+from licensing.services.offers import offer_update
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ PORTAL_MODELS = ("work", "rightsshare", "collection", "offer", "creator")
 def bobs(bob, make_work, make_offer) -> dict[str, Any]:
     work = make_work(bob, title="Bob's secret novel")
     offer = make_offer(bob, work=work)
-    services.offer_update(offer=offer, terms={"amount": 4_242})
-    collection = services.collection_create(creator=bob, title="Bob's box", works=[work])
+    offer_update(offer=offer, terms={"amount": 4_242})
+    collection = collection_create(creator=bob, title="Bob's box", works=[work])
     return {
         "work": work,
         "rightsshare": RightsShare.objects.get(work=work),

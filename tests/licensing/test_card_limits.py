@@ -13,10 +13,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from licensing import services
 from licensing.currencies import CARD_CHARGE_MAXIMUM, CARD_CHARGE_MINIMUM, SUPPORTED_CURRENCIES
 from licensing.errors import LicensingError
 from licensing.models import Offer
+from licensing.services.collections import collection_create
+from licensing.services.offers import OfferTerms, offer_create, offer_update
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
 from tests.licensing.test_admin_portal import _offer_form
@@ -24,8 +25,8 @@ from tests.licensing.test_admin_portal import _offer_form
 pytestmark = pytest.mark.django_db
 
 
-def _flat(amount: int, currency: str = "eur", pricing: str = "flat") -> services.OfferTerms:
-    return services.OfferTerms(pricing=pricing, currency=currency, amount=amount, term_days=30)
+def _flat(amount: int, currency: str = "eur", pricing: str = "flat") -> OfferTerms:
+    return OfferTerms(pricing=pricing, currency=currency, amount=amount, term_days=30)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def _flat(amount: int, currency: str = "eur", pricing: str = "flat") -> services
 )
 def test_a_price_a_card_cannot_pay_is_refused(alice, make_work, amount, currency) -> None:
     with pytest.raises(LicensingError) as raised:
-        services.offer_create(
+        offer_create(
             creator=alice, work=make_work(alice), use="ai-train", terms=_flat(amount, currency)
         )
 
@@ -55,7 +56,7 @@ def test_a_price_a_card_cannot_pay_is_refused(alice, make_work, amount, currency
     ("amount", "currency"), [(0, "eur"), (50, "eur"), (30, "gbp"), (50, "jpy"), (99_999_999, "jpy")]
 )
 def test_free_and_chargeable_prices_are_accepted(alice, make_work, amount, currency) -> None:
-    offer = services.offer_create(
+    offer = offer_create(
         creator=alice, work=make_work(alice), use="ai-train", terms=_flat(amount, currency)
     )
 
@@ -63,17 +64,13 @@ def test_free_and_chargeable_prices_are_accepted(alice, make_work, amount, curre
 
 
 def test_a_pool_price_is_checked_too_and_an_edit_as_well(alice, make_work) -> None:
-    box = services.collection_create(creator=alice, title="Box", works=[make_work(alice)])
+    box = collection_create(creator=alice, title="Box", works=[make_work(alice)])
     with pytest.raises(LicensingError):
-        services.offer_create(
-            creator=alice, collection=box, use="ai-train", terms=_flat(5, pricing="pool")
-        )
-    offer = services.offer_create(
-        creator=alice, work=make_work(alice), use="ai-train", terms=_flat(500)
-    )
+        offer_create(creator=alice, collection=box, use="ai-train", terms=_flat(5, pricing="pool"))
+    offer = offer_create(creator=alice, work=make_work(alice), use="ai-train", terms=_flat(500))
 
     with pytest.raises(LicensingError) as raised:
-        services.offer_update(offer=offer, terms={"amount": 10})
+        offer_update(offer=offer, terms={"amount": 10})
 
     assert raised.value.param == "amount"
     offer.refresh_from_db()
@@ -81,11 +78,11 @@ def test_a_pool_price_is_checked_too_and_an_edit_as_well(alice, make_work) -> No
 
 
 def test_per_unit_prices_are_billed_later_and_not_limited(alice, make_work) -> None:
-    offer = services.offer_create(
+    offer = offer_create(
         creator=alice,
         work=make_work(alice),
         use="ai-input",
-        terms=services.OfferTerms(
+        terms=OfferTerms(
             pricing="per_unit", currency="eur", unit="token", unit_amount_decimal="0.001"
         ),
     )
@@ -134,8 +131,8 @@ def test_many_works_a_card_cannot_pay_at_once_are_refused_at_purchase(
     alice, make_work, stripe_sandbox_settings: Any
 ) -> None:
     works = [make_work(alice), make_work(alice)]
-    box = services.collection_create(creator=alice, title="Dear", works=works)
-    offer = services.offer_create(
+    box = collection_create(creator=alice, title="Dear", works=works)
+    offer = offer_create(
         creator=alice, collection=box, use="ai-train", terms=_flat(60_000_000), status="active"
     )
     card = organization_create(slug="big-card", billing="card", payment_method="pm_card_visa")

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.models import ApiKey
+from licensing.services.api_keys import api_key_create
+from licensing.services.creators import finance_user_create
+from licensing.services.offers import offer_publish
 from licensing.services.organizations import organization_create
 
 pytestmark = pytest.mark.django_db
@@ -32,14 +34,12 @@ def draft(alice, make_work, make_offer) -> Any:
 @pytest.fixture
 def readers(alice, bob) -> dict[str, APIClient]:
     organization = organization_create(slug="reader-lab", billing="invoice")
-    finance = services.finance_user_create(username="fin-reader", password=None)
+    finance = finance_user_create(username="fin-reader", password=None)
     keys = {
-        "licensee": services.api_key_create(
-            kind=ApiKey.Kind.ORGANIZATION, organization=organization
-        ),
-        "other_creator": services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=bob),
-        "finance": services.api_key_create(kind=ApiKey.Kind.FINANCE, user=finance),
-        "owner": services.api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice),
+        "licensee": api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization),
+        "other_creator": api_key_create(kind=ApiKey.Kind.CREATOR, creator=bob),
+        "finance": api_key_create(kind=ApiKey.Kind.FINANCE, user=finance),
+        "owner": api_key_create(kind=ApiKey.Kind.CREATOR, creator=alice),
     }
     return {role: _client(raw_key) for role, (_, raw_key) in keys.items()}
 
@@ -63,7 +63,7 @@ def test_its_creator_reads_the_draft(draft, readers, query) -> None:
 
 
 def test_a_published_draft_is_readable_by_everyone(draft, readers) -> None:
-    services.offer_publish(offer=draft)
+    offer_publish(offer=draft)
 
     response = readers["licensee"].get(f"/api/v1/offers/{draft.public_id}?version=1")
 

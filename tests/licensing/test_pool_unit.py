@@ -11,28 +11,32 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from licensing import services
 from licensing.errors import LicensingError
 from licensing.models import Offer, OfferVersion
+from licensing.services.collections import collection_create
+from licensing.services.offers import (
+    OfferTerms,
+    offer_create,
+    offer_update,
+    offer_version_mark_licensed,
+)
 from tests.licensing.test_admin_portal import _offer_form
 
 pytestmark = pytest.mark.django_db
 
 
-def _pool_terms(**overrides: Any) -> services.OfferTerms:
+def _pool_terms(**overrides: Any) -> OfferTerms:
     values = {"pricing": "pool", "currency": "eur", "amount": 50_000, "term_days": 30}
-    return services.OfferTerms(**{**values, **overrides})
+    return OfferTerms(**{**values, **overrides})
 
 
 @pytest.fixture
 def box(alice, make_work) -> Any:
-    return services.collection_create(
-        creator=alice, title="Box", works=[make_work(alice), make_work(alice)]
-    )
+    return collection_create(creator=alice, title="Box", works=[make_work(alice), make_work(alice)])
 
 
 def test_a_pool_offer_is_declared_in_items_by_default(alice, box, client_for) -> None:
-    offer = services.offer_create(
+    offer = offer_create(
         creator=alice, collection=box, use="ai-train", terms=_pool_terms(), status="active"
     )
 
@@ -65,12 +69,12 @@ def test_a_pool_offer_takes_a_unit_through_the_api(alice, box, client_for) -> No
 
 
 def test_a_licensed_pools_unit_change_is_the_next_version(alice, box) -> None:
-    offer = services.offer_create(
+    offer = offer_create(
         creator=alice, collection=box, use="ai-train", terms=_pool_terms(unit="token")
     )
-    services.offer_version_mark_licensed(offer_version=offer.current_version)
+    offer_version_mark_licensed(offer_version=offer.current_version)
 
-    services.offer_update(offer=offer, terms={"unit": "output"})
+    offer_update(offer=offer, terms={"unit": "output"})
 
     assert list(
         OfferVersion.objects.filter(offer=offer).order_by("version").values_list("version", "unit")
@@ -78,7 +82,7 @@ def test_a_licensed_pools_unit_change_is_the_next_version(alice, box) -> None:
 
 
 def test_an_old_pool_version_without_a_unit_is_shown_in_items(alice, box, client_for) -> None:
-    offer = services.offer_create(
+    offer = offer_create(
         creator=alice, collection=box, use="ai-train", terms=_pool_terms(), status="active"
     )
     OfferVersion.objects.filter(pk=offer.current_version_id).update(unit=None)
@@ -90,11 +94,11 @@ def test_an_old_pool_version_without_a_unit_is_shown_in_items(alice, box, client
 
 def test_a_flat_offer_has_no_unit(alice, make_work) -> None:
     with pytest.raises(LicensingError) as raised:
-        services.offer_create(
+        offer_create(
             creator=alice,
             work=make_work(alice),
             use="ai-train",
-            terms=services.OfferTerms(
+            terms=OfferTerms(
                 pricing="flat", currency="eur", amount=1_000, term_days=30, unit="item"
             ),
         )

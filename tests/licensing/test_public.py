@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 import pytest
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.rsl import RSL_NAMESPACE
+from licensing.services.works import work_reserve, work_update
 from tests.licensing.conftest import flat_terms, per_unit_terms
 
 pytestmark = pytest.mark.django_db
@@ -174,10 +174,10 @@ def test_answers_are_cached_and_the_cache_empties_on_change(
     with django_assert_num_queries(0):
         assert public.get(query).json()["status"] == "licensable"
         assert public.get(license_xml).content == first_document
-    services.work_update(work=works["licensable"], identifiers={"sha256": None})
+    work_update(work=works["licensable"], identifiers={"sha256": None})
 
     assert public.get(query).json()["status"] == "unknown"
-    services.work_reserve(work=works["licensable"])
+    work_reserve(work=works["licensable"])
     assert b'<prohibits type="usage">all</prohibits>' in public.get(license_xml).content
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from ledger.inserts import SCALAR_LEGS_MAX
 from ledger.models import Entry, Transaction
-from licensing import services
 from licensing.models import Creator
 from licensing.services.purchases import license_purchase
+from licensing.services.works import ShareSpec
 from tests.factories import (
     CollectionFactory,
     CreatorFactory,
@@ -44,12 +44,12 @@ def test_a_sale_to_150_co_owners_posts_every_share_to_the_micro(db: Any) -> None
     # Work A: 99 co-owners at 99 bp and one (`both`) at 199 bp.
     work_a = WorkFactory(
         creator=creators[0],
-        shares=[services.ShareSpec(c, 99) for c in first] + [services.ShareSpec(both, 199)],
+        shares=[ShareSpec(c, 99) for c in first] + [ShareSpec(both, 199)],
     )
     # Work B: `both` again at 200 bp and 50 others at 196 bp.
     work_b = WorkFactory(
         creator=creators[0],
-        shares=[services.ShareSpec(both, 200)] + [services.ShareSpec(c, 196) for c in second],
+        shares=[ShareSpec(both, 200)] + [ShareSpec(c, 196) for c in second],
     )
     collection = CollectionFactory(creator=creators[0], works=[work_a, work_b])
     offer = OfferFactory(

@@ -7,9 +7,28 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from licensing import selectors, services
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Collection, Offer, OfferVersion, RightsShare, Work
+from licensing.selectors.offers import offer_version_get, offer_version_is_licensed
+from licensing.selectors.works import work_get, work_offers_active
+from licensing.services.collections import collection_create
+from licensing.services.creators import creator_accounts_open
+from licensing.services.offers import (
+    offer_create,
+    offer_delete,
+    offer_publish,
+    offer_update,
+    offer_version_mark_licensed,
+    offer_withdraw,
+)
+from licensing.services.works import (
+    ShareSpec,
+    rights_shares_set,
+    work_create,
+    work_delete,
+    work_reserve,
+    work_update,
+)
 from tests.licensing.conftest import flat_terms, per_unit_terms
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +65,7 @@ def test_a_creator_is_paid_through_a_ledger_account_opened_with_them(make_creato
     assert creator.user.is_staff
     assert not creator.user.is_superuser
     # Opening them again (a second currency later, a retry) is harmless.
-    services.creator_accounts_open(creator=creator)
+    creator_accounts_open(creator=creator)
     assert len(accounts_of_owner(owner_type="creator", owner_id=creator.public_id)) == 1
 
 
@@ -63,11 +82,11 @@ def test_a_new_work_belongs_wholly_to_its_creator(alice, make_work) -> None:
 
 def test_co_owners_must_total_ten_thousand_and_nothing_is_written(alice, bob) -> None:
     with _raises(LicensingErrorCode.SHARES_TOTAL_INVALID, "shares"):
-        services.work_create(
+        work_create(
             creator=alice,
             title="Duet",
             kind="audio",
-            shares=[services.ShareSpec(alice, 5_000), services.ShareSpec(bob, 4_999)],
+            shares=[ShareSpec(alice, 5_000), ShareSpec(bob, 4_999)],
         )
 
     assert Work.objects.count() == 0
@@ -78,17 +97,15 @@ def test_shares_are_replaced_as_a_whole(alice, bob, make_creator, make_work) -> 
     carol = make_creator("carol")
     work = make_work(alice)
 
-    services.rights_shares_set(
+    rights_shares_set(
         work=work,
         shares=[
-            services.ShareSpec(alice, 3_334),
-            services.ShareSpec(bob, 3_333),
-            services.ShareSpec(carol, 3_333),
+            ShareSpec(alice, 3_334),
+            ShareSpec(bob, 3_333),
+            ShareSpec(carol, 3_333),
         ],
     )
-    services.rights_shares_set(
-        work=work, shares=[services.ShareSpec(bob, 2_500), services.ShareSpec(carol, 7_500)]
-    )
+    rights_shares_set(work=work, shares=[ShareSpec(bob, 2_500), ShareSpec(carol, 7_500)])
 
     assert dict(work.shares.values_list("creator_id", "basis_points")) == {
         bob.pk: 2_500,
@@ -114,8 +131,8 @@ def test_bad_shares_are_refused_naming_the_field(
     people = {"alice": alice, "bob": bob}
 
     with _raises(code, param):
-        services.rights_shares_set(
-            work=work, shares=[services.ShareSpec(people[name], points) for name, points in shares]
+        rights_shares_set(
+            work=work, shares=[ShareSpec(people[name], points) for name, points in shares]
         )
 
     assert list(work.shares.values_list("creator_id", "basis_points")) == [(alice.pk, 10_000)]
@@ -150,7 +167,7 @@ def test_reserving_a_work_withdraws_its_offers(alice, make_work, make_offer) -> 
     active = make_offer(alice, work=work)
     draft = make_offer(alice, work=work, use="ai-input", status=Offer.Status.DRAFT)
 
-    services.work_reserve(work=work)
+    work_reserve(work=work)
 
     statuses = set(
         Offer.objects.filter(pk__in=[active.pk, draft.pk]).values_list("status", flat=True)
@@ -159,30 +176,30 @@ def test_reserving_a_work_withdraws_its_offers(alice, make_work, make_offer) -> 
     with _raises(LicensingErrorCode.WORK_RESERVED, "work"):
         make_offer(alice, work=work)
     with _raises(LicensingErrorCode.WORK_RESERVED, "status"):
-        services.offer_publish(offer=active)
+        offer_publish(offer=active)
 
 
 def test_a_reserved_work_is_never_licensable_through_a_collection(
     alice, make_work, make_offer
 ) -> None:
     work = make_work(alice)
-    collection = services.collection_create(creator=alice, title="All", works=[work])
+    collection = collection_create(creator=alice, title="All", works=[work])
     make_offer(alice, collection=collection, terms=flat_terms(pricing="pool"))
-    assert len(selectors.work_offers_active(selectors.work_get(public_id=work.public_id))) == 1
+    assert len(work_offers_active(work_get(public_id=work.public_id))) == 1
 
-    services.work_reserve(work=work)
+    work_reserve(work=work)
 
-    assert selectors.work_offers_active(selectors.work_get(public_id=work.public_id)) == []
+    assert work_offers_active(work_get(public_id=work.public_id)) == []
     with _raises(LicensingErrorCode.WORK_RESERVED, "works[0]"):
-        services.collection_create(creator=alice, title="Again", works=[work])
+        collection_create(creator=alice, title="Again", works=[work])
 
 
 def test_a_creator_cannot_use_another_creators_rows(alice, bob, make_work) -> None:
     bobs_work = make_work(bob)
     with _raises(LicensingErrorCode.WORK_NOT_FOUND, "work"):
-        services.offer_create(creator=alice, work=bobs_work, use="ai-train", terms=flat_terms())
+        offer_create(creator=alice, work=bobs_work, use="ai-train", terms=flat_terms())
     with _raises(LicensingErrorCode.WORK_NOT_FOUND, "works[0]"):
-        services.collection_create(creator=alice, title="Mine", works=[bobs_work])
+        collection_create(creator=alice, title="Mine", works=[bobs_work])
     assert Offer.objects.count() == Collection.objects.count() == 0
 
 
@@ -211,7 +228,7 @@ def test_bad_terms_are_refused_naming_the_field(alice, make_work, terms, param) 
     work = make_work(alice)
 
     with pytest.raises(LicensingError) as raised:
-        services.offer_create(creator=alice, work=work, use="ai-train", terms=terms)
+        offer_create(creator=alice, work=work, use="ai-train", terms=terms)
 
     assert raised.value.param == param
     assert raised.value.code in (
@@ -224,7 +241,7 @@ def test_bad_terms_are_refused_naming_the_field(alice, make_work, terms, param) 
 
 def test_every_pricing_model_is_accepted(alice, make_work, make_offer) -> None:
     work = make_work(alice)
-    collection = services.collection_create(creator=alice, title="Box", works=[work])
+    collection = collection_create(creator=alice, title="Box", works=[work])
 
     flat = make_offer(alice, work=work)
     per_unit = make_offer(
@@ -253,7 +270,7 @@ def _version_row(version: OfferVersion) -> dict:
 def test_terms_of_an_unlicensed_offer_are_corrected_in_place(alice, make_work, make_offer) -> None:
     offer = make_offer(alice, work=make_work(alice))
 
-    services.offer_update(offer=offer, terms={"amount": 2_000})
+    offer_update(offer=offer, terms={"amount": 2_000})
 
     offer.refresh_from_db()
     assert offer.versions.count() == 1
@@ -264,11 +281,11 @@ def test_a_licensed_version_is_frozen_and_a_change_makes_the_next_one(
     alice, make_work, make_offer
 ) -> None:
     offer = make_offer(alice, work=make_work(alice))
-    first = services.offer_version_mark_licensed(offer_version=offer.current_version)
-    assert selectors.offer_version_is_licensed(offer_version=first)
+    first = offer_version_mark_licensed(offer_version=offer.current_version)
+    assert offer_version_is_licensed(offer_version=first)
     before = _version_row(OfferVersion.objects.get(pk=first.pk))
 
-    services.offer_update(offer=offer, terms={"amount": 1_500, "attribution_required": True})
+    offer_update(offer=offer, terms={"amount": 1_500, "attribution_required": True})
 
     offer.refresh_from_db()
     assert _version_row(OfferVersion.objects.get(pk=first.pk)) == before
@@ -277,39 +294,39 @@ def test_a_licensed_version_is_frozen_and_a_change_makes_the_next_one(
         1_500,
         True,
     )
-    assert selectors.offer_version_get(offer=offer, version=1).amount == 1_250
+    assert offer_version_get(offer=offer, version=1).amount == 1_250
     # Marking again keeps the first purchase's time.
-    again = services.offer_version_mark_licensed(offer_version=first)
+    again = offer_version_mark_licensed(offer_version=first)
     assert again.licensed_at == before["licensed_at"]
 
 
 def test_an_unchanged_patch_makes_no_version(alice, make_work, make_offer) -> None:
     offer = make_offer(alice, work=make_work(alice))
-    services.offer_version_mark_licensed(offer_version=offer.current_version)
+    offer_version_mark_licensed(offer_version=offer.current_version)
 
-    services.offer_update(offer=offer, terms={"amount": 1_250, "currency": "EUR"})
+    offer_update(offer=offer, terms={"amount": 1_250, "currency": "EUR"})
 
     assert offer.versions.count() == 1
 
 
 def test_status_moves_only_forward_or_back_from_withdrawn(alice, make_work, make_offer) -> None:
     offer = make_offer(alice, work=make_work(alice), status=Offer.Status.DRAFT)
-    services.offer_publish(offer=offer)
-    services.offer_withdraw(offer=offer)
-    services.offer_publish(offer=offer)
+    offer_publish(offer=offer)
+    offer_withdraw(offer=offer)
+    offer_publish(offer=offer)
     with _raises(LicensingErrorCode.OFFER_STATUS_INVALID, "status"):
-        services.offer_update(offer=offer, status=Offer.Status.DRAFT)
+        offer_update(offer=offer, status=Offer.Status.DRAFT)
 
 
 def test_a_licensed_work_or_offer_cannot_be_deleted(alice, make_work, make_offer) -> None:
     work = make_work(alice)
     offer = make_offer(alice, work=work)
-    services.offer_version_mark_licensed(offer_version=offer.current_version)
+    offer_version_mark_licensed(offer_version=offer.current_version)
 
     with _raises(LicensingErrorCode.WORK_HAS_LICENSES):
-        services.work_delete(work=work)
+        work_delete(work=work)
     with _raises(LicensingErrorCode.OFFER_HAS_LICENSES):
-        services.offer_delete(offer=offer)
+        offer_delete(offer=offer)
     assert Work.objects.filter(pk=work.pk).exists()
 
 
@@ -317,7 +334,7 @@ def test_an_unlicensed_work_is_deleted_with_its_offers(alice, make_work, make_of
     work = make_work(alice)
     make_offer(alice, work=work)
 
-    services.work_delete(work=work)
+    work_delete(work=work)
 
     assert not Work.objects.exists()
     assert not Offer.objects.exists()
@@ -329,9 +346,9 @@ def test_an_unlicensed_work_is_deleted_with_its_offers(alice, make_work, make_of
 
 def test_changes_are_kept_in_the_history(alice, make_work, make_offer) -> None:
     work = make_work(alice, title="Draft title")
-    services.work_update(work=work, title="Final title")
+    work_update(work=work, title="Final title")
     offer = make_offer(alice, work=work)
-    services.offer_update(offer=offer, terms={"amount": 999})
+    offer_update(offer=offer, terms={"amount": 999})
 
     titles = list(work.history.order_by("history_id").values_list("title", "history_type"))
     assert titles == [("Draft title", "+"), ("Final title", "~")]

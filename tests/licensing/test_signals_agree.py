@@ -17,7 +17,9 @@ from django.conf import settings as django_settings
 from protego import Protego
 from rest_framework.test import APIClient
 
-from licensing import services
+from licensing.services.collections import collection_create
+from licensing.services.offers import OfferTerms
+from licensing.services.works import work_reserve
 from licensing.terms import SIGNALS_BY_STATE, WorkState
 from tests.licensing.conftest import flat_terms, per_unit_terms
 from tests.licensing.signal_readers import (
@@ -52,12 +54,12 @@ def works(alice, make_work, make_offer):
     evaluated = work("evaluated")
     make_offer(alice, work=evaluated, use="ai-eval", terms=per_unit_terms(commercial=False))
     pooled = work("pooled")
-    collection = services.collection_create(creator=alice, title="Pool", works=[pooled])
+    collection = collection_create(creator=alice, title="Pool", works=[pooled])
     make_offer(
         alice,
         collection=collection,
         use="ai-input",
-        terms=services.OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
+        terms=OfferTerms(pricing="pool", currency="eur", amount=3_000, term_days=30),
     )
     drafted = work("drafted")
     make_offer(alice, work=drafted, status="draft")
@@ -135,7 +137,7 @@ def test_the_signals_follow_a_reservation(works, public) -> None:
     work = works[WorkState.LICENSABLE][0]
     assert read_every_signal(public, work)["rsl"]["license_offered"] is True
 
-    services.work_reserve(work=work)
+    work_reserve(work=work)
 
     signals = read_every_signal(public, work)
     assert_no_disagreement(signals)

@@ -12,9 +12,11 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from licensing import services
 from licensing.demo import demo_catalogue_load
 from licensing.models import Collection, Work
+from licensing.services.collections import collection_create
+from licensing.services.offers import OfferTerms
+from licensing.services.works import work_reserve
 from tests.licensing.conftest import flat_terms, per_unit_terms
 from tests.licensing.signal_readers import SignalInvalid, robots_read, rsl_read
 
@@ -38,16 +40,14 @@ def catalogue(alice, make_work, make_offer):
     )
     pooled = make_work(alice, title="Pooled")
     also_pooled = make_work(alice, title="Also pooled")
-    collection = services.collection_create(
-        creator=alice, title="Pool", works=[pooled, also_pooled]
-    )
+    collection = collection_create(creator=alice, title="Pool", works=[pooled, also_pooled])
     # Reserved after joining: it stays in the collection, and no offer covers it.
-    also_pooled = services.work_reserve(work=also_pooled)
+    also_pooled = work_reserve(work=also_pooled)
     make_offer(
         alice,
         collection=collection,
         use="ai-input",
-        terms=services.OfferTerms(pricing="pool", currency="gbp", amount=3_000, term_days=30),
+        terms=OfferTerms(pricing="pool", currency="gbp", amount=3_000, term_days=30),
     )
     reserved = make_work(alice, title="Diary", reserved=True)
     not_offered = make_work(alice, title="Sketch")
@@ -137,7 +137,7 @@ def test_a_collection_has_its_own_document_with_each_work_as_in_its_own(catalogu
 
 
 def test_an_empty_collection_document_is_still_valid_and_grants_nothing(alice, public) -> None:
-    empty = services.collection_create(creator=alice, title="Nothing yet")
+    empty = collection_create(creator=alice, title="Nothing yet")
 
     (content,) = document(public, f"/collections/{empty.public_id}/license.xml")
 

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from ledger.money import split_largest_remainder
-from licensing import services
 from licensing.models import Creator, License, Offer
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import ShareSpec, work_create
 from payouts.models import PayoutAccount
 from payouts.services.payout_accounts import payout_account_connect, payout_account_sync
 from tests.fixtures.stripe_sandbox import SandboxControl
@@ -85,17 +86,17 @@ def creators_fund(creators: list[Creator], *, currency: str = "eur") -> list[Lic
     for start in range(0, len(creators), CO_OWNERS_PER_WORK):
         group = creators[start : start + CO_OWNERS_PER_WORK]
         points = split_largest_remainder(10_000, {c.pk: 1 for c in group})
-        work = services.work_create(
+        work = work_create(
             creator=group[0],
             title=f"Work {start}",
             kind="text",
-            shares=[services.ShareSpec(c, points[c.pk]) for c in group],
+            shares=[ShareSpec(c, points[c.pk]) for c in group],
         )
-        offer = services.offer_create(
+        offer = offer_create(
             creator=group[0],
             work=work,
             use="ai-train",
-            terms=services.OfferTerms(
+            terms=OfferTerms(
                 pricing="flat", currency=currency, amount=PRICE_PER_WORK, term_days=365
             ),
             status=Offer.Status.ACTIVE,

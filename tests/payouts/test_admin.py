@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from ledger.display import money_from_minor
-from licensing import services
+from licensing.services.creators import creator_create
 from payouts.models import CreatorHold, PayoutItem, Reconciliation
 from payouts.services.payout_batches import payout_batch_create
 from tests.payouts.builders import creator_onboard, creators_bulk_create, creators_fund
@@ -94,7 +94,7 @@ def test_a_creator_does_not_see_finance_pages(batch: Any) -> None:
 
 
 def test_a_creator_connects_with_stripe_from_the_portal(stripe_sandbox_control: Any) -> None:
-    creator = services.creator_create(username="carol", password="x" * 12)
+    creator = creator_create(username="carol", password="x" * 12)
     client = Client()
     client.force_login(creator.user)
     page = client.get("/admin/payouts/payoutaccount/", follow=True)

@@ -23,7 +23,7 @@ from django.db import connection
 
 from ledger.models import Entry, Transaction
 from ledger.selectors import account_balance, account_get, trial_balance
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_runs import royalty_run_approve, royalty_run_start
 from tests.payouts.royalty_fixtures import FakeUsage, buy

@@ -13,7 +13,7 @@ import pytest
 
 from ledger.models import Transaction
 from ledger.selectors import account_balance, account_get, trial_balance
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.errors import PayoutError
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.selectors.royalty_runs import royalty_lines_for

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.models import RoyaltyRun
 from tests.payouts.royalty_fixtures import FakeUsage, buy
 

@@ -8,7 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from licensing.models import ApiKey
-from licensing.services import api_key_create, finance_user_create
+from licensing.services.api_keys import api_key_create
+from licensing.services.creators import finance_user_create
 from payouts.models import RoyaltyApproval, RoyaltyLine, RoyaltyRun
 from tests.payouts.royalty_fixtures import FakeUsage, buy
 

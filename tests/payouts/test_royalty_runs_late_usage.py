@@ -16,7 +16,7 @@ import pytest
 from licensing.api.usage_decode import EventInput
 from licensing.models import UsageCorrection
 from licensing.selectors.usage import usage_period_is_closed
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from licensing.services.usage_ingest import usage_ingest
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_posting import royalty_run_post

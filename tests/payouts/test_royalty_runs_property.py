@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ledger.models import Entry
 from ledger.selectors import account_balance, account_get, trial_balance
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_posting import royalty_run_post
 from payouts.services.royalty_runs import royalty_run_approve, royalty_run_compute

@@ -13,7 +13,7 @@ from ledger.selectors import account_balance, account_get, trial_balance
 from licensing.models import UsageCorrection, UsageEvent, UsageEventKey
 from licensing.periods import period_of
 from licensing.selectors.usage import usage_period_is_closed
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from licensing.services.usage_partitions import usage_partitions_ensure
 from payouts.models import RoyaltyRun
 from payouts.services.royalty_posting import royalty_run_post

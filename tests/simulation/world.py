@@ -18,12 +18,15 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from ledger.money import split_largest_remainder
-from licensing import services
 from licensing.models import ApiKey, Creator, License, LicenseeOrganization, Offer, Work
 from licensing.periods import period_of
+from licensing.services.api_keys import api_key_create
 from licensing.services.collections import collection_create
+from licensing.services.creators import creator_create, finance_user_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import ShareSpec, work_create
 from tests.payouts.builders import creator_onboard
 
 EUR = "eur"
@@ -119,10 +122,10 @@ def _client(raw_key: str) -> APIClient:
     return client
 
 
-def _shares(rng: random.Random, owners: list[Creator]) -> list[services.ShareSpec]:
+def _shares(rng: random.Random, owners: list[Creator]) -> list[ShareSpec]:
     weights = {index: rng.randint(1, 9) for index in range(len(owners))}
     points = split_largest_remainder(10_000, weights)
-    return [services.ShareSpec(owners[index], points[index]) for index in weights]
+    return [ShareSpec(owners[index], points[index]) for index in weights]
 
 
 def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
@@ -132,7 +135,7 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
     last = period_before(period_of(now))
     periods = (period_before(period_before(last)), period_before(last), last)
     creators = [
-        services.creator_create(username=f"{tag}-creator-{index}", payout_currency=EUR)
+        creator_create(username=f"{tag}-creator-{index}", payout_currency=EUR)
         for index in range(rng.randint(3, 5))
     ]
     lead = creators[0]
@@ -140,7 +143,7 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
     for index in range(rng.randint(3, 4)):
         owners = [lead, *rng.sample(creators[1:], rng.randint(0, min(2, len(creators) - 1)))]
         works.append(
-            services.work_create(
+            work_create(
                 creator=lead,
                 title=f"{tag} work {index}",
                 kind=rng.choice(["text", "image", "audio"]),
@@ -148,13 +151,11 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
                 shares=_shares(rng, owners),
             )
         )
-    reserved = services.work_create(
-        creator=lead, title=f"{tag} kept back", kind="text", reserved=True
-    )
+    reserved = work_create(creator=lead, title=f"{tag} kept back", kind="text", reserved=True)
     collection = collection_create(creator=lead, title=f"{tag} pool", works=works[:2])
 
-    def offer(terms: services.OfferTerms, *, work: Work | None, use: str) -> Offer:
-        return services.offer_create(
+    def offer(terms: OfferTerms, *, work: Work | None, use: str) -> Offer:
+        return offer_create(
             creator=lead,
             work=work,
             collection=None if work else collection,
@@ -165,7 +166,7 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
 
     per_unit = [
         offer(
-            services.OfferTerms(
+            OfferTerms(
                 pricing="per_unit",
                 currency=EUR,
                 unit="token",
@@ -178,15 +179,13 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
         for work in works[:2]
     ]
     pool = offer(
-        services.OfferTerms(
-            pricing="pool", currency=EUR, amount=rng.randint(2_000, 9_999), term_days=30
-        ),
+        OfferTerms(pricing="pool", currency=EUR, amount=rng.randint(2_000, 9_999), term_days=30),
         work=None,
         use="ai-input",
     )
     flat = [
         offer(
-            services.OfferTerms(
+            OfferTerms(
                 pricing="flat", currency=EUR, amount=rng.randint(500, 20_000), term_days=365
             ),
             work=work,
@@ -224,16 +223,14 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
             request_key=f"{tag}-pool",
         )
     )
-    finance = [services.finance_user_create(username=f"{tag}-finance-{i}") for i in range(2)]
+    finance = [finance_user_create(username=f"{tag}-finance-{i}") for i in range(2)]
     finance_clients = []
     for user in finance:
-        _, raw_key = services.api_key_create(kind=ApiKey.Kind.FINANCE, user=user)
+        _, raw_key = api_key_create(kind=ApiKey.Kind.FINANCE, user=user)
         finance_clients.append(_client(raw_key))
     clients = {}
     for organization in (card_org, invoice_org):
-        _, raw_key = services.api_key_create(
-            kind=ApiKey.Kind.ORGANIZATION, organization=organization
-        )
+        _, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
         clients[organization.pk] = _client(raw_key)
     return World(
         seed=seed,

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from licensing import services
+from licensing.services.creators import creator_create, finance_user_create
 from licensing.services.purchases import license_purchase
 from tests.usage.test_ingest_api import _event, _post
 
@@ -49,7 +49,7 @@ def test_a_creator_sees_usage_per_work_per_licensee_and_the_flagged_events(decla
 
 def test_a_co_owner_sees_only_the_co_owned_work_and_a_stranger_nothing(declared, catalogue):
     bob = _page(catalogue.bob.user).content.decode()
-    carol = services.creator_create(username="carol", password=None)
+    carol = creator_create(username="carol", password=None)
     stranger = _page(carol.user).content.decode()
 
     assert "Shared" in _section(bob, "usage-by-work")
@@ -60,7 +60,7 @@ def test_a_co_owner_sees_only_the_co_owned_work_and_a_stranger_nothing(declared,
 
 
 def test_finance_sees_flagged_usage_per_licensee(declared, catalogue, invoice_org):
-    finance = services.finance_user_create(username="fin")
+    finance = finance_user_create(username="fin")
 
     page = _page(finance).content.decode()
 

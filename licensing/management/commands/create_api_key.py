@@ -11,9 +11,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from licensing import services
 from licensing.errors import LicensingError
 from licensing.models import ApiKey, Creator, LicenseeOrganization
+from licensing.services.api_keys import api_key_create
 
 
 class Command(BaseCommand):
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                 member = get_user_model().objects.filter(username=options["member"]).first()
                 if member is None:
                     raise CommandError(f"no user {options['member']!r}")
-            _, raw_key = services.api_key_create(
+            _, raw_key = api_key_create(
                 kind=ApiKey.Kind.ORGANIZATION,
                 organization=organization,
                 user=member,
@@ -59,14 +59,12 @@ class Command(BaseCommand):
             creator = Creator.objects.filter(user__username=options["creator"]).first()
             if creator is None:
                 raise CommandError(f"no creator with username {options['creator']!r}")
-            _, raw_key = services.api_key_create(
+            _, raw_key = api_key_create(
                 kind=ApiKey.Kind.CREATOR, creator=creator, name=options["name"]
             )
             return raw_key
         user = get_user_model().objects.filter(username=options["finance"]).first()
         if user is None:
             raise CommandError(f"no user {options['finance']!r}")
-        _, raw_key = services.api_key_create(
-            kind=ApiKey.Kind.FINANCE, user=user, name=options["name"]
-        )
+        _, raw_key = api_key_create(kind=ApiKey.Kind.FINANCE, user=user, name=options["name"])
         return raw_key

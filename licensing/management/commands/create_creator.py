@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from licensing import services
 from licensing.errors import LicensingError
+from licensing.services.creators import creator_create
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            creator = services.creator_create(
+            creator = creator_create(
                 username=options["username"],
                 email=options["email"],
                 password=options["password"],

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from licensing import services
 from licensing.errors import LicensingError
+from licensing.services.creators import finance_user_create
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            user = services.finance_user_create(
+            user = finance_user_create(
                 username=options["username"], password=options["password"], email=options["email"]
             )
         except LicensingError as error:

@@ -9,9 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from licensing import services
 from licensing.selectors.portal import creator_home
+from licensing.services.creators import creator_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import ShareSpec, work_create
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_this_months_earnings_start_on_the_first_of_the_month(catalogue, sold) -
 
 
 def test_another_creator_sees_none_of_it(catalogue, sold) -> None:
-    carol = services.creator_create(username="carol", password=None)
+    carol = creator_create(username="carol", password=None)
     page = _home(carol)
 
     assert sold.public_id not in page
@@ -122,7 +123,7 @@ def test_flagged_usage_of_this_month_shows_for_owners_and_co_owners_only(
 
     alices = _section(_home(catalogue.alice), "home-flagged")
     bobs = _section(_home(catalogue.bob), "home-flagged")
-    carols = _section(_home(services.creator_create(username="carol")), "home-flagged")
+    carols = _section(_home(creator_create(username="carol")), "home-flagged")
 
     org = invoice_org.name
     assert f"<td>Kept back</td><td>{org}</td><td>Reserved work</td><td>2</td><td>10</td>" in alices
@@ -175,13 +176,13 @@ def test_the_home_page_costs_the_same_for_more_licenses(catalogue, invoice_org) 
             work_ids=None,
             allow_duplicate=True,
         )
-    services.work_create(
+    work_create(
         creator=catalogue.alice,
         title="Another shared",
         kind="text",
         shares=[
-            services.ShareSpec(catalogue.alice, 5_000),
-            services.ShareSpec(catalogue.bob, 5_000),
+            ShareSpec(catalogue.alice, 5_000),
+            ShareSpec(catalogue.bob, 5_000),
         ],
     )
     assert queries() == before

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from licensing import services
 from licensing.errors import LicensingError
 from licensing.models import Clearance, ClearanceItem, License, OfferVersion, Purchase
 from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearance_quotes import quote_digest_now, quoted_version_pks
 from licensing.services.clearances import clearance_create
+from licensing.services.offers import offer_update
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
 from tests.licensing.clearance_catalogue import (
@@ -69,16 +69,14 @@ CHANGES = {
     "item status": lambda c, k: _item(c, "sha256:" + UNKNOWN_SHA).update(status="reserved"),
     "item reason": lambda c, k: _item(c, "sha256:" + "b" * 64).update(reason=""),
     "item license": lambda c, k: _item(c, SHA_ITEM).update(license_id=_someone_elses(k).pk),
-    "term days in place": lambda c, k: services.offer_update(
-        offer=k.sha_offer, terms={"term_days": 30}
-    ),
-    "attribution in place": lambda c, k: services.offer_update(
+    "term days in place": lambda c, k: offer_update(offer=k.sha_offer, terms={"term_days": 30}),
+    "attribution in place": lambda c, k: offer_update(
         offer=k.isbn_cheap, terms={"attribution_required": True}
     ),
-    "commercial in place": lambda c, k: services.offer_update(
+    "commercial in place": lambda c, k: offer_update(
         offer=k.held_offer, terms={"commercial": False}
     ),
-    "unit price in place": lambda c, k: services.offer_update(
+    "unit price in place": lambda c, k: offer_update(
         offer=k.per_unit_offer, terms={"unit_amount_decimal": Decimal("0.75")}
     ),
     "minimum amount": lambda c, k: _version(k.per_unit_offer).update(minimum_amount=100),
@@ -118,7 +116,7 @@ def test_a_term_edited_in_place_is_named_by_the_digest(
     catalogue: ClearanceCatalogue, invoice_org: Any, clearance: Clearance
 ) -> None:
     # Same price, same version id: only the term moved, which no other check looks at.
-    services.offer_update(offer=catalogue.sha_offer, terms={"term_days": 30})
+    offer_update(offer=catalogue.sha_offer, terms={"term_days": 30})
 
     with pytest.raises(LicensingError) as raised:
         clearance_purchase(organization=invoice_org, clearance_id=clearance.public_id)

@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 
 from ledger.models import Entry, Transaction
-from licensing import services
 from licensing.certificates.keys import public_jwks
 from licensing.certificates.signing import certificate_verify
 from licensing.errors import LicensingError
@@ -26,8 +25,10 @@ from licensing.models import (
 )
 from licensing.services.clearance_purchases import clearance_purchase
 from licensing.services.clearances import clearance_create
+from licensing.services.offers import offer_update, offer_withdraw
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import work_reserve
 from payouts.stripe import gateway
 from tests.licensing.clearance_catalogue import (
     USE,
@@ -285,13 +286,13 @@ def test_a_changed_offer_refuses_the_purchase(
         other = organization_create(slug="other-lab", name="Other Lab", billing="invoice")
         license_purchase(organization=other, offer_id=catalogue.sha_offer.public_id, work_ids=None)
         licenses_before += 1
-        services.offer_update(offer=catalogue.sha_offer, terms={"amount": 1_100})
+        offer_update(offer=catalogue.sha_offer, terms={"amount": 1_100})
     elif change == "withdrawn":
-        services.offer_withdraw(offer=catalogue.pool_offer)
+        offer_withdraw(offer=catalogue.pool_offer)
     elif change == "edited_in_place":  # nobody bought this version: corrected in place
-        services.offer_update(offer=catalogue.isbn_cheap, terms={"amount": 650})
+        offer_update(offer=catalogue.isbn_cheap, terms={"amount": 650})
     else:
-        services.work_reserve(work=catalogue.by_isbn)
+        work_reserve(work=catalogue.by_isbn)
 
     with pytest.raises(LicensingError) as raised:
         clearance_purchase(organization=invoice_org, clearance_id=clearance.public_id)

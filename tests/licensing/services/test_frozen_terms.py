@@ -18,12 +18,13 @@ from django.db import connection
 from joserfc import jws
 
 from ledger.models import Entry
-from licensing import services
 from licensing.models import License, OfferVersion, Purchase
 from licensing.services import license_grants, purchases
-from licensing.services.offers import offer_version_digest
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create, offer_update, offer_version_digest
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import work_create
 from tests.licensing.licensee_fixtures import Catalogue
 
 EDIT = {"term_days": 1, "commercial": False, "amount": 999_999}
@@ -35,13 +36,13 @@ def _certificate_terms(granted: License) -> dict[str, Any]:
 
 
 def _race_offer() -> tuple[Any, Any]:
-    creator = services.creator_create(username="editor", password=None)
-    work = services.work_create(creator=creator, title="Edited", kind="text")
-    offer = services.offer_create(
+    creator = creator_create(username="editor", password=None)
+    work = work_create(creator=creator, title="Edited", kind="text")
+    offer = offer_create(
         creator=creator,
         work=work,
         use="ai-train",
-        terms=services.OfferTerms(pricing="flat", currency="eur", amount=5_000, term_days=365),
+        terms=OfferTerms(pricing="flat", currency="eur", amount=5_000, term_days=365),
         status="active",
     )
     return offer, work
@@ -100,7 +101,7 @@ def test_an_edit_during_a_slow_card_charge_does_not_change_the_license(
     while not Purchase.objects.filter(organization=organization).exists():
         assert time.monotonic() < deadline, "the purchase row was never committed"
         time.sleep(0.02)
-    services.offer_update(offer=offer, terms=EDIT)  # while Stripe is still answering
+    offer_update(offer=offer, terms=EDIT)  # while Stripe is still answering
     thread.join(timeout=30)
 
     assert granted, "the purchase did not complete"
@@ -133,7 +134,7 @@ def test_an_edit_during_an_invoiced_grant_does_not_change_the_license(
     def editor() -> None:
         try:
             started.wait(timeout=10)
-            edited.append(services.offer_update(offer=offer, terms=EDIT).current_version.version)
+            edited.append(offer_update(offer=offer, terms=EDIT).current_version.version)
         finally:
             connection.close()
 
@@ -162,7 +163,7 @@ def test_an_edit_between_quoting_and_freezing_is_priced_again(
     def quote_then_edit(**kwargs: Any) -> purchases.Quote:
         quoted = quote(**kwargs)
         if not calls:
-            services.offer_update(offer=offer, terms={"term_days": 1, "amount": 7_000})
+            offer_update(offer=offer, terms={"term_days": 1, "amount": 7_000})
         calls.append(1)
         return quoted
 
@@ -190,7 +191,7 @@ def test_a_declined_purchase_freezes_the_version_it_points_at(
     purchase = Purchase.objects.get()
     first = OfferVersion.objects.get(pk=purchase.offer_version_id)
 
-    services.offer_update(offer=offer, terms={"amount": 2_000})
+    offer_update(offer=offer, terms={"amount": 2_000})
 
     first.refresh_from_db()
     assert first.amount == 1_000  # what the failed purchase row says it asked for
@@ -216,7 +217,7 @@ def test_a_version_a_purchase_points_at_is_frozen_even_without_the_mark(
     )
     assert version.licensed_at is None
 
-    services.offer_update(offer=offer, terms={"amount": 3_000})
+    offer_update(offer=offer, terms={"amount": 3_000})
 
     version.refresh_from_db()
     assert version.amount == 1_000

@@ -18,11 +18,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ledger.models import Entry, Transaction
-from licensing import services
 from licensing.models import ApiKey, License, Purchase
 from licensing.sales import SaleLine, sale_post
+from licensing.services.api_keys import api_key_create
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import work_create
 from tests.licensing.licensee_fixtures import Catalogue
 
 
@@ -188,19 +191,19 @@ def test_a_pending_card_purchase_of_the_works_blocks_a_second_one(
 def test_ten_concurrent_purchases_with_different_keys_buy_and_charge_once(
     stripe_sandbox_settings: Any,
 ) -> None:
-    creator = services.creator_create(username="dup-racer", password=None)
-    work = services.work_create(creator=creator, title="Raced twice", kind="text")
-    offer = services.offer_create(
+    creator = creator_create(username="dup-racer", password=None)
+    work = work_create(creator=creator, title="Raced twice", kind="text")
+    offer = offer_create(
         creator=creator,
         work=work,
         use="ai-train",
-        terms=services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
+        terms=OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
         status="active",
     )
     organization = organization_create(
         slug="dup-race-lab", billing="card", payment_method="pm_card_visa"
     )
-    _, raw_key = services.api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
+    _, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
     barrier = threading.Barrier(10)
     statuses: list[int] = []
 

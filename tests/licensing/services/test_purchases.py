@@ -320,9 +320,9 @@ def test_bad_purchases_are_refused_with_a_code_and_write_nothing(
 
 
 def test_unknown_withdrawn_and_draft_offers_are_refused(catalogue: Catalogue, invoice_org) -> None:
-    from licensing import services
+    from licensing.services.offers import offer_withdraw
 
-    services.offer_withdraw(offer=catalogue.flat_offer)
+    offer_withdraw(offer=catalogue.flat_offer)
     cases = {
         "off_doesnotexist": "offer_not_found",
         catalogue.flat_offer.public_id: "offer_withdrawn",
@@ -337,9 +337,9 @@ def test_unknown_withdrawn_and_draft_offers_are_refused(catalogue: Catalogue, in
 def test_a_work_reserved_after_joining_a_collection_is_not_licensed_by_its_pool(
     catalogue: Catalogue, invoice_org
 ) -> None:
-    from licensing import services
+    from licensing.services.works import work_reserve
 
-    services.work_reserve(work=catalogue.shared_work)
+    work_reserve(work=catalogue.shared_work)
 
     granted = license_purchase(
         organization=invoice_org, offer_id=catalogue.pool_offer.public_id, work_ids=None
@@ -353,12 +353,12 @@ def test_a_work_reserved_after_joining_a_collection_is_not_licensed_by_its_pool(
 def test_the_license_keeps_its_version_when_the_price_changes(
     catalogue: Catalogue, invoice_org
 ) -> None:
-    from licensing import services
+    from licensing.services.offers import offer_update
 
     granted = license_purchase(
         organization=invoice_org, offer_id=catalogue.flat_offer.public_id, work_ids=None
     )
-    services.offer_update(offer=catalogue.flat_offer, terms={"amount": 2_000})
+    offer_update(offer=catalogue.flat_offer, terms={"amount": 2_000})
     catalogue.flat_offer.refresh_from_db()
 
     granted.refresh_from_db()

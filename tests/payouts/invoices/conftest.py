@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from tests.licensing.licensee_fixtures import declining_org  # noqa: F401
 from tests.payouts.royalty_fixtures import FakeUsage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.models import PayoutBatch, PayoutItem, RoyaltyRun
 from payouts.services.payout_postings import payout_submit_post
 from payouts.services.royalty_posting import royalty_run_post

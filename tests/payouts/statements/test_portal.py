@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from payouts.portal.chart import earnings_chart
 from payouts.selectors.earnings import EarningsMonth, EarningsPart
 from tests.factories import CreatorFactory

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from ledger.display import money_from_micros
 from ledger.models import Transaction
 from licensing.models import ApiKey
-from licensing.services import api_key_create
+from licensing.services.api_keys import api_key_create
 from tests.factories import CreatorFactory
 
 pytestmark = pytest.mark.django_db
