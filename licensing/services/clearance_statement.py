@@ -1,27 +1,27 @@
 """A clearance's items matched, priced, written and hashed by PostgreSQL itself.
 
-Why hand-written SQL: the ORM path (`clearances._items_orm`, kept for SQLite) brings
+Why hand-written SQL: the ORM path (`clearances._record_orm`, kept for SQLite) brings
 every matched work, every chosen offer and version to Python, builds 100,000 tuples,
 hashes them and copies them back. At 100,000 identifiers against 1,000,000 works that
 was 3.8 times one plain join of the identifiers, each step about one join's time plus
-2.6 s of Python (docs/benchmarks.md, "Clearances", second and third passes). Here
-nothing comes back but one row of totals and the digest:
+2.6 s of Python (docs/benchmarks.md, "Clearances", second and third passes). Here one
+statement does it all and returns one row, the totals and the quote's digest:
 
-1. one `INSERT ... SELECT`: the identifiers of each kind as one array (`unnest`, in
-   manifest order, so an item's position is its kind's offset plus its ordinal), left
-   joined to the works on that kind's unique column; the licenses the organisation
-   holds for the use; the cheapest active offer of the use per work among its own
-   and its collections' offers (`DISTINCT ON`, by price then offer id); each item's
-   amount from window functions (a flat or per-unit price on a work's first item, a
-   pool's on its first item); the items inserted, and the counts and the quote
-   returned from the inserted rows;
-2. one `SELECT` of the quote's digest: the same bytes `clearance_quotes.quote_digest`
-   hashes (the `repr` of the header, of the items and of the quoted versions), built
-   by `string_agg` and hashed by `sha256()`. `repr` of an int is its decimal text, of
-   None `None`, of a bool `True`/`False`, of a string in quotes, which is the string
-   itself between single quotes when it is printable ASCII without a quote or a
-   backslash. Any other string (a DOI with a quote, say) and the digest is taken in
-   Python from the rows instead (`quote_digest_now`), so it is always exact.
+- the identifiers of each kind are one array (`unnest`, in manifest order, so an
+  item's position is its kind's offset plus its ordinal), left joined to the works on
+  that kind's unique column; then the licenses the organisation holds for the use;
+  the cheapest active offer of the use per other work among its own and its
+  collections' offers (`DISTINCT ON`, by price then offer id); each item's amount by a
+  window function (a flat or per-unit price on a work's first item, a pool's on the
+  pool's first); the items are inserted, and the totals counted from what was;
+- the digest is the SHA-256 of the bytes `clearance_quotes.quote_digest` hashes, the
+  `repr` of the totals, of the items and of the quoted versions, built by
+  `string_agg`. `repr` of an int is its decimal text, of None `None`, of a bool
+  `True` or `False`, and of a string that is printable ASCII without a quote or a
+  backslash, the string between single quotes. Any other string (a DOI with a quote,
+  say) and the digest is taken in Python from the rows instead (`quote_digest_now`).
+  The purchase takes it again from the rows in Python, so any difference between
+  the two would refuse every purchase of a clearance.
 
 It decides what the ORM path decides, to the item:
 `tests/licensing/services/test_clearance_paths.py` runs both on the mixed manifest
@@ -46,10 +46,11 @@ from licensing.models import (
     Work,
 )
 from licensing.services.clearance_quotes import (
+    DIGEST_HEADER_FIELDS,
     DIGEST_ITEM_FIELDS,
     DIGEST_VERSION_FIELDS,
     quote_digest_now,
-    quote_header_repr,
+    quote_header_reprs,
     quoted_version_pks,
 )
 
@@ -90,20 +91,21 @@ WITH manifest AS MATERIALIZED ({branches}
 ), priceable AS (
     SELECT work_id FROM available EXCEPT SELECT work_id FROM held
 ), candidates AS (
-    SELECT p.work_id, o.id AS offer_id, v.id AS version_id, v.pricing, {price} AS price
+    SELECT p.work_id, o.id AS offer_id, v.id AS version_id, v.pricing, {price} AS price,
+           {version_repr} AS version_repr, {version_plain} AS version_plain
     FROM priceable p
     JOIN {offer} o ON o.work_id = p.work_id
     JOIN {version} v ON v.id = o.current_version_id
     WHERE o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
     UNION ALL
-    SELECT p.work_id, o.id, v.id, v.pricing, {price}
+    SELECT p.work_id, o.id, v.id, v.pricing, {price}, {version_repr}, {version_plain}
     FROM priceable p
     JOIN {collection_works} cw ON cw.work_id = p.work_id
     JOIN {offer} o ON o.collection_id = cw.collection_id
     JOIN {version} v ON v.id = o.current_version_id
     WHERE o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
 ), chosen AS (
-    SELECT DISTINCT ON (work_id) work_id, offer_id, version_id, pricing, price
+    SELECT DISTINCT ON (work_id) *
     FROM candidates ORDER BY work_id, price, offer_id
 ), decided AS (
     SELECT m.position, m.identifier, m.work_id, h.license_id,
@@ -128,36 +130,29 @@ WITH manifest AS MATERIALIZED ({branches}
                 ELSE 0 END,
            license_id
     FROM decided
-    RETURNING status, work_id, offer_id, amount
+    RETURNING {returning}
+), totals AS (
+    SELECT count(*) FILTER (WHERE status = %(licensable)s) AS licensable_count,
+           count(*) FILTER (WHERE status = %(licensed)s) AS licensed_count,
+           count(*) FILTER (WHERE status = %(reserved)s) AS reserved_count,
+           count(*) FILTER (WHERE status = %(unknown)s) AS unknown_count,
+           coalesce(sum(amount), 0)::bigint AS quote_amount,
+           count(DISTINCT work_id) FILTER (WHERE offer_id IS NOT NULL) AS quote_works,
+           count(DISTINCT offer_id) AS quote_offers,
+           string_agg({item_repr}, ', ' ORDER BY position) AS items,
+           coalesce(bool_and({item_plain}), true) AS plain
+    FROM inserted ci
+), versions AS (
+    -- Every chosen offer is some licensable item's: its works are all priceable.
+    SELECT string_agg(version_repr, ', ' ORDER BY version_id) AS versions,
+           coalesce(bool_and(version_plain), true) AS plain
+    FROM (SELECT DISTINCT ON (version_id) version_id, version_repr, version_plain FROM chosen) q
 )
-SELECT count(*) FILTER (WHERE status = %(licensable)s),
-       count(*) FILTER (WHERE status = %(licensed)s),
-       count(*) FILTER (WHERE status = %(reserved)s),
-       count(*) FILTER (WHERE status = %(unknown)s),
-       coalesce(sum(amount), 0)::bigint,
-       count(DISTINCT work_id) FILTER (WHERE offer_id IS NOT NULL),
-       count(DISTINCT offer_id)
-FROM inserted
-"""
-
-_DIGEST = """
-SELECT encode(sha256(convert_to(
-           %(header)s::text || '[' || coalesce(i.items, '') || ']['
-           || coalesce(v.versions, '') || ']', 'UTF8')), 'hex'),
-       coalesce(i.plain, true) AND coalesce(v.plain, true)
-FROM (
-    SELECT string_agg({item_repr}, ', ' ORDER BY ci.position) AS items,
-           bool_and({item_plain}) AS plain
-    FROM {item} ci WHERE ci.clearance_id = %(clearance)s
-) i, (
-    SELECT string_agg({version_repr}, ', ' ORDER BY v.id) AS versions,
-           bool_and({version_plain}) AS plain
-    FROM {version} v
-    WHERE v.id IN (
-        SELECT offer_version_id FROM {item}
-        WHERE clearance_id = %(clearance)s AND status = %(licensable)s
-    )
-) v
+SELECT {totals},
+       encode(sha256(convert_to({header} || '[' || coalesce(t.items, '') || ']['
+                                || coalesce(v.versions, '') || ']', 'UTF8')), 'hex'),
+       t.plain AND v.plain
+FROM totals t, versions v
 """
 
 
@@ -197,9 +192,18 @@ def _reprs(model: type[models.Model], names: Sequence[str], alias: str) -> tuple
     return row, " AND ".join(plain) or "true"
 
 
+# The totals the statement counts itself; the header's other fields are parameters.
+_TOTALS = (
+    *(f"{status}_count" for status in Status.values),
+    "quote_amount",
+    "quote_works",
+    "quote_offers",
+)
+
+
 @cache
-def _statements(kinds: tuple[str, ...]) -> tuple[str, str]:
-    """The insert for manifests of these identifier kinds, and the digest's select."""
+def _statement(kinds: tuple[str, ...]) -> str:
+    """The statement for manifests of these identifier kinds."""
     version = OfferVersion._meta
     tables = {
         "work": _table(Work),
@@ -215,23 +219,28 @@ def _statements(kinds: tuple[str, ...]) -> tuple[str, str]:
         for kind in kinds
     )
     amount, pricing = (_quote(version.get_field(name).column) for name in ("amount", "pricing"))
-    price = f"CASE WHEN v.{pricing} = %(per_unit)s THEN 0 ELSE coalesce(v.{amount}, 0) END"
-    item_columns = ", ".join(
-        _quote(_column(ClearanceItem, name).column) for name in ("clearance", *DIGEST_ITEM_FIELDS)
-    )
-    insert = _ITEMS_INSERT.format(
-        branches=branches, price=price, item_columns=item_columns, **tables
-    )
+    item_columns = [_quote(_column(ClearanceItem, name).column) for name in DIGEST_ITEM_FIELDS]
     item_repr, item_plain = _reprs(ClearanceItem, DIGEST_ITEM_FIELDS, "ci")
     version_repr, version_plain = _reprs(OfferVersion, DIGEST_VERSION_FIELDS, "v")
-    digest = _DIGEST.format(
+    header = " || ', ' || ".join(
+        f"t.{name}::text" if name in _TOTALS else f"%(header_{name})s::text"
+        for name in DIGEST_HEADER_FIELDS
+    )
+    return _ITEMS_INSERT.format(
+        branches=branches,
+        price=f"CASE WHEN v.{pricing} = %(per_unit)s THEN 0 ELSE coalesce(v.{amount}, 0) END",
+        item_columns=", ".join(
+            [_quote(ClearanceItem._meta.get_field("clearance").column), *item_columns]
+        ),
+        returning=", ".join(item_columns),
         item_repr=item_repr,
         item_plain=item_plain,
         version_repr=version_repr,
         version_plain=version_plain,
+        header=f"'(' || {header} || ')'",
+        totals=", ".join(f"t.{name}" for name in _TOTALS),
         **tables,
     )
-    return insert, digest
 
 
 def _constants() -> dict[str, str]:
@@ -271,7 +280,6 @@ def clearance_items_write(
     `identifiers` are `identifiers_normalize`'s: distinct, sorted by token.
     """
     runs = _by_kind(identifiers)
-    insert, digest = _statements(tuple(runs))
     params: dict[str, object] = {
         **_constants(),
         "clearance": clearance.pk,
@@ -280,24 +288,18 @@ def clearance_items_write(
         "currency": clearance.currency,
         "at": at,
     }
+    for name, value in quote_header_reprs(clearance).items():
+        if name not in _TOTALS:
+            params[f"header_{name}"] = value
     for kind, (offset, values) in runs.items():
         params[f"offset_{kind}"] = offset
         params[f"prefix_{kind}"] = "" if kind == "work" else f"{kind}:"
         params[f"values_{kind}"] = values
     with connection.cursor() as cursor:
         # Never prepared: a generic plan would not know how many identifiers there are.
-        cursor.cursor.execute(insert, params, prepare=False)
-        (
-            clearance.licensable_count,
-            clearance.licensed_count,
-            clearance.reserved_count,
-            clearance.unknown_count,
-            clearance.quote_amount,
-            clearance.quote_works,
-            clearance.quote_offers,
-        ) = cursor.fetchone()
-        params = {**params, "header": quote_header_repr(clearance)}
-        cursor.cursor.execute(digest, params, prepare=False)
-        clearance.quote_digest, plain = cursor.fetchone()
+        cursor.cursor.execute(_statement(tuple(runs)), params, prepare=False)
+        *totals, clearance.quote_digest, plain = cursor.fetchone()
+    for name, value in zip(_TOTALS, totals, strict=True):
+        setattr(clearance, name, value)
     if not plain:
         clearance.quote_digest = quote_digest_now(clearance, quoted_version_pks(clearance))
