@@ -299,8 +299,9 @@ def clearance_items_write(
         # Python (0.7 s). No normalised identifier holds a newline (nor any whitespace).
         params[f"values_{kind}"] = joined = "\n".join(values)
         assert joined.count("\n") == len(values) - 1, "an identifier holds a newline"
-    with connection.cursor() as cursor:
-        # Never prepared: a generic plan would not know how many identifiers there are.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # psycopg's own cursor, never to prepare it: a generic plan would not know how
+        # many identifiers there are. Errors are still Django's.
         cursor.cursor.execute(_statement(tuple(runs)), params, prepare=False)
         *totals, clearance.quote_digest, plain = cursor.fetchone()
     for name, value in zip(_TOTALS, totals, strict=True):
