@@ -77,34 +77,33 @@ _KIND_BRANCH = """
 
 _ITEMS_INSERT = """
 WITH manifest AS MATERIALIZED ({branches}
-), available AS MATERIALIZED (
-    SELECT DISTINCT work_id FROM manifest WHERE NOT reserved
 ), held AS (
     SELECT DISTINCT ON (lw.work_id) lw.work_id, lw.license_id
     FROM {license_works} lw
     JOIN {license} l ON l.id = lw.license_id
     JOIN {version} lv ON lv.id = l.offer_version_id
     JOIN {offer} lo ON lo.id = lv.offer_id
-    WHERE lw.work_id IN (SELECT work_id FROM available)
+    WHERE lw.work_id IN (SELECT work_id FROM manifest WHERE NOT reserved)
       AND l.organization_id = %(organization)s AND l.status = %(license_active)s
       AND lo.use = %(use)s AND l.starts_at <= %(at)s AND (l.ends_at IS NULL OR l.ends_at > %(at)s)
     ORDER BY lw.work_id, lw.license_id
-), priceable AS (
-    SELECT work_id FROM available EXCEPT SELECT work_id FROM held
 ), candidates AS (
-    SELECT p.work_id, o.id AS offer_id, v.id AS version_id, v.pricing, {price} AS price,
+    -- From the manifest's rows, not its distinct works: the planner knows how many.
+    SELECT m.work_id, o.id AS offer_id, v.id AS version_id, v.pricing, {price} AS price,
            {version_repr} AS version_repr, {version_plain} AS version_plain
-    FROM priceable p
-    JOIN {offer} o ON o.work_id = p.work_id
+    FROM manifest m
+    JOIN {offer} o ON o.work_id = m.work_id
     JOIN {version} v ON v.id = o.current_version_id
-    WHERE o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
+    WHERE NOT m.reserved
+      AND o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
     UNION ALL
-    SELECT p.work_id, o.id, v.id, v.pricing, {price}, {version_repr}, {version_plain}
-    FROM priceable p
-    JOIN {collection_works} cw ON cw.work_id = p.work_id
+    SELECT m.work_id, o.id, v.id, v.pricing, {price}, {version_repr}, {version_plain}
+    FROM manifest m
+    JOIN {collection_works} cw ON cw.work_id = m.work_id
     JOIN {offer} o ON o.collection_id = cw.collection_id
     JOIN {version} v ON v.id = o.current_version_id
-    WHERE o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
+    WHERE NOT m.reserved
+      AND o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
 ), chosen AS (
     SELECT DISTINCT ON (work_id) *
     FROM candidates ORDER BY work_id, price, offer_id
@@ -140,21 +139,24 @@ WITH manifest AS MATERIALIZED ({branches}
            coalesce(sum(amount), 0)::bigint AS quote_amount,
            count(DISTINCT work_id) FILTER (WHERE offer_id IS NOT NULL) AS quote_works,
            count(DISTINCT offer_id) AS quote_offers,
-           string_agg({item_repr}, ', ' ORDER BY position) AS items,
-           coalesce(bool_and({item_plain}), true) AS plain
+           string_agg({item_repr}, ', ' ORDER BY position) FILTER (WHERE %(hash)s) AS items
     FROM inserted ci
 ), versions AS (
-    -- Every chosen offer is some licensable item's: its works are all priceable.
     SELECT string_agg(version_repr, ', ' ORDER BY version_id) AS versions,
            coalesce(bool_and(version_plain), true) AS plain
-    FROM (SELECT DISTINCT ON (version_id) version_id, version_repr, version_plain FROM chosen) q
+    FROM (
+        SELECT DISTINCT ON (version_id) version_id, version_repr, version_plain
+        FROM chosen c WHERE NOT EXISTS (SELECT FROM held h WHERE h.work_id = c.work_id)
+    ) quoted
 )
 SELECT {totals},
        encode(sha256(convert_to({header} || '[' || coalesce(t.items, '') || ']['
                                 || coalesce(v.versions, '') || ']', 'UTF8')), 'hex'),
-       t.plain AND v.plain
+       %(hash)s AND v.plain
 FROM totals t, versions v
 """
+# Printable ASCII but the quote and the backslash: such a string's repr is itself in quotes.
+_PLAIN = "'^[] -&(-[^-~]*$'"
 
 
 def _quote(name: str) -> str:
@@ -170,27 +172,34 @@ def _column(model: type[models.Model], name: str) -> models.Field:
 
 
 def _reprs(model: type[models.Model], names: Sequence[str], alias: str) -> tuple[str, str]:
-    """SQL for Python's `repr` of a row of these fields, and for "every string is plain"."""
-    parts, plain = [], []
+    """SQL for Python's `repr` of a row of these fields, and for "its strings are plain".
+
+    One `concat()` per row: chained `||` made a new string per piece, and the text of
+    100,000 items is built.
+    """
+    parts, strings = ["'('"], []
     for name in names:
         field = _column(model, name)
         column = f"{alias}.{_quote(field.column)}"
+        if len(parts) > 1:
+            parts.append("', '")
         if isinstance(field, models.BooleanField):
             parts.append(f"CASE WHEN {column} THEN 'True' ELSE 'False' END")
         elif isinstance(field, models.DecimalField):
             # `_plain`: format(value.normalize(), "f"), which trim_scale's text is.
             parts.append(f"coalesce('''' || trim_scale({column})::text || '''', 'None')")
         elif isinstance(field, (models.CharField, models.TextField)):
-            parts.append(f"coalesce('''' || {column} || '''', 'None')")
-            plain.append(
-                f"coalesce({column} ~ '^[ -~]*$' AND strpos({column}, '''') = 0"
-                f" AND strpos({column}, '\\') = 0, true)"
-            )
+            strings.append(column)
+            if field.null:
+                parts.append(f"coalesce('''' || {column} || '''', 'None')")
+            else:
+                parts += ["''''", column, "''''"]
         else:
             assert isinstance(field, (models.IntegerField, models.ForeignKey)), name
-            parts.append(f"coalesce({column}::text, 'None')")
-    row = "'(' || " + " || ', ' || ".join(parts) + " || ')'"
-    return row, " AND ".join(plain) or "true"
+            parts.append(f"coalesce({column}::text, 'None')" if field.null else column)
+    parts.append("')'")
+    plain = f"concat({', '.join(strings)}) ~ {_PLAIN}" if strings else "true"
+    return f"concat({', '.join(parts)})", plain
 
 
 # The totals the statement counts itself; the header's other fields are parameters.
@@ -221,7 +230,7 @@ def _statement(kinds: tuple[str, ...]) -> str:
     )
     amount, pricing = (_quote(version.get_field(name).column) for name in ("amount", "pricing"))
     item_columns = [_quote(_column(ClearanceItem, name).column) for name in DIGEST_ITEM_FIELDS]
-    item_repr, item_plain = _reprs(ClearanceItem, DIGEST_ITEM_FIELDS, "ci")
+    item_repr, _ = _reprs(ClearanceItem, DIGEST_ITEM_FIELDS, "ci")  # strings: see `hash`
     version_repr, version_plain = _reprs(OfferVersion, DIGEST_VERSION_FIELDS, "v")
     header = " || ', ' || ".join(
         f"t.{name}::text" if name in _TOTALS else f"%(header_{name})s::text"
@@ -235,7 +244,6 @@ def _statement(kinds: tuple[str, ...]) -> str:
         ),
         returning=", ".join(item_columns),
         item_repr=item_repr,
-        item_plain=item_plain,
         version_repr=version_repr,
         version_plain=version_plain,
         header=f"'(' || {header} || ')'",
@@ -292,6 +300,7 @@ def clearance_items_write(
     for name, value in quote_header_reprs(clearance).items():
         if name not in _TOTALS:
             params[f"header_{name}"] = value
+    plain = True
     for kind, (offset, values) in runs.items():
         params[f"offset_{kind}"] = offset
         params[f"prefix_{kind}"] = "" if kind == "work" else f"{kind}:"
@@ -299,6 +308,10 @@ def clearance_items_write(
         # Python (0.7 s). No normalised identifier holds a newline (nor any whitespace).
         params[f"values_{kind}"] = joined = "\n".join(values)
         assert joined.count("\n") == len(values) - 1, "an identifier holds a newline"
+        printable = "".join(values).isprintable()
+        plain = plain and printable and "'" not in joined and "\\" not in joined
+    # Each identifier's repr is itself in quotes, or the items are not hashed in SQL.
+    params["hash"] = plain
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # psycopg's own cursor, never to prepare it: a generic plan would not know how
         # many identifiers there are. Errors are still Django's.

@@ -164,3 +164,16 @@ def test_an_identifier_python_quotes_otherwise_falls_back_to_the_rows(
     _same(orm, sql)
     assert hashed_in_python == 1
     assert sql.items.get(identifier="doi:10.1000/it's").status == "licensable"
+
+
+def test_printable_letters_beyond_ascii_are_hashed_by_postgresql(
+    catalogue: ClearanceCatalogue, invoice_org: LicenseeOrganization
+) -> None:
+    # repr() keeps a printable letter as it is, so the statement's text is still exact.
+    manifest = [*mixed_manifest(catalogue), "doi:10.1000/é", "url:https://example.com/ü?q=[1]"]
+
+    orm, sql, hashed_in_python = _both(invoice_org, manifest)
+
+    _same(orm, sql)
+    assert hashed_in_python == 0
+    assert sql.unknown_count == 4
