@@ -1,5 +1,9 @@
 """Reads of dataset clearances: matching a manifest against the catalogue, and the results.
 
+The matching here is the ORM path's (SQLite; `clearances._record_orm`): on PostgreSQL
+a clearance is matched, priced and written by one statement instead
+(`licensing.services.clearance_statement`), and a test compares the two.
+
 Matching is set-based: the identifiers of each kind are looked up with `__in` on the
 works' unique (indexed) identifier columns, in chunks that every database accepts;
 the cheapest active offer of the use per work is chosen by PostgreSQL or SQLite with

@@ -49,20 +49,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The clearance's totals in the digest, in this order.
+DIGEST_HEADER_FIELDS = (
+    "organization_id",
+    "use",
+    "currency",
+    "manifest_sha256",
+    "items_count",
+    *(f"{status}_count" for status in ClearanceItem.Status.values),
+    "quote_amount",
+    "quote_works",
+    "quote_offers",
+    "expires_at",
+)
+
+
 def _header(clearance: Clearance) -> tuple:
-    counts = (getattr(clearance, f"{status}_count") for status in ClearanceItem.Status.values)
-    return (
-        clearance.organization_id,
-        clearance.use,
-        clearance.currency,
-        clearance.manifest_sha256,
-        clearance.items_count,
-        *counts,
-        clearance.quote_amount,
-        clearance.quote_works,
-        clearance.quote_offers,
-        clearance.expires_at.astimezone(UTC).isoformat(),
-    )
+    values = (getattr(clearance, name) for name in DIGEST_HEADER_FIELDS)
+    return tuple(v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v for v in values)
+
+
+def quote_header_reprs(clearance: Clearance) -> dict[str, str]:
+    """Each of the totals' `repr`, by field: the statement places its own among them."""
+    header = zip(DIGEST_HEADER_FIELDS, _header(clearance), strict=True)
+    return {name: repr(value) for name, value in header}
 
 
 def quote_digest(
