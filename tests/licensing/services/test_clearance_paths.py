@@ -16,7 +16,6 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from licensing import services
 from licensing.models import Clearance, ClearanceItem, LicenseeOrganization, Offer
 from licensing.services import clearance_statement
 from licensing.services.clearance_quotes import (
@@ -25,7 +24,10 @@ from licensing.services.clearance_quotes import (
     quoted_version_pks,
 )
 from licensing.services.clearances import clearance_record, identifiers_normalize
+from licensing.services.collections import collection_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.purchases import license_purchase
+from licensing.services.works import work_create
 from tests.licensing.clearance_catalogue import (
     USE,
     ClearanceCatalogue,
@@ -113,15 +115,15 @@ def test_both_paths_agree_on_a_pool_cheaper_than_a_work_and_a_license_ended(
 ) -> None:
     # A second pool, at 1.00, covers by_sha and by_isbn for less than their own offers;
     # and the license held (365 days) has ended when this manifest is cleared.
-    cheap_pool = services.collection_create(
+    cheap_pool = collection_create(
         creator=catalogue.alice, title="Cheap", works=[catalogue.by_sha, catalogue.by_isbn]
     )
-    services.offer_create(
+    offer_create(
         creator=catalogue.alice,
         work=None,
         collection=cheap_pool,
         use=USE,
-        terms=services.OfferTerms(pricing="pool", currency="eur", amount=100, term_days=7),
+        terms=OfferTerms(pricing="pool", currency="eur", amount=100, term_days=7),
         status=Offer.Status.ACTIVE,
     )
     license_purchase(
@@ -144,15 +146,15 @@ def test_an_identifier_python_quotes_otherwise_falls_back_to_the_rows(
 ) -> None:
     # A quote, a backslash and a non-ASCII letter: repr() escapes or keeps them in ways
     # the statement does not copy, so the digest comes from the rows, still the same.
-    odd = services.work_create(
+    odd = work_create(
         creator=catalogue.alice, title="Odd", kind="text", identifiers={"doi": "10.1000/it's"}
     )
-    services.offer_create(
+    offer_create(
         creator=catalogue.alice,
         work=odd,
         collection=None,
         use=USE,
-        terms=services.OfferTerms(
+        terms=OfferTerms(
             pricing="per_unit", currency="eur", unit="token", unit_amount_decimal=Decimal("0.0420")
         ),
         status=Offer.Status.ACTIVE,
