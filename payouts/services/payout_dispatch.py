@@ -5,7 +5,9 @@ Each item goes through two short transactions, both holding the item's row lock
 
 1. **claim** - `pending` → `submitted`, and the payable moves to "in transit"
    (`payout-submit`). Committed *before* Stripe is called, so a worker killed after
-   the call leaves an item that says "Stripe may have done it".
+   the call leaves an item that says "Stripe may have done it". Decided under the
+   payable's lock: an item asking more than the payable holds (a negative adjustment
+   posted after the draft) is `failed` `payable_insufficient`, nothing posted or sent.
 2. **send** - `POST /v1/transfers` with the item's idempotency key, its batch's
    `transfer_group` and the item in metadata; the answer is recorded in the same
    transaction: `paid` with the settle posting, or `failed` with the money returned.
