@@ -25,7 +25,7 @@ from config.celery import app
 from payouts.models import PayoutBatch, RoyaltyRun, StripeEvent
 from payouts.services.payout_batches import payout_batch_dispatch
 from payouts.stripe.tasks import PENDING_AFTER, stripe_events_pending_process_task
-from payouts.tasks import royalty_runs_resume_task
+from payouts.tasks import invoices_charge_due_task, royalty_runs_resume_task
 from tests.fixtures.stripe_sandbox import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from tests.payouts.worker import ROOT, Worker, test_database_url
 from tests.simulation.faults import WORKER_STRIPE_TIMEOUT_SECONDS
@@ -120,9 +120,11 @@ class Runtime:
         app.conf.task_default_queue = self.previous_queue
 
     def beat(self) -> None:
-        """Send beat's recovery jobs: resume runs, re-process stored events."""
+        """Send beat's recovery jobs: resume runs, re-process stored events, charge due
+        card invoices, nudge dispatching batches."""
         royalty_runs_resume_task.delay()
         stripe_events_pending_process_task.delay()
+        invoices_charge_due_task.delay()  # a charge whose job died with a killed worker
         for batch in PayoutBatch.objects.filter(status=PayoutBatch.Status.DISPATCHING):
             payout_batch_dispatch(batch=batch)  # what finance's "dispatch" button does again
 
