@@ -267,6 +267,8 @@ def step_royalty_run(
     # Finance closes months in order, mostly; now and then a later one first.
     chosen = unposted[0] if world.rng.random() < 0.8 else world.rng.choice(unposted)
     period = period or chosen
+    if period in model.closed:
+        return f"royalty run: {period} closed already"
     finance = world.finance_clients
     mode = world.rng.choice(faults.SEND_MODES)
     answers = faults.send(
