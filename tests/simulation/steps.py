@@ -256,10 +256,19 @@ def _run(world: World, run_id: str) -> dict:
 
 
 def step_royalty_run(
-    world: World, runtime: Any, check: Callable[[str], None], *, period: str | None = None
+    world: World,
+    runtime: Any,
+    check: Callable[[str], None],
+    *,
+    period: str | None = None,
+    then: Callable[[], Any] | None = None,
 ) -> str:
     """Start, (re)compute, approve and post a past month's run; the worker maybe killed;
-    the card organisation's card maybe declining when its invoice is charged."""
+    the card organisation's card maybe declining when its invoice is charged.
+
+    `then` is called right after the approval, while the worker starts posting (a
+    payout batch dispatched at the same moment races the run's postings).
+    """
     model = world.model
     unposted = [p for p in world.periods if p not in model.closed]
     if not unposted:
@@ -305,6 +314,8 @@ def step_royalty_run(
     if answer.json()["status"] == "computed":  # four eyes
         answer = _post(finance[1], f"/api/v1/royalty-runs/{run_id}/approve")
         assert answer.status_code in (200, 202), answer.json()
+    if then is not None:
+        then()
     if world.rng.random() < 0.3:
         time.sleep(world.rng.choice([0.0, 0.2, 0.5]))
         runtime.worker_kill_and_restart()
@@ -341,13 +352,19 @@ def step_payout_batch(world: World, runtime: Any, check: Callable[[str], None]) 
     if not PayoutItem.objects.filter(batch__public_id=batch_id).exists():
         return "payout batch: nobody to pay"
     notes = []
-    if world.rng_added.random() < 0.4:
+    late = world.rng_added.random() < 0.4
+    racing = late and world.rng_added.random() < 0.5
+    if late and not racing:
         notes.append(_late_debit(world, runtime, check, batch_id))
     answer = _post(finance[0], f"/api/v1/payout-batches/{batch_id}/approve")
     assert answer.status_code == 200, answer.json()
     if answer.json()["status"] == "draft":
         answer = _post(finance[1], f"/api/v1/payout-batches/{batch_id}/approve")
         assert answer.status_code == 200, answer.json()
+    if racing:  # the run's negative adjustment posts while the batch's items are claimed
+        path = f"/api/v1/payout-batches/{batch_id}/dispatch"
+        race = lambda: _post(finance[0], path)  # noqa: E731
+        notes.append("racing " + _late_debit(world, runtime, check, batch_id, then=race))
     armed = faults.arm_stripe_faults(world, runtime.control, "/v1/transfers", most=4)
     mode = world.rng.choice(faults.SEND_MODES)
     clients = iter([finance[0], finance[1]])
@@ -376,9 +393,16 @@ def step_payout_batch(world: World, runtime: Any, check: Callable[[str], None]) 
     )
 
 
-def _late_debit(world: World, runtime: Any, check: Callable[[str], None], batch_id: str) -> str:
-    """Between the draft and the dispatch: a batch creator's usage of a posted month is
-    recounted down, and the next open month's run posts that negative adjustment."""
+def _late_debit(
+    world: World,
+    runtime: Any,
+    check: Callable[[str], None],
+    batch_id: str,
+    then: Callable[[], Any] | None = None,
+) -> str:
+    """Between the draft and the dispatch (or, with `then`, as the batch is dispatched): a
+    batch creator's usage of a posted month is recounted down, and the next open month's
+    run posts that negative adjustment."""
     model = world.model
     creators = set(
         PayoutItem.objects.filter(batch__public_id=batch_id).values_list("creator_id", flat=True)
@@ -398,11 +422,14 @@ def _late_debit(world: World, runtime: Any, check: Callable[[str], None], batch_
         and model.next_open_period(e.period) in world.periods
     ]
     if not events:
+        if then is not None:
+            then()
         return "late debit: no recountable event"
     event = world.rng.choice(events)
     counts_in = model.next_open_period(event.period)
     note = _correct(world, event, world.rng.choice([0, event.units // 10]))
-    return f"late debit ({note}; {step_royalty_run(world, runtime, check, period=counts_in)})"
+    run = step_royalty_run(world, runtime, check, period=counts_in, then=then)
+    return f"late debit ({note}; {run})"
 
 
 def step_retry_failed(world: World, runtime: Any, check: Callable[[str], None]) -> str:

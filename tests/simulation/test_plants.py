@@ -155,16 +155,21 @@ def run_the_first_month(world: World, runtime: Any, check: Any) -> str:
     return step_royalty_run(world, runtime, check, period=world.periods[0])
 
 
-class _Always(random.Random):
-    """Says yes to every added choice (`rng_added`): the late debit happens."""
+class _Scripted(random.Random):
+    """The added choices (`rng_added`) as scripted: a late debit, before the dispatch
+    (not racing it), then no to everything (no declining card)."""
+
+    def __init__(self, *values: float) -> None:
+        super().__init__(0)
+        self.values = list(values)
 
     def random(self) -> float:
-        return 0.0
+        return self.values.pop(0) if self.values else 0.99
 
 
 def payout_after_a_late_debit(world: World, runtime: Any, check: Any) -> str:
     """Draft, then the first month recounted down and the next run posted, then dispatch."""
-    world.rng_added = _Always()
+    world.rng_added = _Scripted(0.0, 0.9)
     world.rng.seed(0)
     return step_payout_batch(world, runtime, check)
 
