@@ -80,9 +80,11 @@ def simulate(
         for index in range(count):
             step = script[index] if script is not None else step_at(world, index)
             done.append(f"{index + 1}. {step.__name__}")
+            began = time.monotonic()
             note = step(world, runtime, lambda where: invariants.ledger_checks())
             done[-1] = f"{index + 1}. {note}"
             _at_rest_and_checked(world, runtime)
+            done[-1] += f" [{time.monotonic() - began:.0f}s]"  # the step, its rest, its checks
     except Exception as error:
         log = "\n  ".join(done)
         replay = f"pytest tests/simulation --seed {seed}"
