@@ -23,6 +23,7 @@ from tests.simulation.steps import Step
 from tests.simulation.world import World
 
 MICROS_PER_CENT = 10_000
+TOPUP_MAX = 99_999_999
 # What a seed must have done for its run to count as covering the loop.
 LOOP_MINIMUM = {"runs_posted": 1, "invoices": 1, "items_paid": 1}
 
@@ -44,12 +45,16 @@ def step_fund_payouts(world: World, runtime: Any, check: Callable[[str], None]) 
     short = owed_micros // MICROS_PER_CENT + 1_000 - available
     if short <= 0:
         return "fund payouts: the balance covers them"
-    gateway.topup_create(
-        amount=short,
-        currency=EUR,
-        idempotency_key=f"s{world.seed}-fund-{world.model.topups_minor}",
-    )
-    world.model.topups_minor += short
+    left = short
+    while left > 0:  # Stripe takes at most 99,999,999 minor units a top-up
+        amount = min(left, TOPUP_MAX)
+        gateway.topup_create(
+            amount=amount,
+            currency=EUR,
+            idempotency_key=f"s{world.seed}-fund-{world.model.topups_minor}",
+        )
+        world.model.topups_minor += amount
+        left -= amount
     return f"fund payouts {short}"
 
 

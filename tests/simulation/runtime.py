@@ -20,9 +20,10 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
 from config.celery import app
-from payouts.models import PayoutBatch, RoyaltyRun, StripeEvent
+from payouts.models import Invoice, PayoutBatch, RoyaltyRun, StripeEvent
 from payouts.services.payout_batches import payout_batch_dispatch
 from payouts.stripe.tasks import PENDING_AFTER, stripe_events_pending_process_task
 from payouts.tasks import invoices_charge_due_task, royalty_runs_resume_task
@@ -37,6 +38,9 @@ from tests.simulation.plants import PLANT_ENV
 REST_TIMEOUT_SECONDS = max(90, PENDING_AFTER.total_seconds() + 30)
 # What beat would do every few minutes, done every few seconds of waiting.
 BEAT_EVERY_SECONDS = 4.0
+INVOICE_LEASE_SECONDS = 10
+# Anything due within this is at hand (a lease); a declined invoice's next try is hours off.
+INVOICE_DUE_SOON = 3 * INVOICE_LEASE_SECONDS
 BUSY_RUNS = (RoyaltyRun.Status.COMPUTING, RoyaltyRun.Status.APPROVED, RoyaltyRun.Status.POSTING)
 
 
@@ -96,6 +100,8 @@ class Runtime:
             # A killed worker's unacknowledged jobs come back this soon.
             "CELERY_VISIBILITY_TIMEOUT_SECONDS": "3",
             "ACCORD_SIM_STRIPE_TIMEOUT_SECONDS": str(WORKER_STRIPE_TIMEOUT_SECONDS),
+            # A card charge whose worker was killed is taken up again this soon.
+            "INVOICE_CHARGE_LEASE_SECONDS": str(INVOICE_LEASE_SECONDS),
         }
         if self.plant:
             env[PLANT_ENV] = self.plant
@@ -141,6 +147,14 @@ class Runtime:
             reasons.append("a royalty run is computing or posting")
         if PayoutBatch.objects.filter(status=PayoutBatch.Status.DISPATCHING).exists():
             reasons.append("a payout batch is dispatching")
+        if Invoice.objects.filter(
+            status=Invoice.Status.OPEN,
+            billing="card",
+            next_charge_at__lte=timezone.now() + datetime.timedelta(seconds=INVOICE_DUE_SOON),
+        ).exists():
+            # Due, or leased by a charge under way: checking now would race the charge
+            # (Stripe charged, the books not yet), as a reconciliation mid-charge does.
+            reasons.append("a card invoice is due or being charged")
         if StripeEvent.objects.filter(processed_at__isnull=True).exists():
             reasons.append("a stored Stripe event is not processed")
         if self._undelivered():

@@ -23,7 +23,9 @@ from payouts.stripe import gateway
 from tests.simulation import faults, steps_invoices
 from tests.simulation.world import DeclaredEvent, World, month_start
 
-RETRIES_MAX = 8
+# A copy held in flight by two slow Stripe calls (1.8 s each) keeps its key busy for
+# several seconds; a client keeps retrying that long (0.3 s apart) before giving up.
+RETRIES_MAX = 40
 Step = Callable[[World, Any, Callable[[str], None]], str]
 
 
