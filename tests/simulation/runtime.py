@@ -39,6 +39,8 @@ REST_TIMEOUT_SECONDS = max(90, PENDING_AFTER.total_seconds() + 30)
 # What beat would do every few minutes, done every few seconds of waiting.
 BEAT_EVERY_SECONDS = 4.0
 INVOICE_LEASE_SECONDS = 10
+# Beat (in the worker) takes a stored event as lost this soon, not after PENDING_AFTER.
+EVENTS_PENDING_AFTER_SECONDS = 10
 # Anything due within this is at hand (a lease); a declined invoice's next try is hours off.
 INVOICE_DUE_SOON = 3 * INVOICE_LEASE_SECONDS
 BUSY_RUNS = (RoyaltyRun.Status.COMPUTING, RoyaltyRun.Status.APPROVED, RoyaltyRun.Status.POSTING)
@@ -102,6 +104,7 @@ class Runtime:
             "ACCORD_SIM_STRIPE_TIMEOUT_SECONDS": str(WORKER_STRIPE_TIMEOUT_SECONDS),
             # A card charge whose worker was killed is taken up again this soon.
             "INVOICE_CHARGE_LEASE_SECONDS": str(INVOICE_LEASE_SECONDS),
+            "ACCORD_SIM_EVENTS_PENDING_AFTER_SECONDS": str(EVENTS_PENDING_AFTER_SECONDS),
         }
         if self.plant:
             env[PLANT_ENV] = self.plant
