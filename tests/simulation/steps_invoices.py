@@ -25,6 +25,7 @@ DECLINING_CARD = "pm_card_chargeCustomerFail"
 GOOD_CARD = "pm_card_visa"
 CARD = "card"
 CHARGE_WAIT_SECONDS = 60
+BANK_DECLINES = frozenset({"generic_decline", "insufficient_funds", "card_declined"})
 BEAT_EVERY_SECONDS = 4.0
 
 
@@ -76,7 +77,9 @@ def card_decline_settle(world: World, runtime: Any, run_pk: int) -> str:
     if invoice is not None and not _wait_for_the_charge(invoice, runtime):
         note = f"card declining: invoice {invoice.public_id} not charged yet"
     elif invoice is not None:
-        if invoice.status == Invoice.Status.OPEN:
+        # Only the bank's refusal leaves a declined charge at Stripe; Stripe may refuse
+        # the request itself first (`amount_too_large` above 99,999,999 minor units).
+        if invoice.status == Invoice.Status.OPEN and invoice.failure_code in BANK_DECLINES:
             world.model.declined_invoices.add(invoice.public_id)
         note = f"card invoice {invoice.status} {invoice.failure_code or invoice.paid_by}"
     _card_replace(world, GOOD_CARD)
