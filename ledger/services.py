@@ -41,6 +41,7 @@ __all__ = [
     "Leg",
     "Posting",
     "SealSummary",
+    "accounts_lock",
     "accounts_open",
     "ledger_seal",
     "owner_accounts_open",
@@ -173,6 +174,27 @@ def _accounts_open_uncached(refs: Sequence[AccountRef]) -> dict[AccountRef, Acco
 def _accounts_by_code(codes: Sequence[str]) -> dict[str, Account]:
     """The accounts that exist among these codes, by code."""
     return Account.objects.in_bulk(codes, field_name="code")
+
+
+def accounts_lock(*, accounts: Sequence[Account]) -> None:
+    """Hold these accounts' row locks until the caller's transaction ends, in id order.
+
+    Postings take no account lock (entries have no foreign key, on purpose), so two
+    postings to one account never wait for each other. A caller that decides on a
+    balance and then posts against it (a payout taking a creator's payable) and a
+    caller that may lower that balance (a run debiting the payable) take this lock
+    first, so the second of them sees what the first posted. `no_key`: a rename of
+    the account (the only change accounts allow) is not what is ordered here.
+    """
+    assert connection.in_atomic_block, "lock inside a transaction"
+    ids = sorted({account.pk for account in accounts})
+    if ids:
+        list(
+            Account.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def owner_accounts_open(

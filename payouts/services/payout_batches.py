@@ -157,7 +157,8 @@ def payout_batch_complete_check(*, batch_id: int) -> PayoutBatch:
 
 
 def payout_item_retry(*, item: PayoutItem) -> PayoutItem:
-    """Send a failed item again (its money went back to payable when it failed)."""
+    """Send a failed item again (its money went back to payable when it failed, or never
+    left it: `payable_insufficient`, which its next claim checks again)."""
     try:
         with transaction.atomic():
             item = PayoutItem.objects.select_for_update().get(pk=item.pk)

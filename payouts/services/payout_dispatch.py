@@ -5,7 +5,9 @@ Each item goes through two short transactions, both holding the item's row lock
 
 1. **claim** - `pending` → `submitted`, and the payable moves to "in transit"
    (`payout-submit`). Committed *before* Stripe is called, so a worker killed after
-   the call leaves an item that says "Stripe may have done it".
+   the call leaves an item that says "Stripe may have done it". Decided under the
+   payable's lock: an item asking more than the payable holds (a negative adjustment
+   posted after the draft) is `failed` `payable_insufficient`, nothing posted or sent.
 2. **send** - `POST /v1/transfers` with the item's idempotency key, its batch's
    `transfer_group` and the item in metadata; the answer is recorded in the same
    transaction: `paid` with the settle posting, or `failed` with the money returned.
@@ -39,6 +41,7 @@ from django.utils import timezone
 from ledger.money import minor_to_micros
 from payouts.models import PayoutItem
 from payouts.services.payout_postings import (
+    payout_payable_lock,
     payout_return_post,
     payout_settle_post,
     payout_submit_post,
@@ -55,6 +58,9 @@ METADATA_ITEM = "accord_payout_item"
 METADATA_BATCH = "accord_payout_batch"
 # Transient errors after which Stripe certainly did nothing for that request.
 _NOT_DONE_CODES = frozenset({"rate_limit", "idempotency_key_in_use", "lock_timeout"})
+# The item asks more than the creator's payable holds at claim (a negative adjustment
+# posted after the draft): not sent, nothing posted; a new draft pays what is there.
+PAYABLE_INSUFFICIENT = "payable_insufficient"
 
 
 @dataclass
@@ -97,14 +103,36 @@ def _locked_open(item_id: int, status: str | None = None) -> PayoutItem | None:
     return items.filter(pk=item_id, status__in=statuses).first()
 
 
-def _item_claim(item_id: int) -> tuple[PayoutItem, bool] | None:
-    """Move a pending item to submitted; return it and whether its outcome is unknown."""
+def _refuse_insufficient(item: PayoutItem, owed_micros: int) -> None:
+    item.status = PayoutItem.Status.FAILED
+    item.failure_code = PAYABLE_INSUFFICIENT
+    item.failure_message = (
+        f"The creator's payable holds {owed_micros} micros, less than this item's "
+        f"{_item_micros(item)}: a later posting lowered it. Nothing was sent; a new "
+        "batch pays what it holds."
+    )[:500]
+    item.updated_at = timezone.now()
+    item.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
+
+
+def _item_claim(item_id: int) -> tuple[PayoutItem, bool] | str | None:
+    """Move a pending item to submitted; return it and whether its outcome is unknown.
+
+    `"failed"` when the payable no longer holds the item's amount (see
+    `PAYABLE_INSUFFICIENT`): decided under the payable's lock, which a run's negative
+    adjustment also takes, so the payable is never taken below zero by a payout.
+    """
     with transaction.atomic():
         item = _locked_open(item_id)
         if item is None:
             return None
         if item.status == PayoutItem.Status.SUBMITTED:
             return item, True
+        owed_micros = payout_payable_lock(item=item)
+        if owed_micros < _item_micros(item):
+            _refuse_insufficient(item, owed_micros)
+            logger.warning("payout %s: payable holds %s micros", item.public_id, owed_micros)
+            return "failed"
         payout_submit_post(item=item)
         item.status = PayoutItem.Status.SUBMITTED
         item.submitted_at = item.updated_at = timezone.now()
@@ -206,6 +234,8 @@ def payout_item_send(*, item_id: int) -> str:
     claimed = _item_claim(item_id)
     if claimed is None:
         return "done"
+    if claimed == "failed":
+        return "failed"
     _, unknown = claimed
     for attempt in range(settings.PAYOUT_TRANSIENT_RETRIES_MAX + 1):
         result, unknown_now = _send_once(item_id, unknown)

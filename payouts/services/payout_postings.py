@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ledger.models import Transaction
 from ledger.money import minor_to_micros
-from ledger.services import AccountRef, Leg, accounts_open, transaction_post
+from ledger.selectors import account_balance
+from ledger.services import AccountRef, Leg, accounts_lock, accounts_open, transaction_post
 from licensing.accounts import (
     creator_payable,
     platform_payouts_in_transit,
@@ -50,6 +51,18 @@ def _move(
 
 def _payable(item: PayoutItem) -> AccountRef:
     return creator_payable(item.creator.public_id, item.currency)
+
+
+def payout_payable_lock(*, item: PayoutItem) -> int:
+    """Lock the item's payable against postings that lower it; return what it owes, in micros.
+
+    A run debiting payables (a negative adjustment) takes the same lock
+    (`royalty_posting`), so the balance read here stays true until the claim commits.
+    """
+    ref = _payable(item)
+    account = accounts_open(refs=[ref])[ref]
+    accounts_lock(accounts=[account])
+    return -account_balance(account)
 
 
 def payout_submit_post(*, item: PayoutItem) -> Transaction:

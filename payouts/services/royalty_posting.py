@@ -26,7 +26,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from ledger.posting import Leg, Posting
-from ledger.services import AccountRef, accounts_open, transactions_post_many
+from ledger.services import AccountRef, accounts_lock, accounts_open, transactions_post_many
 from licensing.accounts import (
     creator_payable,
     license_pool,
@@ -176,6 +176,24 @@ def _chunk_postings(
     return postings
 
 
+def _debited_payables_lock(postings: list[Posting]) -> None:
+    """Lock the payables this chunk debits (negative adjustments) before posting.
+
+    A payout claims a payable under the same lock (`payout_payable_lock`): either the
+    claim sees this debit and sends no more than what is left, or this debit waits for
+    the claim and lands after the money left (the creator then owes it, netted against
+    later earnings). Credits need no lock: they only add to what a claim saw.
+    """
+    debited = [
+        leg.account
+        for posting in postings
+        for leg in posting.legs
+        if leg.amount_micros > 0 and leg.account.owner_type == "creator"
+    ]
+    if debited:
+        accounts_lock(accounts=debited)
+
+
 def _begin(run_id: int) -> RoyaltyRun | None:
     with transaction.atomic():
         run = RoyaltyRun.objects.select_for_update().get(pk=run_id)
@@ -201,7 +219,9 @@ def _post_next_chunk(run_id: int, chunk: int, effective_at, opened: dict) -> boo
         )
         if not license_ids:
             return False
-        transactions_post_many(postings=_chunk_postings(run, license_ids, effective_at, opened))
+        postings = _chunk_postings(run, license_ids, effective_at, opened)
+        _debited_payables_lock(postings)
+        transactions_post_many(postings=postings)
         run.posted_through_license_id = license_ids[-1]
         run.licenses_posted += len(license_ids)
         run.save(update_fields=["posted_through_license_id", "licenses_posted"])

@@ -27,6 +27,10 @@ from ledger.money import minor_to_micros
 from licensing.models import License, UsageEvent, UsageEventKey
 from payouts.models import PayoutItem, RoyaltyLine, StripeEvent
 from payouts.selectors.reconciliation import reconciliation_for_date
+from tests.simulation.invariants_payouts import (
+    check_invoices_charged_once,
+    check_no_payout_overdraws_a_payable,
+)
 from tests.simulation.world import World, month_start, period_after
 
 EUR = "eur"
@@ -83,6 +87,7 @@ def check_items_have_at_most_one_open_claim() -> None:
 def ledger_checks() -> None:
     check_trial_balance_zero()
     check_items_have_at_most_one_open_claim()
+    check_no_payout_overdraws_a_payable()
 
 
 # -- Stripe's side -----------------------------------------------------------------------
@@ -390,6 +395,7 @@ def check_invoices_total_their_runs_gross(world: World, runtime: Any) -> None:
 EXTRA_CHECKS: list[Callable[[World, Any], None]] = [
     check_statements_close_on_the_ledger,
     check_invoices_total_their_runs_gross,
+    check_invoices_charged_once,
 ]
 
 

@@ -60,8 +60,17 @@ def rounding_loses_a_micro(patch: Any) -> None:
     patch.setattr(rating, "share_by_units", floored)
 
 
+def payout_claim_unchecked(patch: Any) -> None:
+    """(d) The claim takes the drafted amount without looking at the payable (the bug
+    h20 fixed): a negative adjustment posted after the draft is paid out anyway."""
+    from payouts.services import payout_dispatch
+
+    patch.setattr(payout_dispatch, "payout_payable_lock", lambda *, item: 10**18)
+
+
 PLANTS: dict[str, Callable[[Any], None]] = {
     "payout_key_from_attempt": payout_key_from_attempt,
     "usage_dedup_dropped": usage_dedup_dropped,
     "rounding_loses_a_micro": rounding_loses_a_micro,
+    "payout_claim_unchecked": payout_claim_unchecked,
 }

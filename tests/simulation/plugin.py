@@ -12,7 +12,11 @@ import os
 import pytest
 
 # What CI runs: a bounded cost on a loaded 2-core machine (see docs/simulation.md).
-CI_SEEDS = (1,)
+# Seeds shown to close the loop within 12 steps and to reach the rarer paths: seed 3
+# a declined card invoice paid by a retry, and a late debit racing a dispatch; seed 6
+# items refused `payable_insufficient` (41 s and 51 s at load 5; seeds 1-6 all close
+# the loop, these two also take the rarer paths).
+CI_SEEDS = (3, 6)
 CI_STEPS = 12
 
 

@@ -20,14 +20,13 @@ from typing import Any
 
 import stripe
 from django.conf import settings
-from django.db.models import F
 from django.utils import timezone
 
 from config.celery import app
 from payouts.models import Invoice, PayoutBatch, RoyaltyRun, StripeEvent
 from payouts.services.payout_batches import payout_batch_dispatch
 from payouts.stripe.tasks import PENDING_AFTER, stripe_events_pending_process_task
-from payouts.tasks import royalty_runs_resume_task
+from payouts.tasks import invoices_charge_due_task, royalty_runs_resume_task
 from tests.fixtures.stripe_sandbox import SANDBOX_API_KEY, SANDBOX_WEBHOOK_SECRET
 from tests.payouts.worker import ROOT, Worker, test_database_url
 from tests.simulation.faults import WORKER_STRIPE_TIMEOUT_SECONDS
@@ -39,11 +38,12 @@ from tests.simulation.plants import PLANT_ENV
 REST_TIMEOUT_SECONDS = max(90, PENDING_AFTER.total_seconds() + 30)
 # What beat would do every few minutes, done every few seconds of waiting.
 BEAT_EVERY_SECONDS = 4.0
+INVOICE_LEASE_SECONDS = 10
+# Beat (in the worker) takes a stored event as lost this soon, not after PENDING_AFTER.
+EVENTS_PENDING_AFTER_SECONDS = 10
+# Anything due within this is at hand (a lease); a declined invoice's next try is hours off.
+INVOICE_DUE_SOON = 3 * INVOICE_LEASE_SECONDS
 BUSY_RUNS = (RoyaltyRun.Status.COMPUTING, RoyaltyRun.Status.APPROVED, RoyaltyRun.Status.POSTING)
-# A charge whose claim is younger than this is still in flight (the worker's Stripe
-# timeout is 1 s); an older lease is a worker killed mid-charge, which only the lease's
-# end (INVOICE_CHARGE_LEASE_SECONDS, 600 s) frees: that invoice is at rest, unpaid.
-CHARGE_IN_FLIGHT_SECONDS = 30
 
 
 class SimWorker(Worker):
@@ -102,6 +102,9 @@ class Runtime:
             # A killed worker's unacknowledged jobs come back this soon.
             "CELERY_VISIBILITY_TIMEOUT_SECONDS": "3",
             "ACCORD_SIM_STRIPE_TIMEOUT_SECONDS": str(WORKER_STRIPE_TIMEOUT_SECONDS),
+            # A card charge whose worker was killed is taken up again this soon.
+            "INVOICE_CHARGE_LEASE_SECONDS": str(INVOICE_LEASE_SECONDS),
+            "ACCORD_SIM_EVENTS_PENDING_AFTER_SECONDS": str(EVENTS_PENDING_AFTER_SECONDS),
         }
         if self.plant:
             env[PLANT_ENV] = self.plant
@@ -126,9 +129,11 @@ class Runtime:
         app.conf.task_default_queue = self.previous_queue
 
     def beat(self) -> None:
-        """Send beat's recovery jobs: resume runs, re-process stored events."""
+        """Send beat's recovery jobs: resume runs, re-process stored events, charge due
+        card invoices, nudge dispatching batches."""
         royalty_runs_resume_task.delay()
         stripe_events_pending_process_task.delay()
+        invoices_charge_due_task.delay()  # a charge whose job died with a killed worker
         for batch in PayoutBatch.objects.filter(status=PayoutBatch.Status.DISPATCHING):
             payout_batch_dispatch(batch=batch)  # what finance's "dispatch" button does again
 
@@ -145,9 +150,16 @@ class Runtime:
             reasons.append("a royalty run is computing or posting")
         if PayoutBatch.objects.filter(status=PayoutBatch.Status.DISPATCHING).exists():
             reasons.append("a payout batch is dispatching")
+        if Invoice.objects.filter(
+            status=Invoice.Status.OPEN,
+            billing="card",
+            next_charge_at__lte=timezone.now() + datetime.timedelta(seconds=INVOICE_DUE_SOON),
+        ).exists():
+            # Due, or leased by a charge under way: checking now would race the charge
+            # (Stripe charged, the books not yet), as a reconciliation mid-charge does.
+            reasons.append("a card invoice is due or being charged")
         if StripeEvent.objects.filter(processed_at__isnull=True).exists():
             reasons.append("a stored Stripe event is not processed")
-        reasons += _card_invoices_in_flight()
         if self._undelivered():
             reasons.append("the sandbox has undelivered webhooks")
         return reasons
@@ -179,23 +191,3 @@ class Runtime:
             self._worker_check()
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
             time.sleep(0.1)
-
-
-def _card_invoices_in_flight() -> list[str]:
-    """A posted run's card invoices are charged by a job after its commit: until that
-    job has tried, its charge and its webhook can land in the middle of the checks."""
-    now = timezone.now()
-    open_card = Invoice.objects.filter(
-        status=Invoice.Status.OPEN, billing="card", next_charge_at__isnull=False
-    )
-    reasons = []
-    if open_card.filter(next_charge_at__lte=now).exists():
-        reasons.append("a card invoice is due and not charged yet")
-    lease = datetime.timedelta(seconds=settings.INVOICE_CHARGE_LEASE_SECONDS)
-    claimed = open_card.filter(
-        last_charge_at__gt=now - datetime.timedelta(seconds=CHARGE_IN_FLIGHT_SECONDS),
-        next_charge_at=F("last_charge_at") + lease,
-    )
-    if claimed.exists():
-        reasons.append("a card invoice is being charged")
-    return reasons

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from tests.simulation import invariants
 from tests.simulation.faults import SLOW_MS
+from tests.simulation.prologue import loop_coverage, step_at
 from tests.simulation.runtime import Runtime
-from tests.simulation.steps import Step, step_choose
+from tests.simulation.steps import Step
 from tests.simulation.world import World, world_build
 
 
@@ -33,6 +34,7 @@ class Report:
     steps: list[str]
     kills: int
     seconds: float
+    coverage: dict[str, int]
 
 
 def _faults_clear(sandbox_url: str) -> None:
@@ -76,11 +78,13 @@ def simulate(
         _at_rest_and_checked(world, runtime)
         count = len(script) if script is not None else steps
         for index in range(count):
-            step = script[index] if script is not None else step_choose(world)
+            step = script[index] if script is not None else step_at(world, index)
             done.append(f"{index + 1}. {step.__name__}")
+            began = time.monotonic()
             note = step(world, runtime, lambda where: invariants.ledger_checks())
             done[-1] = f"{index + 1}. {note}"
             _at_rest_and_checked(world, runtime)
+            done[-1] += f" [{time.monotonic() - began:.0f}s]"  # the step, its rest, its checks
     except Exception as error:
         log = "\n  ".join(done)
         replay = f"pytest tests/simulation --seed {seed}"
@@ -95,4 +99,4 @@ def simulate(
         raise SimulationFailed(message) from error
     finally:
         runtime.stop()
-    return Report(seed, done, runtime.kills, time.monotonic() - started)
+    return Report(seed, done, runtime.kills, time.monotonic() - started, loop_coverage(world))

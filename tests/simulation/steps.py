@@ -16,13 +16,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from licensing.models import License
+from licensing.models import License, RightsShare
 from payouts.models import PayoutBatch, PayoutItem, RoyaltyRun
+from payouts.services.payout_dispatch import PAYABLE_INSUFFICIENT
 from payouts.stripe import gateway
-from tests.simulation import faults
+from tests.simulation import faults, steps_invoices
 from tests.simulation.world import DeclaredEvent, World, month_start
 
-RETRIES_MAX = 8
+# A copy held in flight by two slow Stripe calls (1.8 s each) keeps its key busy for
+# several seconds; a client keeps retrying that long (0.3 s apart) before giving up.
+RETRIES_MAX = 40
 Step = Callable[[World, Any, Callable[[str], None]], str]
 
 
@@ -120,7 +123,9 @@ def _event_time(world: World, license: License, period: str) -> dt.datetime:
     return start + dt.timedelta(seconds=world.rng.randint(0, max(seconds, 0)))
 
 
-def _event_for(world: World, organization: Any, index: int) -> tuple[dict, DeclaredEvent] | None:
+def _event_for(
+    world: World, organization: Any, index: int, period: str | None = None
+) -> tuple[dict, DeclaredEvent] | None:
     rng = world.rng
     licenses = [lic for lic in world.rated_licenses if lic.organization_id == organization.pk]
     if not licenses:
@@ -132,7 +137,7 @@ def _event_for(world: World, organization: Any, index: int) -> tuple[dict, Decla
     work, flagged = rng.choice(covered), False
     if not open_periods or rng.random() < 0.1:
         open_periods = list(world.periods)  # declared late: its month is closed
-    period = rng.choice(open_periods)
+    period = period or rng.choice(open_periods)
     occurred_at = _event_time(world, license, period)
     if license.ends_at is not None and occurred_at >= license.ends_at:
         flagged = True  # out of term
@@ -161,14 +166,19 @@ def _event_for(world: World, organization: Any, index: int) -> tuple[dict, Decla
     return body, declared
 
 
-def step_usage(world: World, runtime: Any, check: Callable[[str], None]) -> str:
-    """Declare a batch with duplicates (in the batch and from before); sent twice or at once."""
+def step_usage(
+    world: World, runtime: Any, check: Callable[[str], None], *, period: str | None = None
+) -> str:
+    """Declare a batch with duplicates (in the batch and from before); sent twice or at once.
+
+    `period`: every new event in that month (the prologue's usage of the first month).
+    """
     organization = world.rng.choice(world.organizations)
     model = world.model
     batch: list[dict] = []
     fresh: list[DeclaredEvent] = []
     for _ in range(world.rng.randint(1, 8)):
-        made = _event_for(world, organization, len(model.events) + len(fresh))
+        made = _event_for(world, organization, len(model.events) + len(fresh), period)
         if made is None:
             break
         body, declared = made
@@ -213,6 +223,12 @@ def step_correction(world: World, runtime: Any, check: Callable[[str], None]) ->
         return "correction: nothing declared yet"
     event = world.rng.choice(candidates)
     units = world.rng.choice([0, event.units // 2, event.units + world.rng.randint(1, 5_000)])
+    return _correct(world, event, units)
+
+
+def _correct(world: World, event: DeclaredEvent, units: int) -> str:
+    """Send one correction (once, twice or at once) and book it in the model."""
+    model = world.model
     organization = next(o for o in world.organizations if o.pk == event.organization_id)
     body = {"corrections": [{"id": event.event_id, "units": units, "reason": "recount"}]}
     client = world.clients[organization.pk]
@@ -241,14 +257,29 @@ def _run(world: World, run_id: str) -> dict:
     return response.json()
 
 
-def step_royalty_run(world: World, runtime: Any, check: Callable[[str], None]) -> str:
-    """Start, (re)compute, approve and post a past month's run; the worker maybe killed."""
+def step_royalty_run(
+    world: World,
+    runtime: Any,
+    check: Callable[[str], None],
+    *,
+    period: str | None = None,
+    then: Callable[[], Any] | None = None,
+) -> str:
+    """Start, (re)compute, approve and post a past month's run; the worker maybe killed;
+    the card organisation's card maybe declining when its invoice is charged.
+
+    `then` is called right after the approval, while the worker starts posting (a
+    payout batch dispatched at the same moment races the run's postings).
+    """
     model = world.model
     unposted = [p for p in world.periods if p not in model.closed]
     if not unposted:
-        return "royalty run: both months posted"
+        return "royalty run: every month posted"
     # Finance closes months in order, mostly; now and then a later one first.
-    period = unposted[0] if world.rng.random() < 0.8 else world.rng.choice(unposted)
+    chosen = unposted[0] if world.rng.random() < 0.8 else world.rng.choice(unposted)
+    period = period or chosen
+    if period in model.closed:
+        return f"royalty run: {period} closed already"
     finance = world.finance_clients
     mode = world.rng.choice(faults.SEND_MODES)
     answers = faults.send(
@@ -279,11 +310,14 @@ def step_royalty_run(world: World, runtime: Any, check: Callable[[str], None]) -
         runtime.wait_for(lambda: _run(world, run_id)["status"] in done, what="recomputed")
         assert _run(world, run_id)["status"] == "computed", _run(world, run_id)
         notes.append("recomputed")
+    declining = steps_invoices.card_decline_arm(world)
     answer = _post(finance[0], f"/api/v1/royalty-runs/{run_id}/approve")
     assert answer.status_code in (200, 202), answer.json()
     if answer.json()["status"] == "computed":  # four eyes
         answer = _post(finance[1], f"/api/v1/royalty-runs/{run_id}/approve")
         assert answer.status_code in (200, 202), answer.json()
+    if then is not None:
+        then()
     if world.rng.random() < 0.3:
         time.sleep(world.rng.choice([0.0, 0.2, 0.5]))
         runtime.worker_kill_and_restart()
@@ -298,6 +332,8 @@ def step_royalty_run(world: World, runtime: Any, check: Callable[[str], None]) -
         timeout_seconds=90,
     )
     model.posted_runs[period] = RoyaltyRun.objects.get(public_id=run_id).pk
+    if declining:
+        notes.append(steps_invoices.card_decline_settle(world, runtime, model.posted_runs[period]))
     return f"royalty run {period} {mode} {' '.join(notes)}"
 
 
@@ -317,11 +353,20 @@ def step_payout_batch(world: World, runtime: Any, check: Callable[[str], None]) 
     batch_id = created.json()["id"]
     if not PayoutItem.objects.filter(batch__public_id=batch_id).exists():
         return "payout batch: nobody to pay"
+    notes = []
+    late = world.rng_added.random() < 0.4
+    racing = late and world.rng_added.random() < 0.5
+    if late and not racing:
+        notes.append(_late_debit(world, runtime, check, batch_id))
     answer = _post(finance[0], f"/api/v1/payout-batches/{batch_id}/approve")
     assert answer.status_code == 200, answer.json()
     if answer.json()["status"] == "draft":
         answer = _post(finance[1], f"/api/v1/payout-batches/{batch_id}/approve")
         assert answer.status_code == 200, answer.json()
+    if racing:  # the run's negative adjustment posts while the batch's items are claimed
+        path = f"/api/v1/payout-batches/{batch_id}/dispatch"
+        race = lambda: _post(finance[0], path)  # noqa: E731
+        notes.append("racing " + _late_debit(world, runtime, check, batch_id, then=race))
     armed = faults.arm_stripe_faults(world, runtime.control, "/v1/transfers", most=4)
     mode = world.rng.choice(faults.SEND_MODES)
     clients = iter([finance[0], finance[1]])
@@ -331,7 +376,6 @@ def step_payout_batch(world: World, runtime: Any, check: Callable[[str], None]) 
 
     answers = faults.send(mode, dispatch)
     assert all(a.status_code == 202 for a in answers), [a.json() for a in answers]
-    notes = []
     if world.rng.random() < 0.35:
         time.sleep(world.rng.choice([0.1, 0.4, 1.0]))
         runtime.worker_kill_and_restart(pause_seconds=world.rng.choice([0.2, 2.0]))
@@ -343,8 +387,51 @@ def step_payout_batch(world: World, runtime: Any, check: Callable[[str], None]) 
         what=f"{batch_id} finished",
         timeout_seconds=90,
     )
-    failed = PayoutItem.objects.filter(batch__public_id=batch_id, status="failed").count()
-    return f"payout batch {mode} faults={armed} failed={failed} {' '.join(notes)}"
+    failed = PayoutItem.objects.filter(batch__public_id=batch_id, status="failed")
+    short = failed.filter(failure_code=PAYABLE_INSUFFICIENT).count()
+    return (
+        f"payout batch {mode} faults={armed} failed={failed.count()}"
+        f" (payable_insufficient={short}) {' '.join(notes)}"
+    )
+
+
+def _late_debit(
+    world: World,
+    runtime: Any,
+    check: Callable[[str], None],
+    batch_id: str,
+    then: Callable[[], Any] | None = None,
+) -> str:
+    """Between the draft and the dispatch (or, with `then`, as the batch is dispatched): a
+    batch creator's usage of a posted month is recounted down, and the next open month's
+    run posts that negative adjustment."""
+    model = world.model
+    creators = set(
+        PayoutItem.objects.filter(batch__public_id=batch_id).values_list("creator_id", flat=True)
+    )
+    owned = set(
+        RightsShare.objects.filter(creator_id__in=creators).values_list("work_id", flat=True)
+    )
+    per_unit = {lic.pk for lic in world.rated_licenses if lic.offer_version.pricing == "per_unit"}
+    events = [
+        e
+        for e in model.events.values()
+        if not e.flagged
+        and e.units > 0
+        and e.work_id in owned
+        and e.license_id in per_unit
+        and e.period in model.closed
+        and model.next_open_period(e.period) in world.periods
+    ]
+    if not events:
+        if then is not None:
+            then()
+        return "late debit: no recountable event"
+    event = world.rng.choice(events)
+    counts_in = model.next_open_period(event.period)
+    note = _correct(world, event, world.rng.choice([0, event.units // 10]))
+    run = step_royalty_run(world, runtime, check, period=counts_in, then=then)
+    return f"late debit ({note}; {run})"
 
 
 def step_retry_failed(world: World, runtime: Any, check: Callable[[str], None]) -> str:
@@ -407,6 +494,7 @@ STEPS: tuple[tuple[Step, int], ...] = (
     (step_topup, 1),
     (step_webhook_fault, 2),
     (step_transfer_reversed, 1),
+    (steps_invoices.step_invoice_retry, 1),
 )
 
 

@@ -9,6 +9,7 @@ bug breaks. The same scripts pass without the plant (the last test).
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from licensing.services.purchases import license_purchase
 from payouts.stripe import gateway
 from tests.simulation import faults
 from tests.simulation.plants import PLANTS
+from tests.simulation.prologue import step_fund_payouts
 from tests.simulation.sim import SimulationFailed
 from tests.simulation.steps import _post, step_payout_batch, step_royalty_run
 from tests.simulation.world import DeclaredEvent, World, month_start
@@ -130,12 +132,63 @@ def run_every_month(world: World, runtime: Any, check: Any) -> str:
     return "; ".join(notes)
 
 
+def usage_for_the_lead_in_the_first_month(world: World, runtime: Any, check: Any) -> str:
+    """10^8 tokens on the first per-unit license: the lead creator is owed a payout."""
+    license = next(lic for lic in world.rated_licenses if lic.offer_version.pricing == "per_unit")
+    occurred_at = month_start(world.periods[0]).replace(day=10)
+    body = {
+        "id": "lead-1",
+        "license": license.public_id,
+        "work": license.works.first().public_id,
+        "units": 10**8,
+        "unit": "token",
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+    }
+    answer = _post(world.clients[license.organization_id], "/api/v1/usage", {"events": [body]})
+    assert answer.status_code in (200, 201, 202), answer.json()
+    world.model.events[(license.organization_id, body["id"])] = _declared(license, body)
+    return "usage 10^8 tokens"
+
+
+def run_the_first_month(world: World, runtime: Any, check: Any) -> str:
+    world.rng.seed(1)  # no recompute, no kill
+    return step_royalty_run(world, runtime, check, period=world.periods[0])
+
+
+class _Scripted(random.Random):
+    """The added choices (`rng_added`) as scripted: a late debit, before the dispatch
+    (not racing it), then no to everything (no declining card)."""
+
+    def __init__(self, *values: float) -> None:
+        super().__init__(0)
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0) if self.values else 0.99
+
+
+def payout_after_a_late_debit(world: World, runtime: Any, check: Any) -> str:
+    """Draft, then the first month recounted down and the next run posted, then dispatch."""
+    world.rng_added = _Scripted(0.0, 0.9)
+    world.rng.seed(0)
+    return step_payout_batch(world, runtime, check)
+
+
 SCRIPTS = {
     "payout_key_from_attempt": (
         [buy_everything_by_card, fund_the_stripe_balance, payout_with_slow_transfers],
         "more than one transfer",
     ),
     "usage_dedup_dropped": ([usage_sent_twice], "keys, declared"),
+    "payout_claim_unchecked": (
+        [
+            usage_for_the_lead_in_the_first_month,
+            run_the_first_month,
+            step_fund_payouts,
+            payout_after_a_late_debit,
+        ],
+        "took a payable into debit",
+    ),
     "rounding_loses_a_micro": ([pool_usage_on_both_works, run_every_month], "AssertionError"),
 }
 

@@ -77,6 +77,9 @@ class Model:
     purchases: dict[str, str] = field(default_factory=dict)  # request key -> license id
     topups_minor: int = 0
     steps: list[str] = field(default_factory=list)
+    card_changes: int = 0  # cards put on file by the simulation (names their keys)
+    declined_invoices: set[str] = field(default_factory=set)  # by public id
+    retried_paid: set[str] = field(default_factory=set)  # declined, then paid by a retry
 
     def next_open_period(self, period: str) -> str:
         candidate = period_after(period)
@@ -104,6 +107,9 @@ class World:
     finance: list[Any]
     finance_clients: list[APIClient]
     model: Model = field(default_factory=Model)
+    # The choices added with the late debit and the declining card, drawn apart from
+    # `rng` so that they do not shift the choices scripted tests seed `rng` for.
+    rng_added: random.Random = field(default_factory=random.Random)
     # period -> (license, work) -> rated units the model holds when its usage closed
     units_at_post: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     # A `slow` fault was armed in this step: Stripe may still be working after we rest.
@@ -235,6 +241,7 @@ def world_build(seed: int, control: Any, *, now: dt.datetime) -> World:
     return World(
         seed=seed,
         rng=rng,
+        rng_added=random.Random(seed + 1_000_003),
         periods=periods,
         creators=creators,
         works=works,
