@@ -32,20 +32,23 @@ CONCURRENT_CLIENTS = 6
 
 _SETUP = """
 import json
-from licensing import services
 from licensing.models import ApiKey
+from licensing.services.api_keys import api_key_create
+from licensing.services.creators import creator_create
+from licensing.services.offers import OfferTerms, offer_create
 from licensing.services.organizations import organization_create
+from licensing.services.works import work_create
 
-creator = services.creator_create(username="embedded", password=None)
-work = services.work_create(creator=creator, title="Embedded", kind="text")
-offer = services.offer_create(
+creator = creator_create(username="embedded", password=None)
+work = work_create(creator=creator, title="Embedded", kind="text")
+offer = offer_create(
     creator=creator, work=work, use="ai-train", status="active",
-    terms=services.OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
+    terms=OfferTerms(pricing="flat", currency="eur", amount=1_000, term_days=30),
 )
 organization = organization_create(
     slug="embedded-lab", billing="card", payment_method="pm_card_visa"
 )
-_, raw_key = services.api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
+_, raw_key = api_key_create(kind=ApiKey.Kind.ORGANIZATION, organization=organization)
 print(json.dumps({"offer": offer.public_id, "key": raw_key}))
 """
 
