@@ -116,6 +116,15 @@ def test_a_card_invoice_is_charged_after_the_run_commits_and_paid_once(
     assert result.matched == 1
 
 
+# The process caches queue on-commit callbacks of their own (a transaction's accounts
+# and signing key are remembered once it commits): not work the code under test queued.
+_CACHE_MODULES = ("ledger.account_cache", "licensing.certificates.keys")
+
+
+def _queued_work(callbacks: list) -> list:
+    return [callback for callback in callbacks if callback.__module__ not in _CACHE_MODULES]
+
+
 def test_the_charge_waits_for_the_run_to_commit(
     catalogue, card_org, usage, finance, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -127,8 +136,9 @@ def test_the_charge_waits_for_the_run_to_commit(
     with django_capture_on_commit_callbacks(execute=False) as queued:
         royalty_run_approve(run=run, user=finance)  # queues the posting job
     with django_capture_on_commit_callbacks(execute=False) as charges:
-        queued[0]()  # the posting job: posts and issues, and only queues the charge
+        _queued_work(queued)[0]()  # the posting job: posts and issues, only queues the charge
     invoice = Invoice.objects.get()
+    charges = _queued_work(charges)
     assert (invoice.status, invoice.charge_attempts, len(charges)) == ("open", 0, 1)
     assert gateway.balance_retrieve().available.get("eur", 0) == 0
 
