@@ -29,7 +29,7 @@ from ledger.models import Account
 from ledger.selectors import account_balance, account_get
 from licensing.accounts import creator_payable, platform_payouts_in_transit
 from licensing.api.usage_decode import CorrectionInput
-from licensing.services import finance_user_create
+from licensing.services.creators import finance_user_create
 from licensing.services.usage import usage_correct
 from payouts.models import PayoutBatch, RoyaltyRun
 from payouts.selectors.payout_batches import batch_progress
