@@ -45,6 +45,7 @@ from licensing.models import (
     OfferVersion,
     Work,
 )
+from licensing.selectors.clearances import LOOKUP_COLUMNS
 from licensing.services.clearance_quotes import (
     DIGEST_HEADER_FIELDS,
     DIGEST_ITEM_FIELDS,
@@ -54,15 +55,6 @@ from licensing.services.clearance_quotes import (
     quoted_version_pks,
 )
 
-# The work column each identifier kind is looked up in, and its token's prefix.
-KIND_COLUMNS = {
-    "sha256": "sha256",
-    "isrc": "isrc",
-    "isbn": "isbn",
-    "doi": "doi",
-    "url": "url",
-    "work": "public_id",
-}
 Status = ClearanceItem.Status
 Reason = ClearanceItem.Reason
 Pricing = OfferVersion.Pricing
@@ -225,7 +217,7 @@ def _statement(kinds: tuple[str, ...]) -> str:
         "item": _table(ClearanceItem),
     }
     branches = " UNION ALL".join(
-        _KIND_BRANCH.format(kind=kind, column=_quote(KIND_COLUMNS[kind]), **tables)
+        _KIND_BRANCH.format(kind=kind, column=_quote(LOOKUP_COLUMNS[kind]), **tables)
         for kind in kinds
     )
     amount, pricing = (_quote(version.get_field(name).column) for name in ("amount", "pricing"))
