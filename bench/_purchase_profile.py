@@ -29,18 +29,14 @@ import io
 import json
 import os
 import pstats
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from bench.api import _database_recreate, _free_port, _run, _scratch_database_url, _wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-START_SECONDS_MAX = 60
 _PROJECT_CODE = r"/(config|ledger|licensing|payouts)/"
 STEP_PURCHASES = 20
 
@@ -53,47 +49,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench._purchase_profile needs DATABASE_URL to point at PostgreSQL")
-    name = os.environ.get("BENCH_PROFILE_DATABASE", "accord_bench_profile")
-    return urlunsplit(parts._replace(path=f"/{name}", query=""))
-
-
-def _database_recreate(database_url: str) -> None:
-    name = urlsplit(database_url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _wait_for(url: str) -> None:
-    deadline = time.monotonic() + START_SECONDS_MAX
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"nothing answered at {url} within {START_SECONDS_MAX} s")
-
-
-def _run(*arguments: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, *arguments], cwd=ROOT, check=False, capture_output=True, text=True
+    return _scratch_database_url(
+        "bench._purchase_profile", "BENCH_PROFILE_DATABASE", "accord_bench_profile"
     )
-    if completed.returncode != 0:
-        sys.exit(f"{' '.join(arguments)} failed:\n{completed.stderr[-4000:]}")
-    return completed.stdout
 
 
 class _Buyer:
@@ -218,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/health")
-        _run("manage.py", "migrate", "--noinput", "-v", "0")
-        setup = json.loads(_run("-m", "bench._api_setup"))
+        _wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/health", sandbox)
+        _run(dict(os.environ), "manage.py", "migrate", "--noinput", "-v", "0")
+        setup = json.loads(_run(dict(os.environ), "-m", "bench._api_setup"))
         figures = _measure(setup, options)
     finally:
         sandbox.terminate()

@@ -129,6 +129,16 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _scratch_database_url(program: str, variable: str, default_name: str) -> str:
+    """The benchmark's own database on DATABASE_URL's server (named by `variable`)."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit(f"{program} needs DATABASE_URL to point at PostgreSQL")
+    name = os.environ.get(variable, default_name)
+    return urlunsplit(parts._replace(path=f"/{name}", query=""))
+
+
 def _database_url(conn_max_age: int) -> str:
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     parts = urlsplit(base)

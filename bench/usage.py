@@ -44,12 +44,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 
 from bench._load import child_pids, process_cpu_seconds
-from bench.api import _database_recreate, _free_port, _run, _wait_for
+from bench.api import _database_recreate, _free_port, _run, _scratch_database_url, _wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 10_000
@@ -79,12 +79,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _database_url() -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench.usage needs DATABASE_URL to point at PostgreSQL")
-    name = os.environ.get("BENCH_USAGE_DATABASE", "accord_bench_usage")
-    return urlunsplit(parts._replace(path=f"/{name}", query=""))
+    return _scratch_database_url("bench.usage", "BENCH_USAGE_DATABASE", "accord_bench_usage")
 
 
 class _Batches:
