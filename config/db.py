@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 
 def savepoint_if_nested(using: str = DEFAULT_DB_ALIAS) -> contextlib.AbstractContextManager[object]:
@@ -18,3 +18,9 @@ def savepoint_if_nested(using: str = DEFAULT_DB_ALIAS) -> contextlib.AbstractCon
     if connections[using].in_atomic_block:
         return transaction.atomic(using=using)
     return contextlib.nullcontext()
+
+
+def current_database() -> tuple[str, str]:
+    """The default connection's alias and database name: what a per-process cache of rows
+    is keyed by, so the databases one process opens (a test run's) never share entries."""
+    return connection.alias, str(connection.settings_dict["NAME"])

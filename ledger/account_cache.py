@@ -21,6 +21,7 @@ from collections.abc import Hashable, Iterable, Mapping
 
 from django.db import connection, transaction
 
+from config.db import current_database
 from ledger.models import Account
 
 ACCOUNTS_CACHED_MAX = 10_000
@@ -30,13 +31,9 @@ _FIELD_NAMES = tuple(field.attname for field in Account._meta.concrete_fields)
 _cached: dict[tuple[str, str], dict[Hashable, tuple]] = {}
 
 
-def _database() -> tuple[str, str]:
-    return connection.alias, str(connection.settings_dict["NAME"])
-
-
 def accounts_cached(refs: Iterable[Hashable]) -> dict[Hashable, Account]:
     """The cached accounts among these references, each a new instance."""
-    cached = _cached.get(_database())
+    cached = _cached.get(current_database())
     if not cached:
         return {}
     alias = connection.alias
@@ -53,7 +50,7 @@ def accounts_remember(opened: Mapping[Hashable, Account]) -> None:
     """Cache these checked accounts once the transaction that read them commits."""
     if not opened:
         return
-    database = _database()
+    database = current_database()
     rows = {
         ref: tuple(getattr(account, name) for name in _FIELD_NAMES)
         for ref, account in opened.items()

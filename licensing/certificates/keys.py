@@ -28,11 +28,12 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from joserfc.jwk import KeySet, OKPKey
 
 from config.api.ids import public_id
+from config.db import current_database
 from licensing.certificates.models import SigningKey
 
 KEY_CURVE = "Ed25519"
@@ -114,7 +115,7 @@ def signing_key_current() -> tuple[str, OKPKey]:
     is kept, so a key made in one that rolled back is never used. A key's private
     half never changes, so it is decrypted once per process.
     """
-    database = (connection.alias, str(connection.settings_dict["NAME"]))
+    database = current_database()
     cached = _current_kid.get(database)
     if cached is not None and _clock() < cached[1]:
         return cached[0], _private_key(cached[0])
