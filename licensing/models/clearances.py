@@ -109,9 +109,13 @@ class ClearanceItem(models.Model):
         RESERVED_BY_CREATOR = "reserved_by_creator", "Reserved by its creator"
         NOT_OFFERED = "not_offered", "No active offer for this use in this currency"
 
-    # The (clearance, position) constraint's index serves the clearance's lookups; the
-    # offer, version and license are never deleted (PROTECT elsewhere), so those columns
-    # carry no index of their own: 100,000 items are written per clearance.
+    # The (clearance, position) constraint's index serves the clearance's lookups, by
+    # status too (a filter on it: lists are pages in position order, and a status with
+    # no items is known from the clearance's counts); an index on (clearance, status,
+    # position) cost a sixth of making a clearance of 100,000 items (docs/benchmarks.md,
+    # "Clearances", fourth pass). The work's index answers "is this work quoted?"; the
+    # offer, version and license are never deleted (PROTECT elsewhere), so those
+    # columns carry no index of their own.
     # No column here has a database foreign-key constraint: PostgreSQL checks each one
     # row by row at COMMIT, locking every referenced row, which was two thirds of
     # writing 100,000 items (docs/benchmarks.md, "Clearances"). Items are written only
@@ -178,9 +182,6 @@ class ClearanceItem(models.Model):
                 condition=~Q(status="licensable") | Q(offer_version__isnull=False),
                 name="clearance_item_licensable_has_offer",
             ),
-        ]
-        indexes = [
-            models.Index(fields=["clearance", "status", "position"], name="clearance_item_status")
         ]
 
     def __str__(self) -> str:

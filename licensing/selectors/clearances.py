@@ -210,6 +210,9 @@ def clearance_items(*, clearance: Clearance, status: str | None = None) -> Query
         "work", "offer", "license"
     )
     if status:
+        if status in ClearanceItem.Status.values and not getattr(clearance, f"{status}_count"):
+            # Known from the counts: no scan of the clearance's items for none of them.
+            return items.none()
         items = items.filter(status=status)
     return items.order_by("position")
 

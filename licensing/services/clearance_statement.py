@@ -4,16 +4,18 @@ Why hand-written SQL: the ORM path (`clearances._record_orm`, kept for SQLite) b
 every matched work, every chosen offer and version to Python, builds 100,000 tuples,
 hashes them and copies them back. At 100,000 identifiers against 1,000,000 works that
 was 3.8 times one plain join of the identifiers, each step about one join's time plus
-2.6 s of Python (docs/benchmarks.md, "Clearances", second and third passes). Here one
-statement does it all and returns one row, the totals and the quote's digest:
+2.6 s of Python (docs/benchmarks.md, "Clearances", second to fourth passes). Here two
+statements do it all and the second returns one row, the totals and the quote's digest:
 
 - the identifiers of each kind arrive as one string, split by newlines (in manifest
   order, so an item's position is its kind's offset plus its ordinal), left joined to
-  the works on that kind's unique column; then the licenses the organisation holds
-  for the use; the cheapest active offer of the use per other work among its own and its
-  collections' offers (`DISTINCT ON`, by price then offer id); each item's amount by a
-  window function (a flat or per-unit price on a work's first item, a pool's on the
-  pool's first); the items are inserted, and the totals counted from what was;
+  the works on that kind's unique column, into a temporary table that is analysed
+  (its statistics choose the plan of the rest) and dropped after; then the licenses
+  the organisation holds for the use; the cheapest active offer of the use per other
+  work among its own and its collections' offers (`DISTINCT ON`, by price then offer
+  id); each item's amount by a window function (a flat or per-unit price on a work's
+  first item, a pool's on the pool's first); the items are inserted, and the totals
+  counted from what was;
 - the digest is the SHA-256 of the bytes `clearance_quotes.quote_digest` hashes, the
   `repr` of the totals, of the items and of the quoted versions, built by
   `string_agg`. `repr` of an int is its decimal text, of None `None`, of a bool
@@ -67,15 +69,21 @@ _KIND_BRANCH = """
          WITH ORDINALITY AS k(value, n)
     LEFT JOIN {work} w ON w.{column} = k.value"""
 
+# The manifest matched to the works, as a table the planner has statistics for: as a
+# CTE it guessed 200 distinct works among 100,000 rows, so it hashed the 900,000 offers
+# to probe them with the manifest instead of the other way round, and probed the
+# versions one by one (docs/benchmarks.md, "Clearances", fourth pass).
+_MANIFEST_CREATE = """
+CREATE TEMPORARY TABLE {manifest} ON COMMIT DROP AS {branches}"""
+
 _ITEMS_INSERT = """
-WITH manifest AS MATERIALIZED ({branches}
-), held AS (
+WITH held AS (
     SELECT DISTINCT ON (lw.work_id) lw.work_id, lw.license_id
     FROM {license_works} lw
     JOIN {license} l ON l.id = lw.license_id
     JOIN {version} lv ON lv.id = l.offer_version_id
     JOIN {offer} lo ON lo.id = lv.offer_id
-    WHERE lw.work_id IN (SELECT work_id FROM manifest WHERE NOT reserved)
+    WHERE lw.work_id IN (SELECT work_id FROM {manifest} WHERE NOT reserved)
       AND l.organization_id = %(organization)s AND l.status = %(license_active)s
       AND lo.use = %(use)s AND l.starts_at <= %(at)s AND (l.ends_at IS NULL OR l.ends_at > %(at)s)
     ORDER BY lw.work_id, lw.license_id
@@ -83,14 +91,14 @@ WITH manifest AS MATERIALIZED ({branches}
     -- From the manifest's rows, not its distinct works: the planner knows how many.
     SELECT m.work_id, o.id AS offer_id, v.id AS version_id, v.pricing, {price} AS price,
            {version_repr} AS version_repr, {version_plain} AS version_plain
-    FROM manifest m
+    FROM {manifest} m
     JOIN {offer} o ON o.work_id = m.work_id
     JOIN {version} v ON v.id = o.current_version_id
     WHERE NOT m.reserved
       AND o.status = %(offer_active)s AND o.use = %(use)s AND v.currency = %(currency)s
     UNION ALL
     SELECT m.work_id, o.id, v.id, v.pricing, {price}, {version_repr}, {version_plain}
-    FROM manifest m
+    FROM {manifest} m
     JOIN {collection_works} cw ON cw.work_id = m.work_id
     JOIN {offer} o ON o.collection_id = cw.collection_id
     JOIN {version} v ON v.id = o.current_version_id
@@ -108,7 +116,7 @@ WITH manifest AS MATERIALIZED ({branches}
            CASE WHEN m.reserved THEN %(by_creator)s
                 WHEN m.work_id IS NOT NULL AND h.license_id IS NULL AND c.offer_id IS NULL
                 THEN %(not_offered)s ELSE '' END AS reason
-    FROM manifest m
+    FROM {manifest} m
     LEFT JOIN held h ON h.work_id = m.work_id AND NOT m.reserved
     LEFT JOIN chosen c ON c.work_id = m.work_id AND NOT m.reserved AND h.license_id IS NULL
 ), inserted AS (
@@ -203,9 +211,12 @@ _TOTALS = (
 )
 
 
+_MANIFEST = "clearance_manifest"
+
+
 @cache
-def _statement(kinds: tuple[str, ...]) -> str:
-    """The statement for manifests of these identifier kinds."""
+def _statements(kinds: tuple[str, ...]) -> tuple[str, str]:
+    """The manifest's table and the items' statement, for manifests of these kinds."""
     version = OfferVersion._meta
     tables = {
         "work": _table(Work),
@@ -228,8 +239,9 @@ def _statement(kinds: tuple[str, ...]) -> str:
         f"t.{name}::text" if name in _TOTALS else f"%(header_{name})s::text"
         for name in DIGEST_HEADER_FIELDS
     )
-    return _ITEMS_INSERT.format(
-        branches=branches,
+    manifest = _MANIFEST_CREATE.format(manifest=_MANIFEST, branches=branches)
+    return manifest, _ITEMS_INSERT.format(
+        manifest=_MANIFEST,
         price=f"CASE WHEN v.{pricing} = %(per_unit)s THEN 0 ELSE coalesce(v.{amount}, 0) END",
         item_columns=", ".join(
             [_quote(ClearanceItem._meta.get_field("clearance").column), *item_columns]
@@ -307,8 +319,13 @@ def clearance_items_write(
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # psycopg's own cursor, never to prepare it: a generic plan would not know how
         # many identifiers there are. Errors are still Django's.
-        cursor.cursor.execute(_statement(tuple(runs)), params, prepare=False)
+        manifest, items = _statements(tuple(runs))
+        cursor.cursor.execute(manifest, params, prepare=False)
+        cursor.execute(f"ANALYZE {_MANIFEST}")
+        cursor.cursor.execute(items, params, prepare=False)
         *totals, clearance.quote_digest, plain = cursor.fetchone()
+        # Dropped now, not at COMMIT: a transaction may make more than one clearance.
+        cursor.execute(f"DROP TABLE {_MANIFEST}")
     for name, value in zip(_TOTALS, totals, strict=True):
         setattr(clearance, name, value)
     if not plain:

@@ -91,6 +91,11 @@ def test_items_are_a_cursor_list_filterable_by_status(
         "license": None,
     }
     assert client.get(url, {"status": "maybe"}).status_code == 400
+    # Each status lists as many as the clearance counted, none ("licensed" here) included.
+    assert clearance["counts"]["licensed"] == 0
+    for status, count in clearance["counts"].items():
+        listed = client.get(url, {"status": status, "limit": 100}).json()
+        assert (len(listed["data"]), listed["has_more"]) == (count, False), status
 
 
 def seen_items(*pages: dict[str, Any]) -> list[dict[str, Any]]:

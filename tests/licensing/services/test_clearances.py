@@ -24,7 +24,7 @@ from licensing.models import (
     Purchase,
 )
 from licensing.services.clearance_purchases import clearance_purchase
-from licensing.services.clearances import clearance_create
+from licensing.services.clearances import clearance_create, identifiers_normalize
 from licensing.services.offers import offer_update, offer_withdraw
 from licensing.services.organizations import organization_create
 from licensing.services.purchases import license_purchase
@@ -118,6 +118,18 @@ def test_malformed_identifiers_are_each_named_and_nothing_is_written(
     assert [problem["index"] for problem in raised.value.details] == [1, 2, 3, 4, 5]
     assert not Clearance.objects.exists()
     assert not ClearanceItem.objects.exists()
+
+
+def test_a_manifest_of_digests_alone_reads_as_entry_by_entry() -> None:
+    digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(50)]
+    plain = [f"sha256:{d.upper() if n % 3 else d}" for n, d in enumerate(digests)] * 2
+
+    # A space around one entry is the entry-by-entry path's to strip: same identifiers.
+    assert identifiers_normalize(plain) == identifiers_normalize([*plain, f" {plain[0]}"])
+    assert identifiers_normalize(plain) == sorted(("sha256", d) for d in digests)
+    with pytest.raises(LicensingError) as raised:
+        identifiers_normalize([*plain, "sha256:" + "g" * 64, *plain])
+    assert [problem["index"] for problem in raised.value.details] == [100]
 
 
 @pytest.mark.parametrize(
