@@ -34,7 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.api import _database_recreate, _free_port, _run, _scratch_database_url, _wait_for
+from bench._database import database_recreate
+from bench.api import _free_port, _run, _scratch_database_url, _wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 _PROJECT_CODE = r"/(config|ledger|licensing|payouts)/"
@@ -160,7 +161,7 @@ def _calls_by_step(buyer: _Buyer, count: int) -> tuple[float, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
     database_url = _database_url()
-    _database_recreate(database_url)
+    database_recreate(database_url)
     sandbox_port = _free_port()
     os.environ.update(
         DATABASE_URL=database_url,

@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
+from bench._database import database_recreate
 from bench._load import (
     CpuGroups,
     Request,
@@ -150,17 +151,6 @@ def _database_url(conn_max_age: int) -> str:
     return urlunsplit(parts._replace(path=f"/{name}", query=urlencode(query)))
 
 
-def _admin_url(database_url: str) -> str:
-    return urlunsplit(urlsplit(database_url)._replace(path="/postgres", query=""))
-
-
-def _database_recreate(database_url: str) -> None:
-    name = urlsplit(database_url).path.lstrip("/")
-    with psycopg.connect(_admin_url(database_url), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def _licenses_written(database_url: str) -> int:
     """Count the licenses in the benchmark's database, to check every 201 wrote one."""
     plain_url = urlunsplit(urlsplit(database_url)._replace(query=""))
@@ -225,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("REDIS_URL"):
         print("REDIS_URL is not set: rate limits count in process memory, not as in production")
     database_url = _database_url(options.conn_max_age)
-    _database_recreate(database_url)
+    database_recreate(database_url)
     sandbox_port, web_port = _free_port(), _free_port()
     environment = {
         **os.environ,

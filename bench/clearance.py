@@ -1,7 +1,7 @@
 """Benchmark a dataset clearance on PostgreSQL against one plain SQL join; JSON last.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/accord_bench_clearance \
-        python -m bench.clearance [--works 1000000] [--items 100000] [--rounds 3]
+        python -m bench.clearance [--works 1000000] [--items 100000] [--rounds 5]
 
 The database named in DATABASE_URL is dropped and created again (it must not be one
 you keep anything in). The catalogue is written with plain SQL (`generate_series`):
@@ -29,9 +29,10 @@ import random
 import statistics
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+
+from bench._database import database_recreate
 
 TARGETS = {"ratio_max": 3.0, "clearance_s_max": 10.0}
 USE = "ai-train"
@@ -45,19 +46,8 @@ def _parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.clearance", description=__doc__)
     parser.add_argument("--works", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     return parser.parse_args(argv)
-
-
-def _database_recreate(url: str) -> None:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in {"postgres", "template0", "template1", "test"}:
-        sys.exit(f"refusing to recreate database {name!r}; name a scratch database")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _django_setup() -> None:
@@ -153,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("set DATABASE_URL=postgres://.../accord_bench_clearance (a database this drops)")
     began = time.perf_counter()
     _say(f"clearance benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    _database_recreate(url)
+    database_recreate(url)
     _django_setup()
     _catalogue_load(options.works)
     _say(f"catalogue: {options.works:,} works loaded in {time.perf_counter() - began:.1f} s")
@@ -186,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         "identifiers": options.items,
         "works": options.works,
         "rounds": options.rounds,
+        "clearance_rounds_s": [round(seconds, 3) for seconds in clearance_times],
+        "join_rounds_s": [round(seconds, 3) for seconds in join_times],
         "counts": counts,
         "targets": TARGETS,
         "met": {

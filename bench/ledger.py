@@ -38,9 +38,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
+
+from bench._database import database_recreate
 
 TARGETS = {
     "one_by_one_ratio_min": 0.5,
@@ -54,18 +56,6 @@ CONCURRENT_CONNECTIONS = 8
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def _database_recreate(url: str) -> None:
-    """Drop and create the benchmark's own database, connecting to `postgres`."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in {"postgres", "template0", "template1"}:
-        sys.exit(f"refusing to recreate database {name!r}; name a scratch database")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _django_setup() -> None:
@@ -528,7 +518,7 @@ def main() -> None:
     scale = 0.1 if options.quick else 1.0
     began = time.perf_counter()
     _say(f"ledger benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    _database_recreate(url)
+    database_recreate(url)
     _django_setup()
     from django.db import connection
 

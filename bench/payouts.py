@@ -36,7 +36,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from bench.ledger import _database_recreate
+from bench._database import database_recreate
 from bench.sandbox import ROOT, _control, _start_sandbox
 
 SANDBOX_KEY = "sk_test_accord_sandbox"
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL=postgres://.../accord_bench_payouts (a database this may drop)")
-    _database_recreate(url)
+    database_recreate(url)
     process, sandbox_url = _start_sandbox()
     os.environ.update(STRIPE_SECRET_KEY=SANDBOX_KEY, STRIPE_API_BASE=sandbox_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

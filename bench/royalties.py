@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bench.ledger import _database_recreate
+from bench._database import database_recreate
 
 
 def _setup() -> None:
@@ -194,7 +194,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a scratch PostgreSQL database")
-    _database_recreate(url)
+    database_recreate(url)
     _setup()
     from licensing.services.creators import finance_user_create
 

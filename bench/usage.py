@@ -48,8 +48,9 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from bench._database import database_recreate
 from bench._load import child_pids, process_cpu_seconds
-from bench.api import _database_recreate, _free_port, _run, _scratch_database_url, _wait_for
+from bench.api import _free_port, _run, _scratch_database_url, _wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 10_000
@@ -286,7 +287,7 @@ def _stored(database_url: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     options = _arguments(argv)
     database_url = _database_url()
-    _database_recreate(database_url)
+    database_recreate(database_url)
     web_port = _free_port()
     environment = {
         **os.environ,

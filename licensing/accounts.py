@@ -16,11 +16,16 @@ from __future__ import annotations
 
 from ledger.services import AccountRef
 
+# Whose accounts these are: the owner type in each account's code.
+CREATOR_OWNER_TYPE = "creator"
+ORGANIZATION_OWNER_TYPE = "organization"
+LICENSE_OWNER_TYPE = "license"
+
 
 def creator_payable(creator_public_id: str, currency: str) -> AccountRef:
     """What Accord owes a creator: credited by sales and runs, debited by payouts."""
     return AccountRef.owner(
-        owner_type="creator",
+        owner_type=CREATOR_OWNER_TYPE,
         owner_id=creator_public_id,
         name="payable",
         kind="liability",
@@ -31,7 +36,7 @@ def creator_payable(creator_public_id: str, currency: str) -> AccountRef:
 def organization_receivable(organization_public_id: str, currency: str) -> AccountRef:
     """What an invoice-billed (or rated) organisation owes Accord until it pays."""
     return AccountRef.owner(
-        owner_type="organization",
+        owner_type=ORGANIZATION_OWNER_TYPE,
         owner_id=organization_public_id,
         name="receivable",
         kind="asset",
@@ -42,7 +47,7 @@ def organization_receivable(organization_public_id: str, currency: str) -> Accou
 def license_pool(license_public_id: str, currency: str) -> AccountRef:
     """A pool license's owners' part, held until royalty runs share it out by usage."""
     return AccountRef.owner(
-        owner_type="license",
+        owner_type=LICENSE_OWNER_TYPE,
         owner_id=license_public_id,
         name="pool",
         kind="liability",

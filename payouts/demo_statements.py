@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_of_owner
+from licensing.accounts import CREATOR_OWNER_TYPE, creator_payable
 from payouts.models import RoyaltyLine, RoyaltyRun
 from payouts.selectors.statements import statement_for
 
@@ -40,8 +41,8 @@ def demo_statements_run() -> str:
     statement = statement_for(creator=creator, period=period, currency=currency)
     payable = next(
         account
-        for account in accounts_of_owner(owner_type="creator", owner_id=creator.public_id)
-        if account.code == f"creator:{creator.public_id}:payable:{currency}"
+        for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id)
+        if account.code == creator_payable(creator.public_id, currency).row().code
     )
     assert statement.closing_micros == -account_balance(payable, as_of=statement.ends_at)
     money = lambda micros: money_from_micros(micros, currency)  # noqa: E731

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_of_owner
+from licensing.accounts import CREATOR_OWNER_TYPE
 from licensing.errors import LicensingError, LicensingErrorCode
 from licensing.models import Creator
 
@@ -44,7 +45,7 @@ def creator_ledger_accounts(*, creator: Creator) -> list[LedgerAccountRow]:
     (a liability) is shown credit-positive, so money owed to them reads as positive.
     """
     rows = []
-    for account in accounts_of_owner(owner_type="creator", owner_id=creator.public_id):
+    for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id):
         micros = account_balance(account)
         shown = -micros if account.kind in _CREDIT_NORMAL_KINDS else micros
         rows.append(

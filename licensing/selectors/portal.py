@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ledger.display import money_from_micros
 from ledger.selectors import account_balance, accounts_credited_since, accounts_of_owner
+from licensing.accounts import CREATOR_OWNER_TYPE
 from licensing.models import Creator, License, RightsShare, UsageFlag
 from licensing.selectors.usage_reports import creator_usage_lines
 
@@ -99,7 +100,7 @@ def creator_home(*, creator: Creator, at: datetime.datetime | None = None) -> Cr
     since = _month_start(now)
     payables = [
         account
-        for account in accounts_of_owner(owner_type="creator", owner_id=creator.public_id)
+        for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id)
         if account.kind == "liability"
     ]
     earned = accounts_credited_since(

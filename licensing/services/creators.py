@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from ledger.services import owner_accounts_open
+from licensing.accounts import CREATOR_OWNER_TYPE
 from licensing.errors import LicensingErrorCode
 from licensing.models import (
     Creator,
@@ -103,7 +104,7 @@ def _country_check(country: str) -> str:
 def creator_accounts_open(*, creator: Creator, currency: str | None = None) -> dict[str, Any]:
     """Open (idempotently) the ledger accounts a creator is paid through."""
     return owner_accounts_open(
-        owner_type="creator",
+        owner_type=CREATOR_OWNER_TYPE,
         owner_id=creator.public_id,
         currency=currency or creator.payout_currency,
         accounts=CREATOR_ACCOUNTS,

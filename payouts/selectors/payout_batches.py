@@ -10,6 +10,7 @@ from django.db.models import Count, QuerySet, Sum
 from ledger.models import Account
 from ledger.money import micros_to_minor, round_down_to_minor
 from ledger.selectors import accounts_with_balances
+from licensing.accounts import CREATOR_OWNER_TYPE
 from licensing.models import Creator
 from payouts.models import PayoutBatch, PayoutItem
 
@@ -56,7 +57,7 @@ def payout_candidates(*, currency: str) -> list[Candidate]:
     """
     payables = accounts_with_balances(
         Account.objects.filter(
-            owner_type="creator", currency=currency, code__endswith=f":payable:{currency}"
+            owner_type=CREATOR_OWNER_TYPE, currency=currency, code__endswith=f":payable:{currency}"
         )
     ).filter(balance_micros__lt=0)
     owed = {row.owner_id: -row.balance_micros for row in payables}

@@ -47,6 +47,7 @@ from ledger.selectors import (
     account_movements,
     accounts_of_owner,
 )
+from licensing.accounts import CREATOR_OWNER_TYPE, creator_payable
 from licensing.models import Creator, License, RightsShare
 from licensing.sales import SALE_KIND, commission_basis_points, sale_owner_parts
 from payouts.errors import PayoutError, PayoutErrorCode
@@ -124,8 +125,8 @@ def statement_id(*, creator: Creator, period: str, currency: str) -> str:
 def _payables(creator: Creator) -> dict[str, Account]:
     return {
         account.currency: account
-        for account in accounts_of_owner(owner_type="creator", owner_id=creator.public_id)
-        if account.code == f"creator:{creator.public_id}:payable:{account.currency}"
+        for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id)
+        if account.code == creator_payable(creator.public_id, account.currency).row().code
     }
 
 

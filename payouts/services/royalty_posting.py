@@ -28,6 +28,7 @@ from django.utils import timezone
 from ledger.posting import Leg, Posting
 from ledger.services import AccountRef, accounts_lock, accounts_open, transactions_post_many
 from licensing.accounts import (
+    CREATOR_OWNER_TYPE,
     creator_payable,
     license_pool,
     organization_receivable,
@@ -188,7 +189,7 @@ def _debited_payables_lock(postings: list[Posting]) -> None:
         leg.account
         for posting in postings
         for leg in posting.legs
-        if leg.amount_micros > 0 and leg.account.owner_type == "creator"
+        if leg.amount_micros > 0 and leg.account.owner_type == CREATOR_OWNER_TYPE
     ]
     if debited:
         accounts_lock(accounts=debited)
