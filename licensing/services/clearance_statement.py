@@ -211,7 +211,7 @@ _TOTALS = (
 )
 
 
-_MANIFEST = "clearance_manifest"
+MANIFEST_TABLE = "clearance_manifest"
 
 
 @cache
@@ -239,9 +239,9 @@ def _statements(kinds: tuple[str, ...]) -> tuple[str, str]:
         f"t.{name}::text" if name in _TOTALS else f"%(header_{name})s::text"
         for name in DIGEST_HEADER_FIELDS
     )
-    manifest = _MANIFEST_CREATE.format(manifest=_MANIFEST, branches=branches)
+    manifest = _MANIFEST_CREATE.format(manifest=MANIFEST_TABLE, branches=branches)
     return manifest, _ITEMS_INSERT.format(
-        manifest=_MANIFEST,
+        manifest=MANIFEST_TABLE,
         price=f"CASE WHEN v.{pricing} = %(per_unit)s THEN 0 ELSE coalesce(v.{amount}, 0) END",
         item_columns=", ".join(
             [_quote(ClearanceItem._meta.get_field("clearance").column), *item_columns]
@@ -321,11 +321,11 @@ def clearance_items_write(
         # many identifiers there are. Errors are still Django's.
         manifest, items = _statements(tuple(runs))
         cursor.cursor.execute(manifest, params, prepare=False)
-        cursor.execute(f"ANALYZE {_MANIFEST}")
+        cursor.execute(f"ANALYZE {MANIFEST_TABLE}")
         cursor.cursor.execute(items, params, prepare=False)
         *totals, clearance.quote_digest, plain = cursor.fetchone()
         # Dropped now, not at COMMIT: a transaction may make more than one clearance.
-        cursor.execute(f"DROP TABLE {_MANIFEST}")
+        cursor.execute(f"DROP TABLE {MANIFEST_TABLE}")
     for name, value in zip(_TOTALS, totals, strict=True):
         setattr(clearance, name, value)
     if not plain:

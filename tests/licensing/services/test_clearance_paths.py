@@ -179,3 +179,21 @@ def test_printable_letters_beyond_ascii_are_hashed_by_postgresql(
     _same(orm, sql)
     assert hashed_in_python == 0
     assert sql.unknown_count == 4
+
+
+def test_one_transaction_makes_two_clearances_and_keeps_no_manifest_table(
+    catalogue: ClearanceCatalogue, invoice_org: LicenseeOrganization
+) -> None:
+    identifiers, at = identifiers_normalize(mixed_manifest(catalogue)), timezone.now()
+
+    with transaction.atomic():
+        first = clearance_record(invoice_org, USE, identifiers, at, in_sql=True)
+        second = clearance_record(invoice_org, USE, identifiers[1:], at, in_sql=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT to_regclass(%s)", [f"pg_temp.{clearance_statement.MANIFEST_TABLE}"]
+            )
+            assert cursor.fetchone() == (None,)
+
+    assert (first.items_count, second.items_count) == (len(identifiers), len(identifiers) - 1)
+    assert ClearanceItem.objects.filter(clearance=second).count() == len(identifiers) - 1
