@@ -27,7 +27,6 @@ def demo_staff_load() -> list[DemoLogin]:
 
 DEMO_LOADERS: tuple[str, ...] = (
     "payouts.demo.demo_staff_load",
-    "ledger.demo.demo_ledger_load",
     "licensing.demo.demo_catalogue_load",
     "licensing.demo_licensees.demo_licensees_load",
 )
