@@ -82,6 +82,8 @@ def identifiers_normalize(
         raise _invalid(message, "items", http_status=400)
     digests = _sha256_manifest(raw_items)
     if digests is not None:
+        if progress:
+            progress("normalise", len(raw_items), len(raw_items))
         return digests
     distinct: set[tuple[str, str]] = set()
     problems: list[dict[str, Any]] = []
@@ -118,7 +120,8 @@ def _sha256_manifest(raw_items: list) -> list[tuple[str, str]] | None:
     if not all(type(raw) is str for raw in raw_items):
         return None
     joined = "\n".join(raw_items)
-    if not _SHA256_MANIFEST.fullmatch(joined):
+    # An entry holding a newline would read as two: entry by entry, it is malformed.
+    if joined.count("\n") != len(raw_items) - 1 or not _SHA256_MANIFEST.fullmatch(joined):
         return None
     tokens = sorted(set(joined.lower().split("\n")))
     return [("sha256", token[_SHA256_PREFIX:]) for token in tokens]

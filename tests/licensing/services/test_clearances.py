@@ -127,9 +127,13 @@ def test_a_manifest_of_digests_alone_reads_as_entry_by_entry() -> None:
     # A space around one entry is the entry-by-entry path's to strip: same identifiers.
     assert identifiers_normalize(plain) == identifiers_normalize([*plain, f" {plain[0]}"])
     assert identifiers_normalize(plain) == sorted(("sha256", d) for d in digests)
-    with pytest.raises(LicensingError) as raised:
-        identifiers_normalize([*plain, "sha256:" + "g" * 64, *plain])
-    assert [problem["index"] for problem in raised.value.details] == [100]
+    for malformed in ("sha256:" + "g" * 64, f"{plain[0]}\n{plain[1]}"):
+        with pytest.raises(LicensingError) as raised:
+            identifiers_normalize([*plain, malformed, *plain])
+        assert [problem["index"] for problem in raised.value.details] == [100], malformed
+    seen: list[tuple[str, int, int]] = []
+    identifiers_normalize(plain, progress=lambda *report: seen.append(report))
+    assert seen == [("normalise", 100, 100)]
 
 
 @pytest.mark.parametrize(
