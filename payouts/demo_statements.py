@@ -13,10 +13,9 @@ from datetime import date
 from django.utils import timezone
 
 from ledger.display import money_from_micros
-from ledger.selectors import account_balance, accounts_of_owner
-from licensing.accounts import CREATOR_OWNER_TYPE, creator_payable
+from ledger.selectors import account_balance
 from payouts.models import RoyaltyLine, RoyaltyRun
-from payouts.selectors.statements import statement_for
+from payouts.selectors.statements import creator_payables, statement_for
 
 PORTAL = "http://127.0.0.1:8000/admin"
 
@@ -39,11 +38,7 @@ def demo_statements_run() -> str:
         return f"statements: no posted run for {period}, so no statement to show"
     creator, currency = line.creator, line.currency
     statement = statement_for(creator=creator, period=period, currency=currency)
-    payable = next(
-        account
-        for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id)
-        if account.code == creator_payable(creator.public_id, currency).row().code
-    )
+    payable = creator_payables(creator=creator)[currency]
     assert statement.closing_micros == -account_balance(payable, as_of=statement.ends_at)
     money = lambda micros: money_from_micros(micros, currency)  # noqa: E731
     return (

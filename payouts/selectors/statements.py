@@ -122,7 +122,8 @@ def statement_id(*, creator: Creator, period: str, currency: str) -> str:
     return f"{STATEMENT_PREFIX}_{creator.public_id}_{period}_{currency}"
 
 
-def _payables(creator: Creator) -> dict[str, Account]:
+def creator_payables(*, creator: Creator) -> dict[str, Account]:
+    """The creator's payable account in each currency it has one in."""
     return {
         account.currency: account
         for account in accounts_of_owner(owner_type=CREATOR_OWNER_TYPE, owner_id=creator.public_id)
@@ -132,7 +133,7 @@ def _payables(creator: Creator) -> dict[str, Account]:
 
 def statement_currencies(*, creator: Creator) -> list[str]:
     """The currencies the creator has statements in: their payables', else their payout one."""
-    return sorted(_payables(creator)) or [creator.payout_currency]
+    return sorted(creator_payables(creator=creator)) or [creator.payout_currency]
 
 
 def _status(period: str) -> str:
@@ -143,7 +144,7 @@ def _status(period: str) -> str:
 def statement_for(*, creator: Creator, period: str, currency: str) -> Statement:
     """The creator's statement of one period and currency (400 for a malformed period)."""
     starts_at, ends_at = period_window(period)
-    payable = _payables(creator).get(currency)
+    payable = creator_payables(creator=creator).get(currency)
     opening = closing = 0
     movements: list[Movement] = []
     if payable is not None:
@@ -344,9 +345,10 @@ def periods_back(*, months: int, at: datetime.datetime | None = None) -> list[st
 def statement_periods(*, creator: Creator, at: datetime.datetime | None = None) -> list[str]:
     """The periods a creator has statements for, newest first: since their first account."""
     now = at or timezone.now()
+    payables = creator_payables(creator=creator).values()
     firsts = [
         page.entries[0].effective_at
-        for page in (account_entries(payable, limit=1) for payable in _payables(creator).values())
+        for page in (account_entries(payable, limit=1) for payable in payables)
         if page.entries
     ]
     # The ledger's windows are (start, end]: an entry at a month's first instant is the
