@@ -39,11 +39,11 @@ ITEMS_MAX = 100_000
 QUOTE_HOLDS = timedelta(hours=24)
 ITEMS_INSERT_BATCH = 5_000
 _WORK_ID = re.compile(r"^wrk_[0-9A-Za-z]{1,28}$")
+_SHA256_PREFIX, _SHA256_HEX = "sha256:", "[0-9a-fA-F]{64}"
 # A digest written as usual: what `identifier_parse` makes of it, in one match.
-_SHA256_TOKEN = re.compile(r"sha256:([0-9a-fA-F]{64})")
+_SHA256_TOKEN = re.compile(f"{_SHA256_PREFIX}({_SHA256_HEX})")
 # A whole manifest of such digests, joined by newlines: checked by one match.
-_SHA256_MANIFEST = re.compile(r"(?:sha256:[0-9a-fA-F]{64}\n)*sha256:[0-9a-fA-F]{64}")
-_SHA256_PREFIX = len("sha256:")
+_SHA256_MANIFEST = re.compile(f"(?:{_SHA256_PREFIX}{_SHA256_HEX}\n)*{_SHA256_PREFIX}{_SHA256_HEX}")
 Pricing = OfferVersion.Pricing
 Status = ClearanceItem.Status
 RESERVED_BY_CREATOR = ClearanceItem.Reason.RESERVED_BY_CREATOR.value
@@ -124,7 +124,7 @@ def _sha256_manifest(raw_items: list) -> list[tuple[str, str]] | None:
     if joined.count("\n") != len(raw_items) - 1 or not _SHA256_MANIFEST.fullmatch(joined):
         return None
     tokens = sorted(set(joined.lower().split("\n")))
-    return [("sha256", token[_SHA256_PREFIX:]) for token in tokens]
+    return [("sha256", token[len(_SHA256_PREFIX) :]) for token in tokens]
 
 
 def _token(identifier: tuple[str, str]) -> str:
